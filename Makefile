@@ -1,0 +1,25 @@
+PY ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test lint smoke bench clean
+
+install:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+
+test:
+	$(BIN)/python -m pytest -q
+
+lint:
+	$(BIN)/ruff check mnist_cli tests benchmarks
+
+smoke:
+	bash scripts/smoke.sh
+
+bench:
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

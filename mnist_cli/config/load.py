@@ -1,0 +1,177 @@
+"""YAML + flags -> a validated RunConfig, with every problem reported at once.
+
+No TensorFlow here: config mistakes must be reported instantly. Layer arguments are
+checked later by `mnist_cli.model.check_layers`, which needs Keras.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import yaml
+
+from mnist_cli.config.layer_names import ALLOWED_LAYERS, FORBIDDEN_LAYERS
+from mnist_cli.config.schema import SECTIONS, LayerSpec, ModelConfig, RunConfig
+from mnist_cli.config.typecheck import coerce, describe, matches
+from mnist_cli.errors import ConfigError
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+DEFAULT_CONFIG = "mlp_relu"
+
+
+def suggest(word: str, choices: Any) -> str:
+    """' (did you mean X?)' when a close match exists, else ''."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in choices}
+        close = [lowered[str(word).lower()]] if str(word).lower() in lowered else []
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def shipped_configs() -> dict[str, Path]:
+    """Shipped configs by short name (`mlp_relu` -> configs/mlp_relu.yaml)."""
+    return {p.stem: p for p in sorted(CONFIG_DIR.glob("*.yaml"))}
+
+
+def find_config(name_or_path: str) -> Path:
+    """A path as given, or a shipped config's short name."""
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    shipped = shipped_configs()
+    if name_or_path in shipped:
+        return shipped[name_or_path]
+    hint = suggest(name_or_path, shipped)
+    raise ConfigError(
+        [f"no such file; give a YAML path or a shipped config: {', '.join(shipped)}{hint}"],
+        source=str(name_or_path),
+    )
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Safe-load one YAML mapping; syntax errors name the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"cannot read the file: {exc}"], source=str(path)) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(
+            [f"{where}YAML syntax error: {problem} (only plain YAML is accepted)"],
+            source=str(path),
+        ) from None
+    if raw is None:
+        raise ConfigError(["the file is empty; start from configs/mlp_relu.yaml"], str(path))
+    if not isinstance(raw, dict):
+        raise ConfigError(["the top level must be a mapping (name, model, training, data)"],
+                          source=str(path))
+    return raw
+
+
+def parse_layers(raw: Any, problems: list[str]) -> list[LayerSpec]:
+    """`- Dense: {units: 10}` items -> LayerSpec, recording every malformed entry."""
+    if not isinstance(raw, list) or not raw:
+        problems.append("model.layers: must be a non-empty list like `- Dense: {units: 10}`")
+        return []
+    layers: list[LayerSpec] = []
+    for i, item in enumerate(raw):
+        where = f"model.layers[{i}]"
+        if isinstance(item, str):
+            item = {item: {}}
+        if not isinstance(item, dict) or len(item) != 1:
+            problems.append(f"{where}: write each layer as `- ClassName: {{arg: value}}`")
+            continue
+        ((name, kwargs),) = item.items()
+        kwargs = {} if kwargs is None else kwargs
+        if not isinstance(kwargs, dict):
+            problems.append(f"{where} ({name}): arguments must be a mapping, got {kwargs!r}")
+            continue
+        if name in FORBIDDEN_LAYERS:
+            problems.append(f"{where}: {name} is not allowed (it can run arbitrary code)")
+        elif name not in ALLOWED_LAYERS:
+            problems.append(
+                f"{where}: unknown layer class {name!r}{suggest(name, ALLOWED_LAYERS)}; "
+                "use a class from keras.layers"
+            )
+        layers.append(LayerSpec(str(name), dict(kwargs)))
+    return layers
+
+
+def fill_section(obj: Any, raw: Any, section: str, problems: list[str]) -> None:
+    """Copy `raw` into dataclass `obj`, checking keys and types."""
+    if raw is None:
+        return
+    if not isinstance(raw, dict):
+        problems.append(f"{section}: must be a mapping, got {type(raw).__name__}")
+        return
+    hints = get_type_hints(type(obj))
+    names = [f.name for f in fields(obj)]
+    for key, value in raw.items():
+        where = f"{section}.{key}"
+        if key not in names:
+            problems.append(f"{where}: unknown key{suggest(key, names)}; valid: {', '.join(names)}")
+        elif section == "model" and key == "layers":
+            obj.layers = parse_layers(value, problems)
+        elif not matches(value, hints[key]):
+            problems.append(f"{where}: expected {describe(hints[key])}, got {value!r}")
+        else:
+            setattr(obj, key, coerce(value, hints[key]))
+
+
+def check_values(cfg: RunConfig, problems: list[str]) -> None:
+    """Range checks that types alone cannot express."""
+    t, d = cfg.training, cfg.data
+    if t.epochs < 1:
+        problems.append(f"training.epochs: must be >= 1, got {t.epochs}")
+    if t.batch_size < 1:
+        problems.append(f"training.batch_size: must be >= 1, got {t.batch_size}")
+    if t.learning_rate <= 0:
+        problems.append(f"training.learning_rate: must be > 0, got {t.learning_rate}")
+    if t.early_stopping_patience < 0:
+        problems.append("training.early_stopping_patience: must be >= 0 (0 turns it off)")
+    if t.steps_per_execution < 1:
+        problems.append("training.steps_per_execution: must be >= 1")
+    if t.seed is not None and t.seed < 0:
+        problems.append(f"training.seed: must be >= 0, got {t.seed}")
+    if not 0 <= d.validation_split < 1:
+        problems.append(f"data.validation_split: must be in [0, 1), got {d.validation_split}")
+    if d.image_shape is not None and (len(d.image_shape) != 2 or min(d.image_shape) < 1):
+        problems.append(f"data.image_shape: must be [height, width], got {d.image_shape}")
+    from mnist_cli.config.optimizers import OPTIMIZERS
+
+    if t.optimizer.lower() not in OPTIMIZERS:
+        problems.append(
+            f"training.optimizer: unknown {t.optimizer!r}{suggest(t.optimizer, OPTIMIZERS)}; "
+            f"choose one of {', '.join(OPTIMIZERS)}"
+        )
+
+
+def parse_config(raw: dict[str, Any], source: str = "config") -> RunConfig:
+    """A raw mapping -> RunConfig, raising one ConfigError listing every problem."""
+    problems: list[str] = []
+    cfg = RunConfig(model=ModelConfig(layers=[]))
+    for key, value in raw.items():
+        if key == "name":
+            if isinstance(value, str) and value.strip():
+                cfg.name = value.strip()
+            else:
+                problems.append(f"name: expected a non-empty string, got {value!r}")
+        elif key in SECTIONS:
+            fill_section(getattr(cfg, key), value, key, problems)
+        else:
+            valid = ["name", *SECTIONS]
+            problems.append(f"{key}: unknown top-level key{suggest(key, valid)}; "
+                            f"valid: {', '.join(valid)}")
+    if "model" not in raw or not cfg.model.layers and not any("layers" in p for p in problems):
+        problems.append("model.layers: missing; list the layers, e.g. `- Dense: {units: 10}`")
+    check_values(cfg, problems)
+    if problems:
+        raise ConfigError(problems, source=source)
+    return cfg

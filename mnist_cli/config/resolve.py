@@ -1,0 +1,122 @@
+"""Flags + YAML -> resolved RunConfig. Overrides edit the raw mapping so they get the same checks."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from mnist_cli.config.load import DEFAULT_CONFIG, find_config, parse_config, read_yaml
+from mnist_cli.config.schema import RunConfig
+from mnist_cli.errors import ConfigError
+
+# Layers whose `activation` argument `--activation` rewrites.
+ACTIVATED = {"Dense", "Conv1D", "Conv2D", "Conv2DTranspose", "SeparableConv2D",
+             "DepthwiseConv2D", "EinsumDense"}
+
+
+@dataclass
+class Overrides:
+    """Command-line values that replace the file's; None means 'keep the file's value'."""
+
+    activation: str | None = None
+    output: str | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    optimizer: str | None = None
+    learning_rate: float | None = None
+    seed: int | None = None
+    data: str | None = None
+    test_data: str | None = None
+    validation_split: float | None = None
+    image_shape: list[int] | None = None
+    data_dir: str | None = None
+    sets: list[str] = field(default_factory=list)
+
+
+FLAG_KEYS = {
+    "output": "model.output",
+    "epochs": "training.epochs",
+    "batch_size": "training.batch_size",
+    "optimizer": "training.optimizer",
+    "learning_rate": "training.learning_rate",
+    "seed": "training.seed",
+    "data": "data.spec",
+    "test_data": "data.test_spec",
+    "validation_split": "data.validation_split",
+    "image_shape": "data.image_shape",
+    "data_dir": "data.data_dir",
+}
+
+
+def set_path(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    """raw['a']['b'] = value for 'a.b', creating the section if needed."""
+    *parents, leaf = dotted.split(".")
+    node = raw
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[leaf] = value
+
+
+def parse_set(item: str) -> tuple[str, Any]:
+    """'training.epochs=3' -> ('training.epochs', 3), the value read as YAML."""
+    key, sep, text = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError([f"--set {item!r}: write it as SECTION.KEY=VALUE, e.g. training.epochs=3"],
+                          source="--set")
+    try:
+        value = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError:
+        value = text
+    return key.strip(), value
+
+
+def apply_activation(raw: dict[str, Any], activation: str) -> None:
+    """Set `activation` on every hidden layer (all but the last) that takes one."""
+    layers = (raw.get("model") or {}).get("layers")
+    if not isinstance(layers, list):
+        return
+    for i, item in enumerate(layers[:-1]):
+        if isinstance(item, dict) and len(item) == 1:
+            ((name, kwargs),) = item.items()
+            if name in ACTIVATED:
+                layers[i] = {name: {**(kwargs or {}), "activation": activation}}
+
+
+def apply_overrides(raw: dict[str, Any], ov: Overrides) -> dict[str, Any]:
+    """A copy of `raw` with flags and --set applied (flags first, --set last)."""
+    raw = copy.deepcopy(raw)
+    for attr, dotted in FLAG_KEYS.items():
+        value = getattr(ov, attr)
+        if value is not None:
+            set_path(raw, dotted, value)
+    if ov.activation:
+        apply_activation(raw, ov.activation)
+    for item in ov.sets:
+        key, value = parse_set(item)
+        if key == "name":
+            raw["name"] = value
+        elif "." not in key:
+            raise ConfigError([f"--set {item!r}: name the section too, e.g. training.{key}"],
+                              source="--set")
+        else:
+            set_path(raw, key, value)
+    return raw
+
+
+def resolve_config(config: str | None = None, overrides: Overrides | None = None) -> RunConfig:
+    """The config a run will use: file (or the default), then flags, then validation."""
+    path = find_config(config or DEFAULT_CONFIG)
+    raw = apply_overrides(read_yaml(path), overrides or Overrides())
+    raw.setdefault("name", path.stem)
+    return parse_config(raw, source=str(path))
+
+
+def config_from_dict(raw: dict[str, Any], source: str) -> RunConfig:
+    """Re-read a saved config (e.g. a run directory's config.yaml)."""
+    return parse_config(raw, source=source)

@@ -1,0 +1,103 @@
+"""Typed run configuration: what a YAML file and the flags resolve to.
+
+Each field's docstring is the user-facing documentation (`mnist-cli config show` and the
+README are written from the same words).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+OutputForm = Literal["logits", "probabilities"]
+
+
+@dataclass
+class LayerSpec:
+    """One `keras.layers` class and the keyword arguments to build it with."""
+
+    class_name: str
+    """Name of a class in `keras.layers`, e.g. `Dense` or `Conv2D` (`Lambda` is refused)."""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments passed to the layer's constructor."""
+
+    def to_yaml(self) -> dict[str, Any]:
+        return {self.class_name: dict(self.kwargs)}
+
+
+@dataclass
+class ModelConfig:
+    """The `keras.Sequential` stack; the input layer comes from the data's shape."""
+
+    layers: list[LayerSpec] = field(default_factory=list)
+    """Layers in order; the last one produces one value per class."""
+    output: OutputForm = "logits"
+    """`logits` (loss with from_logits=True) or `probabilities` (softmax on the last layer)."""
+
+
+@dataclass
+class TrainingConfig:
+    """How to fit the model."""
+
+    optimizer: str = "adam"
+    """Keras optimizer name: adam, adamw, sgd, rmsprop, adagrad, nadam."""
+    learning_rate: float = 0.001
+    """Optimizer step size; must be > 0."""
+    loss: str = "sparse_categorical_crossentropy"
+    """Loss name; integer labels use sparse categorical cross-entropy."""
+    epochs: int = 10
+    """Passes over the training data; must be >= 1."""
+    batch_size: int = 128
+    """Batch size per replica; the global batch is this times the replica count."""
+    seed: int | None = None
+    """Random seed for splits, shuffling and weights; chosen and recorded when not given."""
+    early_stopping_patience: int = 0
+    """Stop after this many epochs without val_loss improvement (0 turns it off)."""
+    deterministic: bool = True
+    """Ask TensorFlow for deterministic ops so the same seed gives the same weights."""
+    steps_per_execution: int = 1
+    """Training steps run per call into TensorFlow; larger values cut Python overhead."""
+
+
+@dataclass
+class DataConfig:
+    """Where the digits come from and how they are prepared."""
+
+    spec: str = "auto"
+    """auto, digits, mnist, fashion_mnist, tfds:NAME, or a path to .csv, .npz or IDX data."""
+    test_spec: str | None = None
+    """Separate test data (same forms as `spec`); by default the source's own test split."""
+    validation_split: float = 0.1
+    """Fraction of the training data held out for validation, in [0, 1)."""
+    image_shape: list[int] | None = None
+    """Image height and width (e.g. [28, 28]); inferred from square pixel counts if unset."""
+    data_dir: str | None = None
+    """TensorFlow Datasets data directory (default: TFDS's own)."""
+    scale: bool = True
+    """Scale pixels from 0-255 to [0, 1]."""
+
+
+@dataclass
+class RunConfig:
+    """Everything a run needs; saved as `config.yaml` in every run directory."""
+
+    name: str = "model"
+    """Short name used in run directory names and reports."""
+    model: ModelConfig = field(default_factory=ModelConfig)
+    """The network."""
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    """Fit settings."""
+    data: DataConfig = field(default_factory=DataConfig)
+    """Data source and preparation."""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["model"]["layers"] = [layer.to_yaml() for layer in self.model.layers]
+        return d
+
+
+SECTIONS: dict[str, type] = {
+    "model": ModelConfig,
+    "training": TrainingConfig,
+    "data": DataConfig,
+}
