@@ -7,7 +7,11 @@ notice needs TF_ENABLE_ONEDNN_OPTS's message suppressed via the log level *befor
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 _VERBOSE = False
@@ -29,10 +33,35 @@ def quiet_environment() -> None:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
+@contextlib.contextmanager
+def _stderr_captured() -> Iterator[None]:
+    """Hide fd 2 during import (C++ notices ignore TF_CPP_MIN_LOG_LEVEL); replay it on failure."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def import_tf() -> Any:
     """`import tensorflow`, quietly; returns the module."""
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
     quiet_environment()
-    import tensorflow as tf
+    if _VERBOSE:
+        import tensorflow as tf
+    else:
+        with _stderr_captured():
+            import tensorflow as tf
 
     if not _VERBOSE:
         tf.get_logger().setLevel("ERROR")

@@ -1,4 +1,7 @@
-"""Flags + YAML -> resolved RunConfig. Overrides edit the raw mapping so they get the same checks."""
+"""Flags + YAML -> resolved RunConfig.
+
+Overrides edit the raw mapping, so they pass through exactly the same checks as the file.
+"""
 
 from __future__ import annotations
 
@@ -67,8 +70,9 @@ def parse_set(item: str) -> tuple[str, Any]:
     """'training.epochs=3' -> ('training.epochs', 3), the value read as YAML."""
     key, sep, text = item.partition("=")
     if not sep or not key.strip():
-        raise ConfigError([f"--set {item!r}: write it as SECTION.KEY=VALUE, e.g. training.epochs=3"],
-                          source="--set")
+        raise ConfigError(
+            [f"--set {item!r}: write it as SECTION.KEY=VALUE, e.g. training.epochs=3"],
+            source="--set")
     try:
         value = yaml.safe_load(text) if text.strip() else None
     except yaml.YAMLError:

@@ -1,0 +1,1 @@
+"""The Typer layer: parse flags, call the core, print results. No TensorFlow at import time."""

@@ -1,0 +1,39 @@
+"""The `mnist-cli` command tree. Commands are registered here; each lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from mnist_cli import __version__
+from mnist_cli.cli import config_cmd
+from mnist_cli.cli.console import guarded
+from mnist_cli.cli.train_cmd import train
+
+app = typer.Typer(
+    name="mnist-cli",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="Train, compare and sanity-check small Keras classifiers on MNIST-style data.",
+)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"mnist-cli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
+    """Train, compare and sanity-check small Keras classifiers on MNIST-style data."""
+
+
+app.command(no_args_is_help=False)(guarded(train))
+app.add_typer(config_cmd.app, name="config")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,56 @@
+"""Flags shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mnist_cli.config import Overrides
+
+ConfigOpt = Annotated[str | None, typer.Option(
+    "--config", "-c", help="YAML config path or shipped name (mlp_relu, mlp_softmax, cnn).")]
+ActivationOpt = Annotated[str | None, typer.Option(
+    help="Activation for every hidden layer, e.g. relu, softmax, tanh, sigmoid.")]
+EpochsOpt = Annotated[int | None, typer.Option(help="Training epochs.")]
+BatchOpt = Annotated[int | None, typer.Option("--batch-size", help="Batch size per replica.")]
+OptimizerOpt = Annotated[str | None, typer.Option(
+    help="adam, adamw, sgd, rmsprop, adagrad, nadam.")]
+LrOpt = Annotated[float | None, typer.Option("--learning-rate", help="Optimizer learning rate.")]
+SeedOpt = Annotated[int | None, typer.Option(help="Random seed (recorded; random if not given).")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", help="Override any config key, e.g. --set training.epochs=3 (repeatable).")]
+DataOpt = Annotated[str | None, typer.Option(
+    "--data", help="auto, digits, mnist, fashion_mnist, tfds:NAME, or a .csv/.npz/IDX path.")]
+TestDataOpt = Annotated[str | None, typer.Option(
+    "--test-data", help="Separate test data (same forms as --data).")]
+ValSplitOpt = Annotated[float | None, typer.Option(
+    "--validation-split", help="Fraction of training data held out for validation, in [0, 1).")]
+ImageShapeOpt = Annotated[tuple[int, int] | None, typer.Option(
+    "--image-shape", help="Image height and width when not square-inferable, e.g. 28 28.")]
+DataDirOpt = Annotated[str | None, typer.Option(
+    "--data-dir", help="TensorFlow Datasets data directory.")]
+RunDirOpt = Annotated[Path | None, typer.Option(
+    "--run-dir", help="Where to write this run (default runs/<config>-<UTC time>); never reused.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout only.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show TensorFlow's own log output.")]
+
+
+def make_overrides(
+    *, activation: str | None = None, output: str | None = None, epochs: int | None = None,
+    batch_size: int | None = None, optimizer: str | None = None,
+    learning_rate: float | None = None, seed: int | None = None, data: str | None = None,
+    test_data: str | None = None, validation_split: float | None = None,
+    image_shape: tuple[int, int] | None = None, data_dir: str | None = None,
+    sets: list[str] | None = None,
+) -> Overrides:
+    """Flags -> Overrides (None keeps the file's value)."""
+    return Overrides(
+        activation=activation, output=output, epochs=epochs, batch_size=batch_size,
+        optimizer=optimizer, learning_rate=learning_rate, seed=seed, data=data,
+        test_data=test_data, validation_split=validation_split,
+        image_shape=list(image_shape) if image_shape else None, data_dir=data_dir,
+        sets=list(sets or []),
+    )

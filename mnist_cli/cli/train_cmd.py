@@ -1,0 +1,99 @@
+"""`mnist-cli train`."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from mnist_cli.cli import console
+from mnist_cli.cli.options import (
+    ActivationOpt,
+    BatchOpt,
+    ConfigOpt,
+    DataDirOpt,
+    DataOpt,
+    EpochsOpt,
+    ImageShapeOpt,
+    JsonOpt,
+    LrOpt,
+    OptimizerOpt,
+    QuietOpt,
+    RunDirOpt,
+    SeedOpt,
+    SetOpt,
+    TestDataOpt,
+    ValSplitOpt,
+    VerboseOpt,
+    make_overrides,
+)
+from mnist_cli.config import resolve_config
+from mnist_cli.rundir import check_writable, new_run_dir
+from mnist_cli.tfenv import set_verbose
+
+
+def summary_table(metrics: dict[str, Any]) -> Table:
+    table = Table(title="Result", show_header=False)
+    final = metrics.get("final", {})
+    rows = [
+        ("test accuracy", f"{metrics['test_accuracy']:.4f}"),
+        ("balanced accuracy", f"{metrics['balanced_accuracy']:.4f}"),
+        ("test loss", f"{metrics['test_loss']:.4f}"),
+        ("final train loss", f"{final.get('loss', float('nan')):.4f}"),
+        ("final val loss", f"{final['val_loss']:.4f}" if "val_loss" in final else "-"),
+        ("epochs run", str(metrics["epochs_run"])),
+        ("train seconds", f"{metrics['train_seconds']:.2f}"),
+        ("samples/s", f"{metrics['samples_per_second']:,.0f}"),
+        ("run directory", metrics["run_dir"]),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
+
+
+def train(
+    config: ConfigOpt = None,
+    activation: ActivationOpt = None,
+    epochs: EpochsOpt = None,
+    batch_size: BatchOpt = None,
+    optimizer: OptimizerOpt = None,
+    learning_rate: LrOpt = None,
+    seed: SeedOpt = None,
+    data: DataOpt = None,
+    test_data: TestDataOpt = None,
+    validation_split: ValSplitOpt = None,
+    image_shape: ImageShapeOpt = None,
+    data_dir: DataDirOpt = None,
+    sets: SetOpt = None,
+    run_dir: RunDirOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Train a model from a YAML config and write a run directory."""
+    console.set_mode(quiet=quiet or json_out, json_out=json_out)
+    set_verbose(verbose)
+    overrides = make_overrides(
+        activation=activation, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
+        learning_rate=learning_rate, seed=seed, data=data, test_data=test_data,
+        validation_split=validation_split, image_shape=image_shape, data_dir=data_dir, sets=sets,
+    )
+    cfg = resolve_config(config, overrides)
+    target = new_run_dir(cfg.name, run_dir)
+    check_writable(target)
+    from mnist_cli.cli.progress import make_progress, progress_callback
+    from mnist_cli.train import run_training
+
+    progress = None if console.Mode.quiet else make_progress()
+    callbacks = [progress_callback(progress, cfg.name)] if progress else []
+    with progress or nullcontext():
+        result = run_training(cfg, Path(target), callbacks=callbacks, command=sys.argv)
+    for note in result.metrics["dataset"].get("notes", []):
+        console.info(f"[yellow]note:[/] {note}")
+    if json_out:
+        console.print_json(result.metrics)
+    elif not quiet:
+        console.out.print(summary_table(result.metrics))

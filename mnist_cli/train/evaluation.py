@@ -1,0 +1,40 @@
+"""Test-set metrics from one prediction pass (loss, accuracy, balanced accuracy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mnist_cli.data.pipeline import to_tf_dataset
+from mnist_cli.data.types import Split
+
+
+def predict_outputs(model: Any, split: Split, batch_size: int, scale: bool = True) -> np.ndarray:
+    """Raw model outputs (logits or probabilities) for every example, in order."""
+    ds = to_tf_dataset(Split(split.x, None), batch_size, scale=scale)
+    return np.asarray(model.predict(ds, verbose=0))
+
+
+def to_probabilities(outputs: np.ndarray, output_form: str) -> np.ndarray:
+    """Softmax for logits; probability outputs pass through (renormalised for safety)."""
+    if output_form == "logits":
+        z = outputs - outputs.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+    total = outputs.sum(axis=1, keepdims=True)
+    return outputs / np.where(total == 0, 1, total)
+
+
+def score(outputs: np.ndarray, y: np.ndarray, output_form: str) -> dict[str, float]:
+    """Loss, accuracy and balanced accuracy; labels come from argmax of the outputs."""
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+    probs = to_probabilities(outputs, output_form)
+    pred = outputs.argmax(axis=1)
+    picked = np.clip(probs[np.arange(len(y)), y], 1e-12, 1.0)
+    return {
+        "test_loss": float(-np.log(picked).mean()),
+        "test_accuracy": float(accuracy_score(y, pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
+    }

@@ -1,0 +1,120 @@
+"""The training flow: config -> dataset -> strategy -> model -> fit -> artifacts.
+
+The core prints nothing; progress reaches the caller through Keras callbacks it passes in.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mnist_cli.config.schema import RunConfig
+from mnist_cli.data.pipeline import to_tf_dataset
+from mnist_cli.data.types import Dataset
+from mnist_cli.model import build_model, check_layers, compile_model
+from mnist_cli.train import outputs as out
+from mnist_cli.train.evaluation import predict_outputs, score
+from mnist_cli.train.seeding import resolve_seed, seed_everything
+
+
+@dataclass
+class TrainResult:
+    """What a finished run produced: its directory, metrics and per-epoch history."""
+
+    run_dir: Path
+    metrics: dict[str, Any]
+    history: dict[str, list[float]] = field(default_factory=dict)
+    model: Any = None
+    test_outputs: Any = None
+
+
+def default_strategy() -> Any:
+    from mnist_cli.tfenv import import_tf
+
+    return import_tf().distribute.get_strategy()
+
+
+def fit_callbacks(cfg: RunConfig) -> list[Any]:
+    """Keras callbacks the config asks for (early stopping restores the best weights)."""
+    from mnist_cli.tfenv import import_keras
+
+    keras = import_keras()
+    callbacks: list[Any] = []
+    if cfg.training.early_stopping_patience > 0:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=cfg.training.early_stopping_patience,
+            restore_best_weights=True,
+        ))
+    return callbacks
+
+
+def fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
+        callbacks: list[Any]) -> tuple[dict[str, list[float]], float]:
+    """model.fit on tf.data pipelines; returns history and fit seconds."""
+    t = cfg.training
+    train_ds = to_tf_dataset(data.train, global_batch, shuffle=True, seed=t.seed or 0,
+                             scale=cfg.data.scale)
+    val_ds = None
+    if data.validation is not None and len(data.validation):
+        val_ds = to_tf_dataset(data.validation, global_batch, scale=cfg.data.scale)
+    start = time.perf_counter()
+    hist = model.fit(train_ds, validation_data=val_ds, epochs=t.epochs,
+                     callbacks=fit_callbacks(cfg) + callbacks, verbose=0,
+                     shuffle=False)  # tf.data already shuffles, seeded
+    seconds = time.perf_counter() - start
+    return {k: [float(v) for v in vals] for k, vals in hist.history.items()}, seconds
+
+
+def run_training(
+    cfg: RunConfig,
+    run_dir: Path,
+    *,
+    dataset: Dataset | None = None,
+    strategy: Any = None,
+    callbacks: list[Any] | None = None,
+    command: list[str] | None = None,
+) -> TrainResult:
+    """Train `cfg` and write config.yaml, model.keras, history.csv and metrics.json."""
+    cfg.training.seed = resolve_seed(cfg.training.seed)
+    check_layers(cfg.model, source=cfg.name)
+    if dataset is None:
+        from mnist_cli.data import load_dataset
+
+        dataset = load_dataset(cfg.data, cfg.training.seed)
+    data = dataset
+    seed_everything(cfg.training.seed, cfg.training.deterministic)
+    strategy = strategy or default_strategy()
+    replicas = int(strategy.num_replicas_in_sync)
+    global_batch = cfg.training.batch_size * replicas
+    with strategy.scope():
+        model = build_model(cfg.model, data.description.image_shape,
+                            data.description.num_classes, cfg.name)
+        compile_model(model, cfg.model, cfg.training)
+    out.start_run_dir(run_dir, cfg)
+    history, fit_seconds = fit(cfg, data, model, global_batch, callbacks or [])
+    start = time.perf_counter()
+    outputs = predict_outputs(model, data.test, global_batch, cfg.data.scale)
+    eval_seconds = time.perf_counter() - start
+    metrics = score(outputs, data.test.y, cfg.model.output)
+    epochs_run = len(next(iter(history.values()), []))
+    metrics.update(
+        status="completed",
+        epochs_run=epochs_run,
+        train_seconds=round(fit_seconds, 3),
+        eval_seconds=round(eval_seconds, 3),
+        samples_per_second=round(len(data.train) * epochs_run / max(fit_seconds, 1e-9), 1),
+        final=out.final_epoch(history),
+        params=int(model.count_params()),
+        strategy={"name": type(strategy).__name__, "replicas": replicas,
+                  "batch_size_per_replica": cfg.training.batch_size,
+                  "global_batch_size": global_batch},
+        seed=cfg.training.seed,
+        dataset=data.description.to_dict(),
+        versions=out.versions(),
+        command=command or [],
+        run_dir=str(run_dir),
+    )
+    out.finish_run_dir(run_dir, model, history, metrics)
+    return TrainResult(run_dir, metrics, history, model, outputs)

@@ -1,0 +1,61 @@
+"""What a run directory holds, written atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from mnist_cli import __version__
+from mnist_cli.artifacts import save_model, write_json, write_text, write_yaml
+from mnist_cli.config.schema import RunConfig
+
+
+def start_run_dir(run_dir: Path, cfg: RunConfig) -> None:
+    """Create the directory and save the resolved config before the first step."""
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    write_yaml(Path(run_dir) / "config.yaml", cfg.to_dict())
+
+
+def history_csv(history: dict[str, list[float]]) -> str:
+    buf = io.StringIO()
+    keys = list(history)
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["epoch", *keys])
+    for i in range(len(next(iter(history.values()), []))):
+        writer.writerow([i + 1, *(f"{history[k][i]:.6g}" for k in keys)])
+    return buf.getvalue()
+
+
+def final_epoch(history: dict[str, list[float]]) -> dict[str, float]:
+    """The last epoch's value of every logged metric (train/val loss and accuracy)."""
+    return {k: v[-1] for k, v in history.items() if v}
+
+
+def finish_run_dir(run_dir: Path, model: Any, history: dict[str, list[float]],
+                   metrics: dict[str, Any]) -> None:
+    run_dir = Path(run_dir)
+    save_model(model, run_dir / "model.keras")
+    write_text(run_dir / "history.csv", history_csv(history))
+    write_json(run_dir / "metrics.json", metrics)
+
+
+def versions() -> dict[str, str]:
+    """Library versions, so a result can be reproduced (TF is already imported by now)."""
+    import keras
+    import numpy
+    import sklearn
+    import tensorflow as tf
+
+    return {
+        "mnist_cli": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
