@@ -1,0 +1,63 @@
+"""Time the default gradcheck of mlp_relu and cnn on a real-size (28x28) batch.
+
+Uses ../shared/data/mnist's gz IDX test set when present, else digits upsampled to 28x28.
+Run: .venv/bin/python benchmarks/bench_gradcheck.py [--batch N] [--epsilon E]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import time
+from pathlib import Path
+
+import numpy as np
+
+MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """A gz IDX file -> numpy array (big-endian header: magic, then one uint32 per dim)."""
+    raw = gzip.decompress(path.read_bytes())
+    ndim = raw[3]
+    dims = np.frombuffer(raw, ">u4", count=ndim, offset=4)
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_batch(n: int) -> tuple[np.ndarray, np.ndarray, str]:
+    images, labels = MNIST / "t10k-images-idx3-ubyte.gz", MNIST / "t10k-labels-idx1-ubyte.gz"
+    if images.exists() and labels.exists():
+        x, y = read_idx(images)[:n], read_idx(labels)[:n]
+        return x[..., None].astype(np.float64) / 255.0, y.astype(np.int64), "mnist t10k"
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = np.kron(d.images[:n] / 16.0, np.ones((4, 4)))[:, 2:30, 2:30]  # 32x32 -> 28x28
+    x = np.pad(x, ((0, 0), (0, 28 - x.shape[1]), (0, 28 - x.shape[2])))
+    return x[..., None], d.target[:n].astype(np.int64), "digits upsampled to 28x28"
+
+
+def main() -> None:
+    from mnist_cli.config import Overrides, resolve_config
+    from mnist_cli.gradcheck import numeric
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch", type=int, default=numeric.DEFAULT_BATCH)
+    parser.add_argument("--epsilon", type=float, default=numeric.DEFAULT_EPSILON)
+    parser.add_argument("--params", type=int, default=numeric.DEFAULT_PARAMS)
+    args = parser.parse_args()
+    x, y, source = load_batch(args.batch)
+    print(f"data: {source}, batch {len(x)}, epsilon {args.epsilon}, params {args.params}")
+    for name in ("mlp_relu", "cnn"):
+        cfg = resolve_config(f"configs/{name}.yaml", Overrides())
+        t0 = time.perf_counter()
+        result = numeric.run_gradcheck(cfg.model, x, y, params=args.params,
+                                       epsilon=args.epsilon, name=name)
+        wall = time.perf_counter() - t0
+        kinks = result.total_kinks
+        print(f"{name}: {wall:.1f}s  overall rel diff {result.overall_rel_diff:.2e}  "
+              f"kinks {kinks}  verdict {result.verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""`mnist-cli gradcheck`: autodiff gradients vs float64 finite differences."""
