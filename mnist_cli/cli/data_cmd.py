@@ -1,0 +1,60 @@
+"""`mnist-cli data info`: what a data spec resolves to, before any training."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from mnist_cli.cli import console
+from mnist_cli.cli.console import guarded
+from mnist_cli.cli.options import (
+    DataDirOpt,
+    ImageShapeOpt,
+    JsonOpt,
+    SeedOpt,
+    TestDataOpt,
+    ValSplitOpt,
+)
+from mnist_cli.config import DataConfig
+
+app = typer.Typer(no_args_is_help=True, help="Inspect data sources.")
+
+
+def description_table(desc: dict[str, Any]) -> Table:
+    table = Table(title=f"Data: {desc['source']}", show_header=True)
+    table.add_column("split")
+    table.add_column("examples", justify="right")
+    table.add_column("examples per class")
+    for split, size in desc["sizes"].items():
+        counts = desc["class_counts"].get(split, {})
+        table.add_row(split, f"{size:,}", " ".join(f"{k}:{v}" for k, v in counts.items()))
+    table.caption = (f"image shape {tuple(desc['image_shape'])}, {desc['num_classes']} classes, "
+                     f"sha256 {desc['sha256'][:16]}...")
+    return table
+
+
+@app.command()
+@guarded
+def info(
+    spec: Annotated[str, typer.Argument(help="auto, digits, mnist, tfds:NAME or a path.")] = "auto",
+    test_data: TestDataOpt = None,
+    validation_split: ValSplitOpt = 0.1,
+    image_shape: ImageShapeOpt = None,
+    data_dir: DataDirOpt = None,
+    seed: SeedOpt = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Load a data source and describe it: splits, shape, class counts, sha256."""
+    from mnist_cli.data import load_dataset
+
+    cfg = DataConfig(spec=spec, test_spec=test_data, validation_split=validation_split or 0.0,
+                     image_shape=list(image_shape) if image_shape else None, data_dir=data_dir)
+    desc = load_dataset(cfg, seed or 0).description.to_dict()
+    if json_out:
+        console.print_json(desc)
+        return
+    console.out.print(description_table(desc))
+    for note in desc.get("notes", []):
+        console.info(f"[yellow]note:[/] {note}")
