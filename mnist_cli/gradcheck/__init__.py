@@ -1,1 +1,29 @@
-"""`mnist-cli gradcheck`: autodiff gradients vs float64 finite differences."""
+"""`mnist-cli gradcheck`: autodiff gradients vs float64 finite differences.
+
+Importing this package does not import TensorFlow; the check functions do, lazily.
+"""
+
+from mnist_cli.gradcheck.logistic import run_logistic_gradcheck
+from mnist_cli.gradcheck.numeric import (
+    DEFAULT_BATCH,
+    DEFAULT_EPSILON,
+    DEFAULT_PARAMS,
+    check_model,
+    run_gradcheck,
+    sample_entries,
+)
+from mnist_cli.gradcheck.report import GradcheckResult, VariableCheck, render, verdict_for
+
+__all__ = [
+    "DEFAULT_BATCH",
+    "DEFAULT_EPSILON",
+    "DEFAULT_PARAMS",
+    "GradcheckResult",
+    "VariableCheck",
+    "check_model",
+    "render",
+    "run_gradcheck",
+    "run_logistic_gradcheck",
+    "sample_entries",
+    "verdict_for",
+]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from mnist_cli.gradcheck import kinks as kk
-from mnist_cli.gradcheck.report import GradcheckResult, compare_rows
+from mnist_cli.gradcheck.report import GradcheckResult, compare_rows, noise_floor
 from mnist_cli.tfenv import import_keras, import_tf
 
 CHUNK_BYTES = 192 * 2**20
@@ -106,14 +106,15 @@ def per_sample_loss(keras: Any, y: Any, out: Any, from_logits: bool) -> Any:
     return keras.losses.sparse_categorical_crossentropy(y, out, from_logits=from_logits)
 
 
-def tape_gradients(clone: Clone, x: Any, y: Any, from_logits: bool) -> list[np.ndarray]:
-    """Autodiff gradients of the mean loss for every trainable variable, in float64."""
+def tape_gradients(clone: Clone, x: Any, y: Any,
+                   from_logits: bool) -> tuple[list[np.ndarray], float]:
+    """Autodiff gradients of the mean loss for every trainable variable (float64), and the loss."""
     tf, keras = import_tf(), import_keras()
     variables = clone.model.trainable_variables
     with tf.GradientTape() as tape:
         out = forward(tf, clone.stages, x)
         loss = tf.reduce_mean(per_sample_loss(keras, y, out, from_logits))
-    return [np.asarray(g, dtype=np.float64) for g in tape.gradient(loss, variables)]
+    return [np.asarray(g, dtype=np.float64) for g in tape.gradient(loss, variables)], float(loss)
 
 
 def _pairs_per_call(stages: list[Stage], start: int, batch: int) -> int:
@@ -193,7 +194,7 @@ def check_model(model: Any, x: np.ndarray, y: np.ndarray, *, from_logits: bool,
     t0 = time.perf_counter()
     clone = float64_clone(model)
     xs, ys = tf.constant(np.asarray(x, np.float64)), tf.constant(np.asarray(y, np.int64))
-    tape = tape_gradients(clone, xs, ys, from_logits)
+    tape, loss = tape_gradients(clone, xs, ys, from_logits)
     checks, h, vindex = [], xs, 0
     for li, stage in enumerate(clone.stages):
         for vi, var in enumerate(stage.layer.trainable_variables):
@@ -203,7 +204,7 @@ def check_model(model: Any, x: np.ndarray, y: np.ndarray, *, from_logits: bool,
                            tape[vindex].ravel()[entries], fd, kinks))
             vindex += 1
         h = forward(tf, clone.stages[li:li + 1], h)
-    result = compare_rows(checks, "finite-difference")
+    result = compare_rows(checks, "finite-difference", floor=noise_floor(loss, epsilon))
     result.model = name or model.name
     result.notes += clone.notes
     result.settings = {"epsilon": epsilon, "params": "all" if params is None else params,
