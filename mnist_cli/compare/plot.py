@@ -1,0 +1,71 @@
+"""comparison.png: every variant's learning curves on one figure, plus test accuracy bars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mnist_cli.artifacts import atomic_write
+from mnist_cli.compare.run import Comparison
+
+
+def _pyplot() -> Any:
+    """matplotlib, imported lazily with the file-only Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_curves(ax: Any, comp: Comparison, colors: dict[str, Any]) -> None:
+    """Train loss solid, validation loss dashed; one colour per variant, every seed drawn."""
+    for v in comp.variants:
+        for i, run in enumerate(comp.runs_of(v.name)):
+            label = v.name if run.status == "completed" else f"{v.name} (failed)"
+            for key, style in (("loss", "-"), ("val_loss", "--")):
+                values = run.history.get(key)
+                if not values:
+                    continue
+                epochs = range(1, len(values) + 1)
+                tag = label if i == 0 and key == "loss" else None
+                ax.plot(epochs, values, style, color=colors[v.name], label=tag, alpha=0.85)
+    ax.set_title("Learning curves (solid: train loss, dashed: validation loss)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+
+
+def plot_bars(ax: Any, summary: dict[str, Any], colors: dict[str, Any]) -> None:
+    """Mean test accuracy per variant (best first), error bars = std over seeds."""
+    entries = summary["variants"]
+    names = [e["name"] for e in entries]
+    means = [e["test_accuracy"] or 0.0 for e in entries]
+    stds = [e["test_accuracy_std"] or 0.0 for e in entries]
+    x = range(len(entries))
+    ax.bar(x, means, yerr=stds, capsize=6, color=[colors[n] for n in names])
+    for i, e in enumerate(entries):
+        text = "failed" if e["status"] != "completed" else f"{means[i]:.3f}"
+        ax.text(i, means[i] + stds[i] + 0.01, text, ha="center", va="bottom", fontsize="small")
+    ax.set_xticks(list(x), names, rotation=20, ha="right")
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel("test accuracy")
+    ax.set_title(f"Test accuracy (mean ± std over {summary['repeats']} seed(s))")
+    ax.grid(axis="y", alpha=0.3)
+
+
+def plot_comparison(comp: Comparison, path: str | Path) -> Path:
+    """Draw both panels side by side and save the PNG atomically."""
+    plt = _pyplot()
+    cmap = plt.get_cmap("tab10")
+    colors = {v.name: cmap(i % 10) for i, v in enumerate(comp.variants)}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
+    try:
+        plot_curves(left, comp, colors)
+        plot_bars(right, comp.summary, colors)
+        fig.suptitle(f"mnist-cli compare — winner: {comp.summary['winner'] or 'none'}")
+        return atomic_write(Path(path), lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+    finally:
+        plt.close(fig)
