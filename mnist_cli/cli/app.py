@@ -6,6 +6,7 @@ import typer
 
 from mnist_cli import __version__
 from mnist_cli.cli import config_cmd, data_cmd
+from mnist_cli.cli.compare_cmd import compare
 from mnist_cli.cli.console import guarded
 from mnist_cli.cli.train_cmd import train
 
@@ -32,6 +33,7 @@ def root(
 
 
 app.command(no_args_is_help=False)(guarded(train))
+app.command(no_args_is_help=False)(guarded(compare))
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(data_cmd.app, name="data")
 

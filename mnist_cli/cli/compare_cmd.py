@@ -1,0 +1,117 @@
+"""`mnist-cli compare`: the seed's softmax-vs-ReLU experiment, generalised, with statistics."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mnist_cli.cli import console
+from mnist_cli.cli.options import (
+    BatchOpt,
+    DataDirOpt,
+    DataOpt,
+    EpochsOpt,
+    ImageShapeOpt,
+    JsonOpt,
+    LrOpt,
+    OptimizerOpt,
+    QuietOpt,
+    SeedOpt,
+    SetOpt,
+    TestDataOpt,
+    ValSplitOpt,
+    VerboseOpt,
+    make_overrides,
+)
+from mnist_cli.rundir import check_writable, new_run_dir
+from mnist_cli.tfenv import set_verbose
+
+ConfigsOpt = Annotated[list[str] | None, typer.Option(
+    "--config", "-c", help="A variant's YAML config path or shipped name (repeatable).")]
+ActivationsOpt = Annotated[list[str] | None, typer.Option(
+    "--activation", help="A hidden-layer activation to compare, e.g. relu (repeatable). "
+    "With no --config/--activation: softmax vs relu, the seed's experiment.")]
+OutputsOpt = Annotated[list[str] | None, typer.Option(
+    "--output", help="logits and/or probabilities, crossed with the other variants "
+    "(repeatable).")]
+RepeatsOpt = Annotated[int, typer.Option(
+    "--repeats", min=1, help="Seeds per variant (the same seeds for all); reports mean ± std.")]
+CompareDirOpt = Annotated[Path | None, typer.Option(
+    "--run-dir", help="Compare directory (default runs/compare-<UTC time>); never reused.")]
+
+
+def report(summary: dict[str, Any], quiet: bool) -> None:
+    """The table and one McNemar sentence per pair on stdout; file locations on stderr."""
+    from mnist_cli.compare.report import sentences, table
+
+    if quiet:
+        return
+    console.out.print(table(summary))
+    for line in sentences(summary):
+        console.out.print(line, soft_wrap=True)
+    console.info(f"comparison written to {summary['compare_dir']}")
+
+
+def compare(
+    config: ConfigsOpt = None,
+    activation: ActivationsOpt = None,
+    output: OutputsOpt = None,
+    repeats: RepeatsOpt = 1,
+    epochs: EpochsOpt = None,
+    batch_size: BatchOpt = None,
+    optimizer: OptimizerOpt = None,
+    learning_rate: LrOpt = None,
+    seed: SeedOpt = None,
+    data: DataOpt = None,
+    test_data: TestDataOpt = None,
+    validation_split: ValSplitOpt = None,
+    image_shape: ImageShapeOpt = None,
+    data_dir: DataDirOpt = None,
+    sets: SetOpt = None,
+    run_dir: CompareDirOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Train several variants on the same data and seeds, and compare them (McNemar's test)."""
+    console.set_mode(quiet=quiet or json_out, json_out=json_out)
+    set_verbose(verbose)
+    from mnist_cli.compare import build_variants, plan_seeds
+
+    overrides = make_overrides(
+        epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
+        seed=seed, data=data, test_data=test_data, validation_split=validation_split,
+        image_shape=image_shape, data_dir=data_dir, sets=sets,
+    )
+    variants = build_variants(config, activation, output, overrides)
+    seeds = plan_seeds(seed, repeats)
+    target = new_run_dir("compare", run_dir)
+    check_writable(target)
+    console.info(f"comparing {', '.join(v.name for v in variants)} "
+                 f"with seed(s) {', '.join(map(str, seeds))}")
+    summary = run(variants, seeds, target)
+    for note in summary["dataset"].get("notes", []):
+        console.info(f"[yellow]note:[/] {note}")
+    if json_out:
+        console.print_json(summary)
+    report(summary, quiet or json_out)
+
+
+def run(variants: list[Any], seeds: list[int], target: Path) -> dict[str, Any]:
+    """Run the comparison with a rich progress display (unless quiet) and return its summary."""
+    from mnist_cli.cli.progress import make_progress, progress_callback
+    from mnist_cli.compare import run_comparison
+
+    progress = None if console.Mode.quiet else make_progress()
+
+    def callbacks_for(label: str) -> list[Any]:
+        return [progress_callback(progress, label)] if progress else []
+
+    with progress or nullcontext():
+        comparison = run_comparison(variants, seeds, target, callbacks_for=callbacks_for,
+                                    command=sys.argv)
+    return comparison.summary
