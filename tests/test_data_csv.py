@@ -136,8 +136,13 @@ def test_missing_empty_binary_and_header_only(tmp_path: Path) -> None:
         load_inputs(str(tmp_path / "head.csv"))
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.one_of(st.binary(max_size=300), st.text(alphabet="0123456789,-.\n ab", max_size=200)))
+FUZZ = st.one_of(st.binary(max_size=300), st.text(alphabet="0123456789,-.\n ab", max_size=200))
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=FUZZ)
 def test_arbitrary_bytes_give_result_or_data_error(tmp_path: Path, data: bytes | str) -> None:
     path = tmp_path / "fuzz.csv"
     path.write_bytes(data if isinstance(data, bytes) else data.encode())

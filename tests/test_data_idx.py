@@ -27,7 +27,9 @@ def put(path: Path, data: bytes) -> Path:
     return path
 
 
-def make_pair(d: Path, prefix: str, n: int, gz: bool, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_pair(
+    d: Path, prefix: str, n: int, gz: bool, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 256, (n, 28, 28))
     y = np.arange(n) % 10

@@ -10,9 +10,9 @@ from mnist_cli.errors import DataError
 TEST_FRACTION = 0.2
 
 
-def train_test(data: Split, seed: int, source: str, fraction: float = TEST_FRACTION) -> tuple[
-    Split, Split
-]:
+def train_test(
+    data: Split, seed: int, source: str, fraction: float = TEST_FRACTION
+) -> tuple[Split, Split]:
     """Stratified when every class can be, else a plain seeded permutation split."""
     from sklearn.model_selection import train_test_split
 
