@@ -36,6 +36,8 @@ RunDirOpt = Annotated[Path | None, typer.Option(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout only.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show TensorFlow's own log output.")]
+NoPlotsOpt = Annotated[bool, typer.Option(
+    "--no-plots", help="Do not draw PNG plots into the run directory.")]
 
 
 def make_overrides(
