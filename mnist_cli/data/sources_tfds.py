@@ -89,6 +89,17 @@ def _prepared(builder: Any) -> bool:
         return False
 
 
+def _to_numpy(tfds: Any, ds: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Batches of 4096 concatenated: batch_size=-1 aborts TF under tfds.testing.mock_data."""
+    xs, ys = [], []
+    for x, y in tfds.as_numpy(ds.batch(4096)):
+        xs.append(x)
+        ys.append(y)
+    if not xs:
+        raise DataError("TFDS split is empty")
+    return np.concatenate(xs), np.concatenate(ys)
+
+
 def _read_splits(builder: Any, name: str, image_shape: list[int] | None) -> dict[str, Split]:
     import tensorflow_datasets as tfds
 
@@ -96,10 +107,10 @@ def _read_splits(builder: Any, name: str, image_shape: list[int] | None) -> dict
     sets: dict[str, Split] = {}
     for split in names:
         try:
-            ds = builder.as_dataset(split=split, as_supervised=True, batch_size=-1)
+            ds = builder.as_dataset(split=split, as_supervised=True)
         except (KeyError, ValueError):  # the dataset has no such split
             continue
-        x, y = tfds.as_numpy(ds)
+        x, y = _to_numpy(tfds, ds)
         source = f"tfds:{name}[{split}]"
         sets[split] = Split(as_images(np.asarray(x), image_shape, source), labels_int64(y, source))
     if not sets:
