@@ -124,28 +124,41 @@ _STYLE = {"pass": "green", "warning": "yellow", "fail": "bold red"}
 
 
 def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2e}"
+    return "-" if value is None or value != value else f"{value:.1e}"
+
+
+_REF = {"finite-difference": "FD", "gradient-tape": "tape"}
 
 
 def render(result: GradcheckResult) -> Any:
-    """A rich Table: one row per variable (and reference), then the overall figure."""
+    """A rich Table: one row per variable (and reference), then the overall figure.
+
+    Kept narrow enough for an 80-column terminal: FD = finite differences, tape = GradientTape.
+    """
     from rich.table import Table
 
     eps = result.settings.get("epsilon")
     title = f"gradcheck {result.model}: [{_STYLE[result.verdict]}]{result.verdict}[/]"
-    table = Table(title=title, caption=f"epsilon={eps}  relative L2 difference; "
-                  f"pass < {PASS_BELOW:g}, warning < {WARN_BELOW:g}; {result.seconds:.1f}s")
-    for col in ("variable", "vs", "shape", "checked", "rel diff", "worst entry",
-                "kinks", "kink rel diff", "verdict"):
-        table.add_column(col, justify="left" if col in ("variable", "vs") else "right")
+    table = Table(title=title, caption=f"eps={eps}; rel diff = relative L2 difference; "
+                  f"pass < {PASS_BELOW:g}, warning < {WARN_BELOW:g}; FD = finite differences; "
+                  f"{result.seconds:.1f}s")
+    refs = {_REF.get(v.reference, v.reference) for v in result.variables}
+    show_ref = len(refs) > 1
+    cols = ["variable", *(["vs"] if show_ref else []), "shape", "checked", "rel diff", "worst",
+            "kinks", "kink diff", "verdict"]
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("variable", "vs") else "right",
+                         no_wrap=True, min_width=12 if col == "variable" else None)
     for v in result.variables:
-        worst_entry = "-" if v.worst_index is None else f"{v.worst_index} {v.worst_abs_diff:.1e}"
         verdict = v.verdict if v.judged else "noise"
-        table.add_row(v.name, v.reference, "x".join(map(str, v.shape)) or "scalar",
-                      f"{v.checked}/{v.size}", _fmt(v.rel_diff), worst_entry, str(v.kinks),
+        worst = "-" if v.worst_index is None else f"{v.worst_abs_diff:.0e}"
+        ref = [_REF.get(v.reference, v.reference)] if show_ref else []
+        table.add_row(v.name, *ref, "x".join(map(str, v.shape)) or "scalar",
+                      f"{v.checked}/{v.size}", _fmt(v.rel_diff), worst, str(v.kinks),
                       _fmt(v.kink_rel_diff), f"[{_STYLE.get(v.verdict, '')}]{verdict}[/]")
     table.add_section()
-    table.add_row("overall", "", "", str(sum(v.checked for v in result.variables)),
+    checked = sum(v.checked for v in result.variables)
+    table.add_row("overall", *([""] if show_ref else []), "", str(checked),
                   _fmt(result.overall_rel_diff), "", str(result.total_kinks), "",
                   f"[{_STYLE[result.verdict]}]{result.verdict}[/]")
     return table
