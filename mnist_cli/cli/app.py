@@ -8,6 +8,9 @@ from mnist_cli import __version__
 from mnist_cli.cli import config_cmd, data_cmd
 from mnist_cli.cli.compare_cmd import compare
 from mnist_cli.cli.console import guarded
+from mnist_cli.cli.evaluate_cmd import evaluate
+from mnist_cli.cli.gradcheck_cmd import gradcheck
+from mnist_cli.cli.predict_cmd import predict
 from mnist_cli.cli.train_cmd import train
 
 app = typer.Typer(
@@ -33,7 +36,10 @@ def root(
 
 
 app.command(no_args_is_help=False)(guarded(train))
+app.command(no_args_is_help=True)(guarded(evaluate))
+app.command(no_args_is_help=True)(guarded(predict))
 app.command(no_args_is_help=False)(guarded(compare))
+app.command(no_args_is_help=False)(guarded(gradcheck))
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(data_cmd.app, name="data")
 
