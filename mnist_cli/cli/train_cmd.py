@@ -20,6 +20,7 @@ from mnist_cli.cli.options import (
     ImageShapeOpt,
     JsonOpt,
     LrOpt,
+    NoPlotsOpt,
     OptimizerOpt,
     QuietOpt,
     RunDirOpt,
@@ -72,6 +73,7 @@ def train(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    no_plots: NoPlotsOpt = False,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
@@ -91,6 +93,10 @@ def train(
     callbacks = [progress_callback(progress, cfg.name)] if progress else []
     with progress or nullcontext():
         result = run_training(cfg, Path(target), callbacks=callbacks, command=sys.argv)
+    if not no_plots and result.history.get("loss"):
+        from mnist_cli.plots import write_curves
+
+        write_curves(Path(target) / "curves.png", result.history, title=cfg.name)
     for note in result.metrics["dataset"].get("notes", []):
         console.info(f"[yellow]note:[/] {note}")
     if json_out:

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from mnist_cli.config.schema import RunConfig
-from mnist_cli.data.pipeline import to_tf_dataset
+from mnist_cli.data.pipeline import scale_images, to_tf_dataset
 from mnist_cli.data.types import Dataset
 from mnist_cli.model import build_model, check_layers, compile_model
+from mnist_cli.train import guards, resume
 from mnist_cli.train import outputs as out
 from mnist_cli.train.evaluation import predict_outputs, score
 from mnist_cli.train.seeding import resolve_seed, seed_everything
@@ -51,20 +52,48 @@ def fit_callbacks(cfg: RunConfig) -> list[Any]:
 
 
 def fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
-        callbacks: list[Any]) -> tuple[dict[str, list[float]], float]:
+        callbacks: list[Any], initial_epoch: int = 0) -> tuple[dict[str, list[float]], float]:
     """model.fit on tf.data pipelines; returns history and fit seconds."""
     t = cfg.training
     train_ds = to_tf_dataset(data.train, global_batch, shuffle=True, seed=t.seed or 0,
                              scale=cfg.data.scale)
+    resume.advance_shuffle(train_ds, initial_epoch)
     val_ds = None
     if data.validation is not None and len(data.validation):
         val_ds = to_tf_dataset(data.validation, global_batch, scale=cfg.data.scale)
     start = time.perf_counter()
     hist = model.fit(train_ds, validation_data=val_ds, epochs=t.epochs,
+                     initial_epoch=initial_epoch,
                      callbacks=fit_callbacks(cfg) + callbacks, verbose=0,
                      shuffle=False)  # tf.data already shuffles, seeded
     seconds = time.perf_counter() - start
     return {k: [float(v) for v in vals] for k, vals in hist.history.items()}, seconds
+
+
+def probe_images(cfg: RunConfig, data: Dataset) -> Any:
+    """A few training images to check probability outputs on (None for logits)."""
+    if cfg.model.output != "probabilities":
+        return None
+    return scale_images(data.train.x[:256], cfg.data.scale)
+
+
+def reliable_fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int, run_dir: Path,
+                 callbacks: list[Any], command: list[str] | None
+                 ) -> tuple[dict[str, list[float]], float]:
+    """`fit` with NaN/interrupt guards and an epoch-end backup, resuming from it if present;
+    the returned history covers the whole run. Failures are recorded in metrics.json."""
+    recorder = resume.history_callback(run_dir)
+    done = resume.completed_epochs(run_dir)
+    try:
+        _, seconds = fit(cfg, data, model, global_batch,
+                         [*guards.training_callbacks(run_dir, probe_images(cfg, data)),
+                          recorder, *callbacks], done)
+    except guards.Diverged as exc:
+        raise guards.record_failure(run_dir, cfg, exc, model, recorder.history,
+                                    command) from None
+    except KeyboardInterrupt as exc:
+        raise resume.record_interrupt(run_dir, cfg, exc, recorder.history, command) from None
+    return recorder.history, seconds
 
 
 def run_training(
@@ -93,7 +122,8 @@ def run_training(
                             data.description.num_classes, cfg.name)
         compile_model(model, cfg.model, cfg.training)
     out.start_run_dir(run_dir, cfg)
-    history, fit_seconds = fit(cfg, data, model, global_batch, callbacks or [])
+    history, fit_seconds = reliable_fit(cfg, data, model, global_batch, Path(run_dir),
+                                        callbacks or [], command)
     start = time.perf_counter()
     outputs = predict_outputs(model, data.test, global_batch, cfg.data.scale)
     eval_seconds = time.perf_counter() - start
@@ -117,4 +147,5 @@ def run_training(
         run_dir=str(run_dir),
     )
     out.finish_run_dir(run_dir, model, history, metrics)
+    resume.cleanup(run_dir)
     return TrainResult(run_dir, metrics, history, model, outputs)

@@ -1,0 +1,91 @@
+"""`mnist-cli evaluate`: full metrics for a trained model, as tables, JSON and plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from mnist_cli.cli import console
+from mnist_cli.cli.options import (
+    DataDirOpt,
+    DataOpt,
+    ImageShapeOpt,
+    JsonOpt,
+    NoPlotsOpt,
+    QuietOpt,
+    VerboseOpt,
+)
+from mnist_cli.tfenv import set_verbose
+
+TargetArg = Annotated[Path, typer.Argument(
+    help="A run directory written by `mnist-cli train`, or a .keras model file.")]
+
+
+def metrics_table(res: dict[str, Any]) -> Table:
+    table = Table(title="Evaluation", show_header=False)
+    table.add_row("data", res["source"])
+    for key, label in (("loss", "loss"), ("accuracy", "accuracy"),
+                       ("balanced_accuracy", "balanced accuracy")):
+        table.add_row(label, f"{res[key]:.4f}")
+    table.add_row("examples", f"{res['examples']:,}")
+    return table
+
+
+def report_table(res: dict[str, Any]) -> Table:
+    table = Table(title="Per class (scikit-learn classification report)")
+    for col in ("class", "precision", "recall", "f1", "support"):
+        table.add_column(col, justify="right")
+    for row in res["per_class"]:
+        table.add_row(str(row["class"]), f"{row['precision']:.3f}", f"{row['recall']:.3f}",
+                      f"{row['f1']:.3f}", str(row["support"]))
+    for name, avg in res["averages"].items():
+        table.add_row(name, f"{avg['precision']:.3f}", f"{avg['recall']:.3f}",
+                      f"{avg['f1-score']:.3f}", str(int(avg["support"])), style="bold")
+    return table
+
+
+def confusion_table(res: dict[str, Any]) -> Table:
+    matrix = res["confusion_matrix"]
+    table = Table(title="Confusion matrix (rows: true, columns: predicted)")
+    table.add_column("true", justify="right", style="bold")
+    for c in range(len(matrix)):
+        table.add_column(str(c), justify="right")
+    for c, row in enumerate(matrix):
+        table.add_row(str(c), *(f"[green]{n}[/]" if i == c else (str(n) if n else "[dim]0[/]")
+                                for i, n in enumerate(row)))
+    return table
+
+
+def evaluate(
+    target: TargetArg,
+    data: DataOpt = None,
+    image_shape: ImageShapeOpt = None,
+    data_dir: DataDirOpt = None,
+    no_plots: NoPlotsOpt = False,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Score a trained model: loss, accuracy, balanced accuracy, per-class report, confusion."""
+    console.set_mode(quiet=quiet or json_out, json_out=json_out)
+    set_verbose(verbose)
+    from mnist_cli.evaluate import evaluate_model, load_split, save_evaluation
+    from mnist_cli.modelio import load_model
+
+    loaded = load_model(target)
+    split, source = load_split(loaded, data, image_shape=list(image_shape) if image_shape else None,
+                               data_dir=data_dir, require_labels=True)
+    console.info(f"evaluating {loaded.model_path} on {source} ({len(split):,} examples)")
+    result = evaluate_model(loaded, split, source)
+    files = save_evaluation(loaded, result, split.x, plots=not no_plots)
+    res = {**result.to_dict(), "output_form": loaded.output_form, "files": files}
+    if json_out:
+        console.print_json(res)
+        return
+    if not quiet:
+        for table in (metrics_table(res), report_table(res), confusion_table(res)):
+            console.out.print(table)
+        console.info("wrote " + ", ".join(files.values()))

@@ -1,0 +1,187 @@
+"""Evaluate a trained model: loss, accuracy, balanced accuracy, per-class report, confusion.
+
+Data is checked against the model before any prediction, so a wrong shape or label set is
+one clear error instead of a TensorFlow traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mnist_cli.data.types import Split
+from mnist_cli.errors import DataError, UsageError
+from mnist_cli.modelio import LoadedModel
+from mnist_cli.train.evaluation import to_probabilities
+
+BATCH_SIZE = 256
+
+
+@dataclass
+class EvaluationResult:
+    """Metrics for one labelled set; arrays kept for plots, left out of `to_dict`."""
+
+    source: str
+    n: int
+    loss: float
+    accuracy: float
+    balanced_accuracy: float
+    per_class: list[dict[str, Any]]
+    averages: dict[str, dict[str, float]]
+    confusion: list[list[int]]
+    y: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))
+    probs: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
+
+    @property
+    def pred(self) -> np.ndarray:
+        return self.probs.argmax(axis=1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "examples": self.n, "loss": self.loss,
+            "accuracy": self.accuracy, "balanced_accuracy": self.balanced_accuracy,
+            "per_class": self.per_class, "averages": self.averages,
+            "confusion_matrix": self.confusion,
+        }
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return f"{'x'.join(str(d) for d in shape)} images ({int(np.prod(shape))} features)"
+
+
+def check_inputs(split: Split, loaded: LoadedModel, source: str, require_labels: bool) -> None:
+    """Empty data, image shape vs the model's input, labels vs the model's classes."""
+    if len(split) == 0:
+        raise DataError(f"{source}: no examples to use (the input is empty); "
+                        "pass a file with at least one image")
+    got, want = tuple(int(d) for d in split.x.shape[1:]), loaded.image_shape
+    if got != want:
+        raise DataError(f"{source}: the data has {shape_text(got)} but the model expects "
+                        f"{shape_text(want)}; use data of the shape the model was trained on")
+    if split.y is None:
+        if require_labels:
+            raise DataError(f"{source}: the data has no labels; evaluation needs a label "
+                            "column (use `mnist-cli predict` for unlabelled data)")
+        return
+    bad = (split.y < 0) | (split.y >= loaded.num_classes)
+    if bad.any():
+        values = sorted({int(v) for v in split.y[bad]})[:5]
+        raise DataError(f"{source}: labels {values} are outside the model's classes "
+                        f"0..{loaded.num_classes - 1}; check the label column")
+
+
+def load_split(loaded: LoadedModel, spec: str | None, *, image_shape: list[int] | None = None,
+               data_dir: str | None = None, require_labels: bool = True) -> tuple[Split, str]:
+    """The data to run the model on: `spec`, or by default the run's own test split."""
+    if spec is None:
+        return run_test_split(loaded)
+    from mnist_cli.data import load_inputs
+
+    try:
+        split, desc = load_inputs(spec, image_shape=image_shape, data_dir=data_dir,
+                                  split="test", require_labels=require_labels)
+    except DataError:
+        if image_shape is not None:
+            raise
+        split, desc = retry_with_model_shape(loaded, spec, data_dir, require_labels)
+    check_inputs(split, loaded, desc.source, require_labels)
+    return split, desc.source
+
+
+def retry_with_model_shape(loaded: LoadedModel, spec: str, data_dir: str | None,
+                           require_labels: bool) -> tuple[Split, Any]:
+    """Flat rows whose width is not a square may still fit the model's own H x W."""
+    from mnist_cli.data import load_inputs
+
+    hw = list(loaded.image_shape[:2])
+    try:
+        return load_inputs(spec, image_shape=hw, data_dir=data_dir, split="test",
+                           require_labels=require_labels)
+    except DataError as exc:
+        raise DataError(f"{exc.message} (the model expects "
+                        f"{shape_text(loaded.image_shape)})") from None
+
+
+def run_test_split(loaded: LoadedModel) -> tuple[Split, str]:
+    """Rebuild the exact test split the run was scored on (same spec, same seed)."""
+    if loaded.config is None:
+        raise UsageError(f"{loaded.model_path}: no run config next to this model, so there is "
+                         "no default data; pass --data SPEC")
+    from mnist_cli.data import load_dataset
+
+    cfg = loaded.config
+    data = load_dataset(cfg.data, cfg.training.seed or 0)
+    source = f"{data.description.source} (test split)"
+    check_inputs(data.test, loaded, source, require_labels=True)
+    return data.test, source
+
+
+def probabilities(loaded: LoadedModel, split: Split, callbacks: list[Any] | None = None,
+                  batch_size: int = BATCH_SIZE) -> np.ndarray:
+    """Class probabilities for every example (softmax applied when the model gives logits)."""
+    from mnist_cli.data.pipeline import to_tf_dataset
+
+    ds = to_tf_dataset(Split(split.x, None), batch_size, scale=loaded.scale)
+    raw = np.asarray(loaded.model.predict(ds, verbose=0, callbacks=callbacks or []))
+    return to_probabilities(raw.astype(np.float64), loaded.output_form)
+
+
+def evaluate_model(loaded: LoadedModel, split: Split, source: str = "data",
+                   callbacks: list[Any] | None = None) -> EvaluationResult:
+    """Predict once and score: every metric comes from the same probabilities."""
+    check_inputs(split, loaded, source, require_labels=True)
+    probs = probabilities(loaded, split, callbacks)
+    assert split.y is not None
+    return score_probabilities(split.y.astype(np.int64), probs, source)
+
+
+def score_probabilities(y: np.ndarray, probs: np.ndarray, source: str) -> EvaluationResult:
+    """scikit-learn metrics on argmax labels; loss is mean cross-entropy."""
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix
+
+    pred = probs.argmax(axis=1)
+    labels = list(range(probs.shape[1]))
+    picked = np.clip(probs[np.arange(len(y)), y], 1e-12, 1.0)
+    per_class, averages = class_report(y, pred, labels)
+    return EvaluationResult(
+        source=source, n=int(len(y)), loss=float(-np.log(picked).mean()),
+        accuracy=float(accuracy_score(y, pred)),
+        balanced_accuracy=float(balanced_accuracy_score(y, pred)),
+        per_class=per_class, averages=averages,
+        confusion=confusion_matrix(y, pred, labels=labels).tolist(), y=y, probs=probs,
+    )
+
+
+def class_report(y: np.ndarray, pred: np.ndarray,
+                 labels: list[int]) -> tuple[list[dict[str, Any]], dict[str, dict[str, float]]]:
+    """scikit-learn's classification report, as per-class rows plus macro/weighted averages."""
+    from sklearn.metrics import classification_report
+
+    rep = classification_report(y, pred, labels=labels, output_dict=True, zero_division=0)
+    rows = [{"class": c, "precision": rep[str(c)]["precision"], "recall": rep[str(c)]["recall"],
+             "f1": rep[str(c)]["f1-score"], "support": int(rep[str(c)]["support"])}
+            for c in labels]
+    averages = {k: {m: float(v) for m, v in rep[k].items()}
+                for k in ("macro avg", "weighted avg") if k in rep}
+    return rows, averages
+
+
+def save_evaluation(loaded: LoadedModel, result: EvaluationResult, x: np.ndarray,
+                    plots: bool = True) -> dict[str, str]:
+    """evaluation.json, confusion_matrix.png and errors.png in the run directory."""
+    from mnist_cli.artifacts import write_json
+
+    out = loaded.out_dir
+    files = {"evaluation": str(out / "evaluation.json")}
+    if plots:
+        from mnist_cli.plots import write_confusion, write_errors
+
+        files["confusion_matrix"] = str(write_confusion(
+            out / "confusion_matrix.png", result.confusion,
+            title=f"Confusion matrix (accuracy {result.accuracy:.1%}, n={result.n})"))
+        files["errors"] = str(write_errors(out / "errors.png", x, result.y, result.probs))
+    write_json(out / "evaluation.json", {**result.to_dict(), "model": str(loaded.model_path),
+                                         "output_form": loaded.output_form, "files": files})
+    return files

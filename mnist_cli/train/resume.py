@@ -1,0 +1,135 @@
+"""Resuming an interrupted run from its last completed epoch, bit-for-bit where possible.
+
+Keras `BackupAndRestore` restores weights, optimizer state and the epoch number; this module
+adds what it does not: the history of the epochs already run, the run's saved config, and
+the shuffle order (a seeded tf.data shuffle draws a new order per iterator, so a resumed
+fit first skips the orders the finished epochs used).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from mnist_cli.artifacts import write_json, write_text
+from mnist_cli.config.schema import RunConfig
+from mnist_cli.errors import UsageError
+from mnist_cli.signals import Interrupted
+from mnist_cli.train.guards import BACKUP_DIR, keras_backup_dir
+
+HISTORY = "history.json"
+
+
+def completed_epochs(run_dir: Path) -> int:
+    """Epochs finished and backed up in `run_dir` (0 for a fresh run)."""
+    meta = keras_backup_dir(run_dir) / "training_metadata.json"
+    try:
+        return int(json.loads(meta.read_text())["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def saved_history(run_dir: Path) -> dict[str, list[float]]:
+    """Per-epoch metrics of the completed epochs, trimmed to the backed-up epoch count."""
+    done = completed_epochs(run_dir)
+    try:
+        hist = json.loads((Path(run_dir) / BACKUP_DIR / HISTORY).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: [float(x) for x in v[:done]] for k, v in hist.items()}
+
+
+def history_callback(run_dir: Path) -> Any:
+    """A keras Callback holding the whole run's history (earlier sessions included) and
+    saving it after each epoch's backup; read `.history` after fit."""
+    from mnist_cli.tfenv import import_keras
+
+    keras = import_keras()
+    path = Path(run_dir) / BACKUP_DIR / HISTORY
+
+    class Recorder(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.history = saved_history(run_dir)
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            for key, value in (logs or {}).items():
+                self.history.setdefault(key, []).append(float(value))
+            write_json(path, self.history)
+
+    return Recorder()
+
+
+def advance_shuffle(train_ds: Any, epochs_done: int) -> None:
+    """Draw (and discard) the shuffle orders of the epochs already run.
+
+    Keras makes one iterator per epoch; each draws the next order from the dataset's
+    seeded generator, so creating `epochs_done` iterators first lines the orders up."""
+    for _ in range(epochs_done):
+        iter(train_ds)
+
+
+def cleanup(run_dir: Path) -> None:
+    """Remove the backup once the run has its final artifacts."""
+    shutil.rmtree(Path(run_dir) / BACKUP_DIR, ignore_errors=True)
+
+
+def resume_hint(run_dir: Path) -> str:
+    return f"mnist-cli train --resume {run_dir}"
+
+
+def record_interrupt(run_dir: Path, cfg: RunConfig, exc: BaseException,
+                     history: dict[str, list[float]], command: list[str] | None) -> Interrupted:
+    """Mark the run interrupted in metrics.json; returns the exception to raise, whose
+    message says how far it got and how to resume."""
+    from mnist_cli.train.outputs import history_csv
+
+    signum = getattr(exc, "signum", 2)
+    done = completed_epochs(run_dir)
+    write_text(Path(run_dir) / "history.csv", history_csv(history))
+    write_json(Path(run_dir) / "metrics.json", {
+        "status": "interrupted", "epochs_completed": done, "epochs": cfg.training.epochs,
+        "resume": resume_hint(run_dir), "seed": cfg.training.seed,
+        "command": command or [], "run_dir": str(run_dir),
+    })
+    name = Interrupted(signum).message
+    return Interrupted(signum, f"{name} after {done} of {cfg.training.epochs} epoch(s); "
+                               f"state saved in {run_dir}; resume with: {resume_hint(run_dir)}")
+
+
+def load_resume_config(run_dir: Path) -> RunConfig:
+    """The saved config of an unfinished run, or a UsageError saying why it cannot resume."""
+    from mnist_cli.config.load import read_yaml
+    from mnist_cli.config.resolve import config_from_dict
+
+    run_dir = Path(run_dir)
+    cfg_path = run_dir / "config.yaml"
+    if not run_dir.is_dir():
+        raise UsageError(f"--resume {run_dir}: no such run directory; give the directory "
+                         "printed when the run was interrupted")
+    if not cfg_path.is_file():
+        raise UsageError(f"--resume {run_dir}: no config.yaml, so this is not a run "
+                         "directory; give the directory printed when the run was interrupted")
+    try:
+        status = json.loads((run_dir / "metrics.json").read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        status = None
+    if status == "completed":
+        raise UsageError(f"--resume {run_dir}: this run already completed; nothing to resume "
+                         "(start a new run without --resume)")
+    cfg = config_from_dict(read_yaml(cfg_path), source=str(cfg_path))
+    if cfg.training.seed is None:
+        raise UsageError(f"--resume {run_dir}: config.yaml has no training.seed, so the run "
+                         "cannot be continued identically; start a new run")
+    return cfg
+
+
+def refuse_conflicts(run_dir: Path, given: dict[str, Any]) -> None:
+    """--resume takes the run's own config: any config-changing flag is a conflict."""
+    flags = [flag for flag, value in given.items() if value not in (None, [], (), False)]
+    if flags:
+        raise UsageError(
+            f"--resume {run_dir} continues with the run's saved config.yaml; drop "
+            f"{', '.join(flags)} (or start a new run to change settings)")
