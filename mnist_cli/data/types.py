@@ -41,7 +41,10 @@ class DataDescription:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["image_shape"] = list(self.image_shape)
-        d["class_counts"] = {k: {str(c): n for c, n in v.items()} for k, v in self.class_counts.items()}
+        d["class_counts"] = {
+            split: {str(c): n for c, n in counts.items()}
+            for split, counts in self.class_counts.items()
+        }
         return d
 
 
