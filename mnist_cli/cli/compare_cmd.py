@@ -44,13 +44,25 @@ CompareDirOpt = Annotated[Path | None, typer.Option(
     "--run-dir", help="Compare directory (default runs/compare-<UTC time>); never reused.")]
 
 
+def print_table(t: Any) -> None:
+    """Print to stdout; when piped, widen past 80 columns rather than truncate numbers."""
+    out = console.out
+    if not out.is_terminal:
+        from rich.console import Console
+        from rich.measure import Measurement
+
+        need = Measurement.get(out, out.options.update_width(400), t).maximum
+        out = Console(width=max(out.width, need), highlight=False)
+    out.print(t)
+
+
 def report(summary: dict[str, Any], quiet: bool) -> None:
     """The table and one McNemar sentence per pair on stdout; file locations on stderr."""
     from mnist_cli.compare.report import sentences, table
 
     if quiet:
         return
-    console.out.print(table(summary))
+    print_table(table(summary))
     for line in sentences(summary):
         console.out.print(line, soft_wrap=True)
     console.info(f"comparison written to {summary['compare_dir']}")

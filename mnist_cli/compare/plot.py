@@ -31,6 +31,9 @@ def plot_curves(ax: Any, comp: Comparison, colors: dict[str, Any]) -> None:
                 epochs = range(1, len(values) + 1)
                 tag = label if i == 0 and key == "loss" else None
                 ax.plot(epochs, values, style, color=colors[v.name], label=tag, alpha=0.85)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Learning curves (solid: train loss, dashed: validation loss)")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
@@ -47,8 +50,9 @@ def plot_bars(ax: Any, summary: dict[str, Any], colors: dict[str, Any]) -> None:
     x = range(len(entries))
     ax.bar(x, means, yerr=stds, capsize=6, color=[colors[n] for n in names])
     for i, e in enumerate(entries):
-        text = "failed" if e["status"] != "completed" else f"{means[i]:.3f}"
-        ax.text(i, means[i] + stds[i] + 0.01, text, ha="center", va="bottom", fontsize="small")
+        failed = e["status"] != "completed"
+        ax.text(i, means[i] + stds[i] + 0.01, "FAILED" if failed else f"{means[i]:.3f}",
+                ha="center", va="bottom", fontsize="small", color="red" if failed else "black")
     ax.set_xticks(list(x), names, rotation=20, ha="right")
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("test accuracy")

@@ -8,6 +8,7 @@ import itertools
 from typing import Any
 
 import numpy as np
+from rich import box
 from rich.table import Table
 
 from mnist_cli.artifacts import write_json, write_text
@@ -43,13 +44,22 @@ def run_entry(run: RunOutcome) -> dict[str, Any]:
             "error": run.error, **run_values(run)}
 
 
+def failure_cause(failed: list[RunOutcome], total: int) -> str | None:
+    """The first failed seed's cause, and how many seeds failed (details stay per run)."""
+    if not failed:
+        return None
+    first = failed[0]
+    more = f" ({len(failed)} of {total} seeds failed)" if total > 1 else ""
+    return f"seed {first.seed}: {first.error}{more}"
+
+
 def variant_entry(comp: Comparison, v: Variant) -> dict[str, Any]:
     """Mean +- std over seeds; any failed seed makes the whole variant failed (with its cause)."""
     runs = comp.runs_of(v.name)
     failed = [r for r in runs if r.status != "completed"]
     entry: dict[str, Any] = {
         "name": v.name, "status": "failed" if failed else "completed",
-        "error": "; ".join(f"seed {r.seed}: {r.error}" for r in failed) or None,
+        "error": failure_cause(failed, len(runs)),
         "config": v.config.name, "output": v.config.model.output,
         "params": next((r.metrics["params"] for r in runs if "params" in r.metrics), None),
     }
@@ -103,10 +113,10 @@ def summarize(comp: Comparison) -> dict[str, Any]:
 
 
 def _fmt(value: float | None, std: float | None, spec: str) -> str:
-    """'0.9412 ± 0.0051' when there is a spread to show, else just the mean."""
+    """'0.941±0.005' when there is a spread to show, else just the mean."""
     if value is None:
         return "-"
-    return f"{value:{spec}} ± {std:{spec}}" if std else f"{value:{spec}}"
+    return f"{value:.3f}±{std:.3f}" if std else f"{value:{spec}}"
 
 
 def csv_text(summary: dict[str, Any]) -> str:
@@ -120,27 +130,39 @@ def csv_text(summary: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
+def _caption(summary: dict[str, Any]) -> str:
+    """Seeds used, and each failed variant's cause (too long for a cell)."""
+    seeds = ", ".join(map(str, summary["seeds"]))
+    lines = [f"{summary['repeats']} seed(s) per variant: {seeds}"]
+    lines += [f"[red]{e['name']} failed:[/] {e['error']}" for e in summary["variants"]
+              if e["status"] != "completed"]
+    return "\n".join(lines)
+
+
+def _cells(e: dict[str, Any]) -> list[str]:
+    if e["status"] != "completed":
+        return [f"{e['params']:,}" if e["params"] else "-", "[red]FAILED[/]", *["-"] * 6]
+    spread = [_fmt(e[k], e[f"{k}_std"], ".4f") for k in ("test_accuracy", "balanced_accuracy")]
+    means = [_fmt(e[k], None, s) for k, s in (
+        ("final_loss", ".4f"), ("final_val_loss", ".4f"), ("epochs_run", ".0f"),
+        ("train_seconds", ".1f"), ("samples_per_second", ",.0f"))]
+    return [f"{e['params']:,}", *spread, *means]
+
+
 def table(summary: dict[str, Any]) -> Table:
-    """One rich table, best first, with the winner in the title."""
-    n = summary["repeats"]
+    """One rich table, best first, with the winner in the title (fits 80 columns)."""
     winner = summary["winner"] or "none (every variant failed)"
-    t = Table(title=f"Comparison: winner {winner}",
-              caption=f"{n} seed(s) per variant: {', '.join(map(str, summary['seeds']))}")
-    for col in ("#", "variant", "params", "test acc", "balanced acc", "train loss",
-                "val loss", "epochs", "train s", "samples/s"):
-        t.add_column(col, justify="left" if col == "variant" else "right")
+    t = Table(title=f"Comparison: winner [bold]{winner}[/]", caption=_caption(summary),
+              box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False, caption_justify="left")
+    width = max(len(e["name"]) for e in summary["variants"])
+    t.add_column("#", justify="right", no_wrap=True)
+    t.add_column("variant", overflow="fold", min_width=min(width, 24))
+    for col in ("params", "test acc", "bal acc", "loss", "val loss", "epochs", "sec",
+                "samples/s"):
+        t.add_column(col, justify="right", no_wrap=True)
     for e in summary["variants"]:
-        if e["status"] != "completed":
-            t.add_row(str(e["rank"]), e["name"], str(e["params"] or "-"),
-                      f"[red]failed[/]: {e['error']}", *["-"] * 6)
-            continue
-        t.add_row(str(e["rank"]), f"[bold]{e['name']}[/]" if e["rank"] == 1 else e["name"],
-                  f"{e['params']:,}", *(_fmt(e[k], e[f"{k}_std"], s) for k, s in (
-                      ("test_accuracy", ".4f"), ("balanced_accuracy", ".4f"),
-                      ("final_loss", ".4f"), ("final_val_loss", ".4f"))),
-                  *(_fmt(e[k], None, s) for k, s in (
-                      ("epochs_run", ".0f"), ("train_seconds", ".2f"),
-                      ("samples_per_second", ",.0f"))))
+        name = f"[bold]{e['name']}[/]" if e["name"] == summary["winner"] else e["name"]
+        t.add_row(str(e["rank"]), name, *_cells(e))
     return t
 
 
