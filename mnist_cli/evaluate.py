@@ -67,7 +67,7 @@ def check_inputs(split: Split, loaded: LoadedModel, source: str, require_labels:
         return
     bad = (split.y < 0) | (split.y >= loaded.num_classes)
     if bad.any():
-        values = sorted({int(v) for v in split.y[bad]})[:5]
+        values = ", ".join(str(v) for v in sorted({int(v) for v in split.y[bad]})[:5])
         raise DataError(f"{source}: labels {values} are outside the model's classes "
                         f"0..{loaded.num_classes - 1}; check the label column")
 
