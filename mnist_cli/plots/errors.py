@@ -26,7 +26,7 @@ def write_errors(path: Path, x: np.ndarray, y: np.ndarray, probs: np.ndarray,
     idx = worst_errors(y, probs)
     cols = max(1, min(COLUMNS, len(idx)))
     rows = max(1, -(-len(idx) // cols))
-    fig = new_figure(1.7 * cols + 0.4, 1.9 * rows + 0.6)
+    fig = new_figure(max(6.0, 1.7 * cols + 0.4), 1.9 * rows + 0.6)  # room for the title
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     for ax in axes:
         ax.set_axis_off()
