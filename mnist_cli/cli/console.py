@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mnist_cli.errors import MnistCliError
 
@@ -45,7 +46,7 @@ def print_json(obj: Any) -> None:
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -58,7 +59,7 @@ def guarded(func: F) -> F:
             return func(*args, **kwargs)
         except MnistCliError as exc:
             raise fail(exc.message, exc.exit_code) from None
-        except KeyboardInterrupt:
-            raise fail("interrupted", 130) from None
+        except KeyboardInterrupt as exc:  # mnist_cli.signals.Interrupted says how to resume
+            raise fail(str(exc) or "interrupted", getattr(exc, "exit_code", 130)) from None
 
     return wrapper  # type: ignore[return-value]
