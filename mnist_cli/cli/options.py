@@ -33,6 +33,12 @@ DataDirOpt = Annotated[str | None, typer.Option(
     "--data-dir", help="TensorFlow Datasets data directory.")]
 RunDirOpt = Annotated[Path | None, typer.Option(
     "--run-dir", help="Where to write this run (default runs/<config>-<UTC time>); never reused.")]
+ResumeOpt = Annotated[Path | None, typer.Option(
+    "--resume", help="Continue an interrupted run directory from its last completed epoch, "
+    "with its saved config.yaml (no config flags allowed).")]
+DeterministicOpt = Annotated[bool | None, typer.Option(
+    "--deterministic/--no-deterministic",
+    help="Deterministic TensorFlow ops: same seed, same weights (default on; costs ~0-10%).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout only.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show TensorFlow's own log output.")]

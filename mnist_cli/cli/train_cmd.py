@@ -16,6 +16,7 @@ from mnist_cli.cli.options import (
     ConfigOpt,
     DataDirOpt,
     DataOpt,
+    DeterministicOpt,
     EpochsOpt,
     ImageShapeOpt,
     JsonOpt,
@@ -23,6 +24,7 @@ from mnist_cli.cli.options import (
     NoPlotsOpt,
     OptimizerOpt,
     QuietOpt,
+    ResumeOpt,
     RunDirOpt,
     SeedOpt,
     SetOpt,
@@ -33,6 +35,7 @@ from mnist_cli.cli.options import (
 )
 from mnist_cli.config import resolve_config
 from mnist_cli.rundir import check_writable, new_run_dir
+from mnist_cli.signals import handle_interrupts
 from mnist_cli.tfenv import set_verbose
 
 
@@ -55,6 +58,18 @@ def summary_table(metrics: dict[str, Any]) -> Table:
     return table
 
 
+def resume_run(run_dir: Path, flags: dict[str, Any]) -> tuple[Any, Path]:
+    """The saved config of an interrupted run (refusing config flags) and its directory."""
+    from mnist_cli.train.resume import completed_epochs, load_resume_config, refuse_conflicts
+
+    refuse_conflicts(run_dir, flags)
+    cfg = load_resume_config(run_dir)
+    check_writable(run_dir)
+    done = completed_epochs(run_dir)
+    console.info(f"resuming {run_dir} at epoch {done + 1} of {cfg.training.epochs}")
+    return cfg, Path(run_dir)
+
+
 def train(
     config: ConfigOpt = None,
     activation: ActivationOpt = None,
@@ -70,6 +85,8 @@ def train(
     data_dir: DataDirOpt = None,
     sets: SetOpt = None,
     run_dir: RunDirOpt = None,
+    resume: ResumeOpt = None,
+    deterministic: DeterministicOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -78,20 +95,31 @@ def train(
     """Train a model from a YAML config and write a run directory."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
     set_verbose(verbose)
-    overrides = make_overrides(
-        activation=activation, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-        learning_rate=learning_rate, seed=seed, data=data, test_data=test_data,
-        validation_split=validation_split, image_shape=image_shape, data_dir=data_dir, sets=sets,
-    )
-    cfg = resolve_config(config, overrides)
-    target = new_run_dir(cfg.name, run_dir)
-    check_writable(target)
+    if resume is not None:
+        flags = {"--config": config, "--activation": activation, "--epochs": epochs,
+                 "--batch-size": batch_size, "--optimizer": optimizer,
+                 "--learning-rate": learning_rate, "--seed": seed, "--data": data,
+                 "--test-data": test_data, "--validation-split": validation_split,
+                 "--image-shape": image_shape, "--data-dir": data_dir, "--set": sets,
+                 "--run-dir": run_dir, "--[no-]deterministic": deterministic is not None}
+        cfg, target = resume_run(resume, flags)
+    else:
+        det = [] if deterministic is None else [f"training.deterministic={deterministic}"]
+        overrides = make_overrides(
+            activation=activation, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
+            learning_rate=learning_rate, seed=seed, data=data, test_data=test_data,
+            validation_split=validation_split, image_shape=image_shape, data_dir=data_dir,
+            sets=[*det, *(sets or [])],
+        )
+        cfg = resolve_config(config, overrides)
+        target = new_run_dir(cfg.name, run_dir)
+        check_writable(target)
     from mnist_cli.cli.progress import make_progress, progress_callback
     from mnist_cli.train import run_training
 
     progress = None if console.Mode.quiet else make_progress()
     callbacks = [progress_callback(progress, cfg.name)] if progress else []
-    with progress or nullcontext():
+    with progress or nullcontext(), handle_interrupts():
         result = run_training(cfg, Path(target), callbacks=callbacks, command=sys.argv)
     if not no_plots and result.history.get("loss"):
         from mnist_cli.plots import write_curves

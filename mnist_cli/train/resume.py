@@ -65,9 +65,10 @@ def history_callback(run_dir: Path) -> Any:
 def advance_shuffle(train_ds: Any, epochs_done: int) -> None:
     """Draw (and discard) the shuffle orders of the epochs already run.
 
-    Keras makes one iterator per epoch; each draws the next order from the dataset's
-    seeded generator, so creating `epochs_done` iterators first lines the orders up."""
-    for _ in range(epochs_done):
+    Each `iter()` draws the next order from the dataset's seeded generator. Keras 3's
+    EpochIterator (steps_per_epoch unset) makes two per epoch, one at its start and one at
+    its end, so a fresh run's epoch k uses draw 2k; tests/test_resume.py pins this."""
+    for _ in range(2 * epochs_done):
         iter(train_ds)
 
 

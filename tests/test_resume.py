@@ -1,0 +1,90 @@
+"""Interrupting a real `train` and resuming it gives the same result as never stopping."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mnist_cli.cli.app import app
+from mnist_cli.config import Overrides, resolve_config
+from tests.conftest import cli_cmd
+
+EPOCHS, SEED, BATCH = 8, 7, 16
+ARGS = ["--data", "digits", "--epochs", str(EPOCHS), "--seed", str(SEED),
+        "--batch-size", str(BATCH)]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The same run, uninterrupted (in-process: same seed, deterministic ops)."""
+    from mnist_cli.train import run_training
+
+    cfg = resolve_config(None, Overrides(data="digits", epochs=EPOCHS, seed=SEED,
+                                         batch_size=BATCH))
+    return run_training(cfg, tmp_path_factory.mktemp("ref") / "run").metrics
+
+
+def interrupt_after_first_epoch(run: Path, sig: int, env: dict) -> subprocess.CompletedProcess:
+    """Start `train`, wait for the first epoch's backup, then send `sig`."""
+    proc = subprocess.Popen(cli_cmd("train", *ARGS, "--run-dir", str(run), "--quiet"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    marker = run / "backup" / "keras" / "training_metadata.json"
+    deadline = time.monotonic() + 180
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_then_resume_matches_uninterrupted(tmp_path: Path, cli_env: dict,
+                                                     reference: dict, sig: int,
+                                                     code: int) -> None:
+    run = tmp_path / "run"
+    stopped = interrupt_after_first_epoch(run, sig, cli_env)
+    assert stopped.returncode == code, stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    assert f"resume with: mnist-cli train --resume {run}" in stopped.stderr
+    partial = json.loads((run / "metrics.json").read_text())
+    assert partial["status"] == "interrupted"
+    assert 1 <= partial["epochs_completed"] < EPOCHS
+    assert (run / "backup" / "keras" / "latest.weights.h5").exists()
+
+    resumed = subprocess.run(cli_cmd("train", "--resume", str(run), "--json"),
+                             capture_output=True, text=True, env=cli_env, timeout=240)
+    assert resumed.returncode == 0, resumed.stderr
+    metrics = json.loads(resumed.stdout)
+    assert metrics["status"] == "completed" and metrics["epochs_run"] == EPOCHS
+    for key in ("test_loss", "test_accuracy", "balanced_accuracy", "final"):
+        assert metrics[key] == reference[key], key
+    assert len((run / "history.csv").read_text().splitlines()) == EPOCHS + 1
+    assert not (run / "backup").exists()
+
+
+@pytest.mark.parametrize("extra", [["--epochs", "3"], ["--set", "training.epochs=3"],
+                                   ["--no-deterministic"], ["-c", "cnn"]])
+def test_resume_refuses_config_flags(tmp_path: Path, extra: list[str]) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("name: x\n")
+    result = CliRunner().invoke(app, ["train", "--resume", str(run), *extra])
+    assert result.exit_code == 2
+    assert "continues with the run's saved config.yaml; drop" in result.output
+
+
+def test_resume_refuses_completed_and_missing_runs(tmp_path: Path) -> None:
+    missing = CliRunner().invoke(app, ["train", "--resume", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "no such run directory" in missing.output
+    done = tmp_path / "done"
+    done.mkdir()
+    (done / "config.yaml").write_text("name: x\n")
+    (done / "metrics.json").write_text('{"status": "completed"}')
+    result = CliRunner().invoke(app, ["train", "--resume", str(done)])
+    assert result.exit_code == 2 and "already completed" in result.output
