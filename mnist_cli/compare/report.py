@@ -170,7 +170,7 @@ def sentences(summary: dict[str, Any]) -> list[str]:
     """The McNemar sentence per pair, plus the interval-overlap verdict with repeats."""
     lines = []
     for p in summary["pairs"]:
-        line = f"{p['sentence']} (McNemar, {p['method']})"
+        line = p["sentence"] + (f" (McNemar, {p['method']})" if p["discordant"] else "")
         if p["intervals_overlap"] is not None:
             word = "overlap" if p["intervals_overlap"] else "do not overlap"
             line += f"; their accuracy intervals (mean ± std) {word}"

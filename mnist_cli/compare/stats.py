@@ -40,8 +40,8 @@ class McNemar:
     def sentence(self) -> str:
         """One plain sentence a reader can act on."""
         if self.discordant == 0:
-            return (f"{self.a} and {self.b} are right on exactly the same "
-                    f"{self.n_test} test digits; there is no difference to test")
+            return (f"{self.a} and {self.b} are right on exactly the same test digits (on none "
+                    f"of the {self.n_test} is only one of them right); no difference to test")
         if self.a_only == self.b_only:
             return (f"{self.a} and {self.b} tie: each is right on {self.a_only} of the "
                     f"{self.discordant} test digits where exactly one of them is right; "
@@ -70,7 +70,7 @@ def mcnemar_p(a_only: int, b_only: int) -> tuple[str, float | None, float]:
 
     n = a_only + b_only
     if n == 0:
-        return "none (no discordant digits)", None, 1.0
+        return "none", None, 1.0
     if n < EXACT_BELOW:
         return "exact binomial", None, float(binomtest(a_only, n, 0.5).pvalue)
     stat = (abs(a_only - b_only) - 1) ** 2 / n
