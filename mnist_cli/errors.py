@@ -34,6 +34,9 @@ class ConfigError(UsageError):
     def __init__(self, problems: list[str], source: str = "config") -> None:
         self.problems = list(problems)
         self.source = source
+        if len(self.problems) == 1:  # the common case stays one line
+            super().__init__(f"{source}: {self.problems[0]}")
+            return
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"{source}: {len(self.problems)} problem(s):\n{lines}")
 

@@ -33,7 +33,8 @@ def check_layers(model_cfg: ModelConfig, source: str = "config") -> None:
             make_layer(keras, spec.class_name, spec.kwargs)
         except Exception as exc:  # Keras raises TypeError/ValueError with useful text
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            problems.append(f"model.layers[{i}] ({spec.class_name}): bad argument: {msg}")
+            problems.append(f"model.layers[{i}] ({spec.class_name}): bad argument: {msg}; "
+                            f"use the arguments of keras.layers.{spec.class_name}")
     if problems:
         raise ConfigError(problems, source=source)
 

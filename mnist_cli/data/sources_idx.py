@@ -79,7 +79,8 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
     if len(data) < 4 or int.from_bytes(data[:4], "big") != magic:
         found = data[:4].hex() or "nothing"
         raise DataError(
-            f"{path}: not an IDX {kind} file (magic number 0x{found}, expected 0x{magic:08x})"
+            f"{path}: not an IDX {kind} file (magic number 0x{found}, expected 0x{magic:08x}); "
+            f"pass the {kind} file of an MNIST-style IDX pair, e.g. train-{kind}-idx*-ubyte"
         )
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
