@@ -38,7 +38,8 @@ ResumeOpt = Annotated[Path | None, typer.Option(
     "with its saved config.yaml (no config flags allowed).")]
 DeterministicOpt = Annotated[bool | None, typer.Option(
     "--deterministic/--no-deterministic",
-    help="Deterministic TensorFlow ops: same seed, same weights (default on; costs ~0-10%).")]
+    help="Deterministic TensorFlow ops: same seed, same weights (default on; no measurable "
+    "cost on CPU: 5-epoch mlp_relu/cnn runs on digits were within timing noise).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout only.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show TensorFlow's own log output.")]
