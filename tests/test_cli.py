@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
 import pytest
 import typer
 import yaml
@@ -23,9 +22,9 @@ def all_command_paths() -> list[list[str]]:
     """Every command and sub-command, as argument lists."""
     paths: list[list[str]] = []
 
-    def walk(cmd: click.Command, prefix: list[str]) -> None:
+    def walk(cmd: object, prefix: list[str]) -> None:
         paths.append(prefix)
-        if isinstance(cmd, click.Group):
+        if hasattr(cmd, "commands"):  # a group (typer vendors its own click)
             for name, sub in cmd.commands.items():
                 walk(sub, [*prefix, name])
 
