@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from mnist_cli.config import Overrides
+from mnist_cli.strategy.config import CrossDeviceOps, StrategyConfig, StrategyName
 
 ConfigOpt = Annotated[str | None, typer.Option(
     "--config", "-c", help="YAML config path or shipped name (mlp_relu, mlp_softmax, cnn).")]
@@ -45,6 +46,22 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show TensorFlow's own log output.")]
 NoPlotsOpt = Annotated[bool, typer.Option(
     "--no-plots", help="Do not draw PNG plots into the run directory.")]
+StrategyOpt = Annotated[StrategyName, typer.Option(
+    "--strategy", help="Distribution: auto (TPU if configured, else mirrored on >1 GPU, else "
+    "default), default, one-device, mirrored, multi-worker, tpu.")]
+DeviceOpt = Annotated[list[str] | None, typer.Option(
+    "--device", help="Device for one-device, or devices for mirrored, e.g. /gpu:0 (repeatable).")]
+CrossOpsOpt = Annotated[CrossDeviceOps, typer.Option(
+    "--cross-device-ops", help="Mirrored all-reduce (nccl needs GPUs).")]
+WorkerOpt = Annotated[list[str] | None, typer.Option(
+    "--worker", help="HOST:PORT of every multi-worker task, same order everywhere (repeatable; "
+    "default: TF_CONFIG).")]
+TaskIndexOpt = Annotated[int | None, typer.Option(
+    "--task-index", help="This process's position in the --worker list.")]
+ConnectTimeoutOpt = Annotated[float, typer.Option(
+    "--connect-timeout", min=0, help="Seconds to wait for multi-worker peers or a TPU.")]
+TpuOpt = Annotated[str | None, typer.Option(
+    "--tpu", help="TPU name or grpc://HOST:PORT (default: COLAB_TPU_ADDR or TPU_NAME).")]
 
 
 def make_overrides(
@@ -62,4 +79,17 @@ def make_overrides(
         test_data=test_data, validation_split=validation_split,
         image_shape=list(image_shape) if image_shape else None, data_dir=data_dir,
         sets=list(sets or []),
+    )
+
+
+def strategy_config(
+    strategy: StrategyName = StrategyName.auto, devices: list[str] | None = None,
+    cross_device_ops: CrossDeviceOps = CrossDeviceOps.auto, workers: list[str] | None = None,
+    task_index: int | None = None, connect_timeout: float = 60.0, tpu: str | None = None,
+) -> StrategyConfig:
+    """Strategy flags -> StrategyConfig, for `make_strategy` (train, evaluate, compare)."""
+    return StrategyConfig(
+        name=StrategyName(strategy).value, devices=list(devices or []),
+        cross_device_ops=CrossDeviceOps(cross_device_ops).value, workers=list(workers or []),
+        task_index=task_index, connect_timeout=connect_timeout, tpu=tpu,
     )

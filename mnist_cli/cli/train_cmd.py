@@ -14,9 +14,12 @@ from mnist_cli.cli.options import (
     ActivationOpt,
     BatchOpt,
     ConfigOpt,
+    ConnectTimeoutOpt,
+    CrossOpsOpt,
     DataDirOpt,
     DataOpt,
     DeterministicOpt,
+    DeviceOpt,
     EpochsOpt,
     ImageShapeOpt,
     JsonOpt,
@@ -28,14 +31,20 @@ from mnist_cli.cli.options import (
     RunDirOpt,
     SeedOpt,
     SetOpt,
+    StrategyOpt,
+    TaskIndexOpt,
     TestDataOpt,
+    TpuOpt,
     ValSplitOpt,
     VerboseOpt,
+    WorkerOpt,
     make_overrides,
+    strategy_config,
 )
 from mnist_cli.config import resolve_config
 from mnist_cli.rundir import check_writable, new_run_dir
 from mnist_cli.signals import handle_interrupts
+from mnist_cli.strategy.config import CrossDeviceOps, StrategyName
 from mnist_cli.tfenv import set_verbose
 
 
@@ -91,6 +100,13 @@ def train(
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
     no_plots: NoPlotsOpt = False,
+    strategy: StrategyOpt = StrategyName.auto,
+    device: DeviceOpt = None,
+    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
+    worker: WorkerOpt = None,
+    task_index: TaskIndexOpt = None,
+    connect_timeout: ConnectTimeoutOpt = 60.0,
+    tpu: TpuOpt = None,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
@@ -115,12 +131,17 @@ def train(
         target = new_run_dir(cfg.name, run_dir)
         check_writable(target)
     from mnist_cli.cli.progress import make_progress, progress_callback
+    from mnist_cli.strategy import make_strategy, run_dir_for, summary_line
     from mnist_cli.train import run_training
 
+    dist, desc = make_strategy(strategy_config(strategy, device, cross_device_ops, worker,
+                                               task_index, connect_timeout, tpu))
+    console.info(summary_line(desc, cfg.training.batch_size))
     progress = None if console.Mode.quiet else make_progress()
     callbacks = [progress_callback(progress, cfg.name)] if progress else []
-    with progress or nullcontext(), handle_interrupts():
-        result = run_training(cfg, Path(target), callbacks=callbacks, command=sys.argv)
+    with progress or nullcontext(), handle_interrupts(), run_dir_for(desc, target) as where:
+        result = run_training(cfg, where, strategy=dist, callbacks=callbacks, command=sys.argv)
+    no_plots = no_plots or not desc.get("is_chief", True)  # other workers keep nothing
     if not no_plots and result.history.get("loss"):
         from mnist_cli.plots import write_curves
 

@@ -14,8 +14,10 @@ from mnist_cli.config.schema import RunConfig
 from mnist_cli.data.pipeline import scale_images, to_tf_dataset
 from mnist_cli.data.types import Dataset
 from mnist_cli.model import build_model, check_layers, compile_model
+from mnist_cli.strategy import is_multi_worker
 from mnist_cli.train import guards, resume
 from mnist_cli.train import outputs as out
+from mnist_cli.train.custom_loop import fit_custom, predict_local
 from mnist_cli.train.evaluation import predict_outputs, score
 from mnist_cli.train.seeding import resolve_seed, seed_everything
 
@@ -55,6 +57,9 @@ def fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
         callbacks: list[Any], initial_epoch: int = 0) -> tuple[dict[str, list[float]], float]:
     """model.fit on tf.data pipelines; returns history and fit seconds."""
     t = cfg.training
+    if is_multi_worker(model.distribute_strategy):  # Keras 3 fit fails there (keras#20585)
+        return fit_custom(cfg, data, model, model.distribute_strategy, global_batch,
+                          fit_callbacks(cfg) + callbacks, initial_epoch)
     train_ds = to_tf_dataset(data.train, global_batch, shuffle=True, seed=t.seed or 0,
                              scale=cfg.data.scale)
     resume.advance_shuffle(train_ds, initial_epoch)
@@ -125,7 +130,8 @@ def run_training(
     history, fit_seconds = reliable_fit(cfg, data, model, global_batch, Path(run_dir),
                                         callbacks or [], command)
     start = time.perf_counter()
-    outputs = predict_outputs(model, data.test, global_batch, cfg.data.scale)
+    predict = predict_local if is_multi_worker(strategy) else predict_outputs
+    outputs = predict(model, data.test, global_batch, cfg.data.scale)
     eval_seconds = time.perf_counter() - start
     metrics = score(outputs, data.test.y, cfg.model.output)
     epochs_run = len(next(iter(history.values()), []))

@@ -1,0 +1,19 @@
+"""Distribution strategies chosen by flag: default, one-device, mirrored, multi-worker, tpu.
+
+TensorFlow is imported only when a strategy is built, never by importing this package.
+"""
+
+from mnist_cli.strategy.cluster import Cluster, resolve_cluster
+from mnist_cli.strategy.config import CrossDeviceOps, StrategyConfig, StrategyName
+from mnist_cli.strategy.runtime import run_dir_for, summary_line
+from mnist_cli.strategy.select import NAMES, make_strategy
+
+
+def is_multi_worker(strategy: object) -> bool:
+    """True for MultiWorkerMirroredStrategy (Keras 3 fit fails under it: use the custom loop)."""
+    return "MultiWorker" in type(strategy).__name__ or "CollectiveAll" in type(strategy).__name__
+
+
+__all__ = ["NAMES", "Cluster", "CrossDeviceOps", "StrategyConfig", "StrategyName",
+           "is_multi_worker", "make_strategy", "resolve_cluster", "run_dir_for",
+           "summary_line"]
