@@ -8,6 +8,7 @@ from mnist_cli import __version__
 from mnist_cli.cli import config_cmd, data_cmd
 from mnist_cli.cli.compare_cmd import compare
 from mnist_cli.cli.console import guarded
+from mnist_cli.cli.env_cmd import env
 from mnist_cli.cli.evaluate_cmd import evaluate
 from mnist_cli.cli.gradcheck_cmd import gradcheck
 from mnist_cli.cli.predict_cmd import predict
@@ -40,6 +41,7 @@ app.command(no_args_is_help=True)(guarded(evaluate))
 app.command(no_args_is_help=True)(guarded(predict))
 app.command(no_args_is_help=False)(guarded(compare))
 app.command(no_args_is_help=False)(guarded(gradcheck))
+app.command(no_args_is_help=False)(guarded(env))
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(data_cmd.app, name="data")
 

@@ -1,0 +1,34 @@
+"""`mnist-cli env`: what this machine offers for training, ready to paste into a bug report."""
+
+from __future__ import annotations
+
+import json
+
+from rich.table import Table
+
+from mnist_cli.cli import console
+from mnist_cli.cli.options import JsonOpt
+
+
+def env(json_out: JsonOpt = False) -> None:
+    """Show TF/Keras/TFDS versions, devices, usable strategies (and why not) and TF_CONFIG."""
+    from mnist_cli.strategy.report import env_report
+
+    report = env_report()
+    if json_out:
+        console.print_json(report)
+        return
+    table = Table(title="Environment", show_header=False)
+    for key, value in report["versions"].items():
+        table.add_row(key, value)
+    for kind, names in report["devices"].items():
+        table.add_row(f"{kind} devices", ", ".join(names) or "none")
+    console.out.print(table)
+    strat = Table(title="Strategies")
+    for col in ("strategy", "usable", "why"):
+        strat.add_column(col)
+    for name, row in report["strategies"].items():
+        strat.add_row(name, "yes" if row["usable"] else "no", row["why"])
+    console.out.print(strat)
+    tf_config = report["tf_config"]
+    console.out.print(f"TF_CONFIG: {json.dumps(tf_config) if tf_config else 'not set'}")
