@@ -1,0 +1,179 @@
+"""Distribution strategies on a CPU-only machine: the CPU plays the GPUs, TPU and cluster.
+
+Multi-device and multi-process cases run in fresh processes (logical devices and collective
+ops must be configured before TensorFlow initialises), each bounded by a timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from mnist_cli.cli.app import app
+from mnist_cli.errors import UsageError
+from tests.conftest import ROOT, cli_cmd
+
+SCRIPTS = Path(__file__).parent / "strategy_scripts"
+TRAIN = ["train", "--data", "digits", "--epochs", "2", "--batch-size", "32", "--seed", "1",
+         "--no-plots"]
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def run(cmd: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_unknown_strategy_rejected_by_cli(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["train", "--strategy", "horovod",
+                                      "--run-dir", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert "horovod" in result.output and "multi-worker" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_nccl_refused_on_cpu(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, [*TRAIN, "--strategy", "mirrored", "--cross-device-ops",
+                                      "nccl", "--run-dir", str(tmp_path / "r")])
+    assert result.exit_code == 2, result.output
+    assert "nccl needs GPUs" in result.output and "hierarchical-copy" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_tpu_without_tpu_fails_fast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLAB_TPU_ADDR", raising=False)
+    monkeypatch.delenv("TPU_NAME", raising=False)
+    runner = CliRunner()
+    start = time.monotonic()
+    none = runner.invoke(app, [*TRAIN, "--strategy", "tpu", "--run-dir", str(tmp_path / "a")])
+    port = free_ports(1)[0]
+    monkeypatch.setenv("COLAB_TPU_ADDR", f"127.0.0.1:{port}")  # as on Colab, but dead
+    dead = runner.invoke(app, [*TRAIN, "--strategy", "auto", "--run-dir", str(tmp_path / "b")])
+    assert time.monotonic() - start < 10
+    assert none.exit_code == 2 and "no TPU configured" in none.output
+    assert dead.exit_code == 2 and f"no TPU answers at grpc://127.0.0.1:{port}" in dead.output
+
+
+def test_one_device_and_bad_device(tmp_path: Path) -> None:
+    from mnist_cli.strategy import StrategyConfig, make_strategy
+
+    strategy, desc = make_strategy(StrategyConfig(name="one-device", devices=["/cpu:0"]))
+    assert desc["replicas"] == 1 and desc["devices"][0].endswith("CPU:0")
+    with pytest.raises(UsageError, match="not found"):
+        make_strategy(StrategyConfig(name="one-device", devices=["/gpu:3"]))
+
+
+def test_env_json_reports_strategies() -> None:
+    env = dict(os.environ, TF_CONFIG=json.dumps(
+        {"cluster": {"worker": ["h:1", "h:2"]}, "task": {"type": "worker", "index": 1}}))
+    result = run(cli_cmd("env", "--json"), env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["versions"]["tensorflow"] and report["devices"]["CPU"]
+    assert report["strategies"]["mirrored+nccl"]["usable"] is False
+    assert report["strategies"]["multi-worker"]["usable"] is True
+    assert report["tf_config"]["task"] == {"type": "worker", "index": 1}
+
+
+@pytest.mark.slow
+def test_mirrored_two_logical_cpus(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    cmd = [sys.executable, str(SCRIPTS / "logical_cpus.py"), "2", *TRAIN, "--strategy",
+           "mirrored", "--run-dir", str(tmp_path / "r")]
+    result = run(cmd, cli_env, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "strategy mirrored" in result.stderr and "global batch 64" in result.stderr
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["strategy"]["replicas"] == 2
+    assert metrics["strategy"]["global_batch_size"] == 64
+    assert metrics["test_accuracy"] > 0.5
+
+
+@pytest.mark.slow
+def test_missing_worker_fails_within_timeout(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    ports = free_ports(2)
+    workers = [a for p in ports for a in ("--worker", f"127.0.0.1:{p}")]
+    start = time.monotonic()
+    result = run(cli_cmd(*TRAIN, "--strategy", "multi-worker", *workers, "--task-index", "0",
+                         "--connect-timeout", "2", "--run-dir", str(tmp_path / "r")),
+                 cli_env, timeout=60)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert f"worker 1 (127.0.0.1:{ports[1]}) not reachable after 2 s" in result.stderr
+    assert "--connect-timeout" in result.stderr
+    assert time.monotonic() - start < 30
+    assert not (tmp_path / "r").exists()
+
+
+def single_process_history(epochs: int) -> tuple[dict[str, list[float]], list[np.ndarray]]:
+    """The custom loop in this process, no strategy, same data, seed and global batch (64)."""
+    from mnist_cli.cli.options import make_overrides
+    from mnist_cli.config import resolve_config
+    from mnist_cli.data import load_dataset
+    from mnist_cli.model import build_model, compile_model
+    from mnist_cli.tfenv import import_tf
+    from mnist_cli.train.custom_loop import fit_custom
+    from mnist_cli.train.seeding import seed_everything
+
+    cfg = resolve_config(None, make_overrides(data="digits", epochs=epochs, batch_size=32,
+                                              seed=1))
+    data = load_dataset(cfg.data, 1)
+    seed_everything(1, cfg.training.deterministic)
+    model = build_model(cfg.model, data.description.image_shape, 10, cfg.name)
+    compile_model(model, cfg.model, cfg.training)
+    strategy = import_tf().distribute.get_strategy()
+    history, _ = fit_custom(cfg, data, model, strategy, 64, [])
+    return history, model.get_weights()
+
+
+@pytest.mark.slow
+def test_two_workers_match_each_other_and_one_process(tmp_path: Path,
+                                                      cli_env: dict[str, str]) -> None:
+    ports = free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    procs = []
+    for i in range(2):
+        env = dict(cli_env, TF_CONFIG=json.dumps(
+            {"cluster": cluster, "task": {"type": "worker", "index": i}}))
+        cmd = cli_cmd(*TRAIN, "--strategy", "multi-worker", "--connect-timeout", "60",
+                      "--run-dir", str(tmp_path / f"w{i}"), "--json")
+        procs.append(subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True))
+    try:
+        outs = [p.communicate(timeout=150) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    for p, (_, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err[-2000:]
+    chief, other = (json.loads(o) for o, _ in outs)
+    assert (tmp_path / "w0" / "metrics.json").exists()
+    assert not (tmp_path / "w1").exists()
+    assert chief["strategy"]["replicas"] == 2 and chief["strategy"]["global_batch_size"] == 64
+    # Identical weights give identical test outputs, hence bit-equal test loss and history.
+    for key in ("final", "test_loss", "test_accuracy"):
+        assert chief[key] == other[key]
+    history, weights = single_process_history(epochs=2)
+    for key, values in history.items():
+        assert chief["final"][key] == pytest.approx(values[-1], abs=1e-4), key
+    from mnist_cli.tfenv import import_keras
+
+    saved = import_keras().models.load_model(tmp_path / "w0" / "model.keras").get_weights()
+    for a, b in zip(saved, weights, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4)
