@@ -9,6 +9,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/mnist-smoke.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 export TF_CPP_MIN_LOG_LEVEL=3 KERAS_HOME="$WORK/keras_home"
 FAILED=0
+PASSED=0
+FAILS=0
 START=$SECONDS
 
 has_command() { "$PY" -m mnist_cli "$1" --help >/dev/null 2>&1; }
@@ -30,6 +32,7 @@ step() {
         return
     fi
     echo "ok   $name ($((SECONDS - t0)) s)"
+    PASSED=$((PASSED + 1))
 }
 
 RUN="$WORK/run"
@@ -40,6 +43,7 @@ step compare compare -c mlp_relu -c mlp_softmax --epochs 1 --data digits --seed 
     --run-dir "$WORK/compare" --json
 step gradcheck gradcheck --data digits --json
 
-echo "smoke: $((SECONDS - START)) s total"
-if [ $FAILED -ne 0 ]; then echo "smoke: FAILED"; exit 1; fi
-echo "smoke: all passed"
+echo "smoke took $((SECONDS - START)) s"
+[ $FAILED -ne 0 ] && FAILS=$((5 - PASSED))
+echo "smoke: $PASSED passed, $FAILS failed"
+[ $FAILED -eq 0 ]
