@@ -119,8 +119,17 @@ def run_test_split(loaded: LoadedModel) -> tuple[Split, str]:
 
 
 def probabilities(loaded: LoadedModel, split: Split, callbacks: list[Any] | None = None,
-                  batch_size: int = BATCH_SIZE) -> np.ndarray:
-    """Class probabilities for every example (softmax applied when the model gives logits)."""
+                  batch_size: int = BATCH_SIZE, local: bool = False) -> np.ndarray:
+    """Class probabilities for every example (softmax applied when the model gives logits).
+
+    `batch_size` is the global batch; `local` predicts in this process alone, for
+    multi-worker strategies (Keras `predict` fails under them, as `fit` does).
+    """
+    if local:
+        from mnist_cli.train.custom_loop import predict_local
+
+        raw = predict_local(loaded.model, Split(split.x, None), batch_size, loaded.scale)
+        return to_probabilities(np.asarray(raw).astype(np.float64), loaded.output_form)
     from mnist_cli.data.pipeline import to_tf_dataset
 
     ds = to_tf_dataset(Split(split.x, None), batch_size, scale=loaded.scale)
@@ -129,12 +138,25 @@ def probabilities(loaded: LoadedModel, split: Split, callbacks: list[Any] | None
 
 
 def evaluate_model(loaded: LoadedModel, split: Split, source: str = "data",
-                   callbacks: list[Any] | None = None) -> EvaluationResult:
-    """Predict once and score: every metric comes from the same probabilities."""
+                   callbacks: list[Any] | None = None, strategy: Any = None) -> EvaluationResult:
+    """Predict once and score: every metric comes from the same probabilities.
+
+    With a `strategy` (the one the model was loaded under), the global batch is
+    BATCH_SIZE per replica times the replicas.
+    """
     check_inputs(split, loaded, source, require_labels=True)
-    probs = probabilities(loaded, split, callbacks)
+    probs = probabilities(loaded, split, callbacks, *global_batch(strategy))
     assert split.y is not None
     return score_probabilities(split.y.astype(np.int64), probs, source)
+
+
+def global_batch(strategy: Any) -> tuple[int, bool]:
+    """(global batch, predict locally) for `strategy`, or the plain defaults for None."""
+    if strategy is None:
+        return BATCH_SIZE, False
+    from mnist_cli.strategy import is_multi_worker
+
+    return BATCH_SIZE * int(strategy.num_replicas_in_sync), is_multi_worker(strategy)
 
 
 def score_probabilities(y: np.ndarray, probs: np.ndarray, source: str) -> EvaluationResult:

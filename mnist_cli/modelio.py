@@ -7,6 +7,7 @@ pickled functions) is refused instead of executed.
 from __future__ import annotations
 
 import zipfile
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,15 +89,17 @@ def infer_output_form(model: Any) -> str:
     return "probabilities" if getattr(activation, "__name__", "") == "softmax" else "logits"
 
 
-def load_model(target: Path | str) -> LoadedModel:
-    """Load a run directory's model (or a .keras file) with Keras safe mode on."""
+def load_model(target: Path | str, strategy: Any = None) -> LoadedModel:
+    """Load a run directory's model (or a .keras file) with Keras safe mode on; inside
+    `strategy.scope()` when a distribution strategy is given, so predictions use it."""
     model_path, run_dir = locate(Path(target))
     check_archive(model_path)
     from mnist_cli.tfenv import import_keras
 
     keras = import_keras()
     try:
-        model = keras.saving.load_model(model_path, compile=False, safe_mode=True)
+        with strategy.scope() if strategy is not None else nullcontext():
+            model = keras.saving.load_model(model_path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises ValueError/TypeError with the reason
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UsageError(f"{model_path}: cannot load this Keras model: {reason}") from None

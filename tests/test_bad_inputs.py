@@ -66,6 +66,8 @@ class Case:
     id: str
     make: Callable[[Path], list[str]]
     names: tuple[str, ...]
+    unset: tuple[str, ...] = ()
+    """Environment variables removed for this case."""
 
 
 def train_data(text_or_bytes: str | bytes, name: str = "d.csv") -> Callable[[Path], list[str]]:
@@ -151,6 +153,8 @@ CASES = [
     Case("flag-resume-missing", lambda t: ["train", "--resume", str(t / "gone")],
          ("gone", "no such run directory")),
     Case("flag-unknown-data", train_flags("--data", "mnits"), ("mnits",)),
+    Case("flag-unknown-strategy", train_flags("--strategy", "warp"),
+         ("--strategy", "warp", "multi-worker")),
     # Models
     Case("evaluate-not-keras", lambda t: ["evaluate", write(t, "m.keras", "not a zip"),
                                           "--data", "digits"], ("m.keras",)),
@@ -169,6 +173,8 @@ CASES = [
     Case("env-run-dir-not-writable", lambda t: ["train", "--data", "digits", "--run-dir",
                                                 write(t, "file", "x") + "/run"],
          ("--run-dir",)),
+    Case("env-tpu-missing", train_flags("--strategy", "tpu"),
+         ("no TPU configured", "COLAB_TPU_ADDR"), unset=("COLAB_TPU_ADDR", "TPU_NAME")),
 ]
 
 
@@ -176,6 +182,8 @@ CASES = [
 def test_bad_input(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # a default runs/ folder would appear here
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+    for name in case.unset:
+        monkeypatch.delenv(name, raising=False)
     before = set(os.listdir(tmp_path))
     args = case.make(tmp_path)
     created = set(os.listdir(tmp_path)) - before

@@ -103,6 +103,9 @@ def test_mirrored_two_logical_cpus(tmp_path: Path, cli_env: dict[str, str]) -> N
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["strategy"]["replicas"] == 2
     assert metrics["strategy"]["global_batch_size"] == 64
+    assert metrics["strategy"]["name"] == "mirrored"
+    assert metrics["strategy"]["class"] == "MirroredStrategy"
+    assert metrics["strategy"]["why"] == "chosen by --strategy"
     assert metrics["test_accuracy"] > 0.5
 
 
@@ -166,6 +169,7 @@ def test_two_workers_match_each_other_and_one_process(tmp_path: Path,
     assert (tmp_path / "w0" / "metrics.json").exists()
     assert not (tmp_path / "w1").exists()
     assert chief["strategy"]["replicas"] == 2 and chief["strategy"]["global_batch_size"] == 64
+    assert chief["strategy"]["name"] == "multi-worker"  # class: CollectiveAllReduceStrategy
     # Identical weights give identical test outputs, hence bit-equal test loss and history.
     for key in ("final", "test_loss", "test_accuracy"):
         assert chief[key] == other[key]
@@ -177,3 +181,48 @@ def test_two_workers_match_each_other_and_one_process(tmp_path: Path,
     saved = import_keras().models.load_model(tmp_path / "w0" / "model.keras").get_weights()
     for a, b in zip(saved, weights, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+@pytest.mark.parametrize("command", ["evaluate", "compare"])
+def test_unknown_strategy_on_evaluate_and_compare(command: str, tmp_path: Path) -> None:
+    args = [command, str(tmp_path / "run")] if command == "evaluate" else [
+        command, "--data", "digits", "--run-dir", str(tmp_path / "c")]
+    result = CliRunner().invoke(app, [*args, "--strategy", "warp"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().startswith("error: --strategy 'warp'")
+    assert "multi-worker" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "c").exists()
+
+
+def test_compare_records_strategy_in_each_variant(tmp_path: Path) -> None:
+    target = tmp_path / "c"
+    result = CliRunner().invoke(app, ["compare", "--data", "digits", "--epochs", "1", "--seed",
+                                      "1", "--strategy", "one-device", "--device", "/cpu:0",
+                                      "--run-dir", str(target), "--quiet"])
+    assert result.exit_code == 0, result.output
+    runs = sorted(target.glob("*/metrics.json"))
+    assert len(runs) == 2  # softmax vs relu, the default variants
+    for path in runs:
+        recorded = json.loads(path.read_text())["strategy"]
+        assert recorded["name"] == "one-device" and recorded["why"] == "chosen by --strategy"
+        assert recorded["class"] == "OneDeviceStrategy" and recorded["replicas"] == 1
+
+
+@pytest.mark.slow
+def test_evaluate_mirrored_matches_default(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    run_dir = tmp_path / "r"
+    runner = CliRunner()
+    trained = runner.invoke(app, [*TRAIN, "--epochs", "1", "--run-dir", str(run_dir)])
+    assert trained.exit_code == 0, trained.output
+    plain = runner.invoke(app, ["evaluate", str(run_dir), "--no-plots", "--json"])
+    assert plain.exit_code == 0, plain.output
+    expected = json.loads(plain.stdout)
+    cmd = [sys.executable, str(SCRIPTS / "logical_cpus.py"), "2", "evaluate", str(run_dir),
+           "--no-plots", "--strategy", "mirrored"]
+    result = run(cmd, cli_env, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "strategy mirrored" in result.stderr and "global batch 512" in result.stderr
+    mirrored = json.loads((run_dir / "evaluation.json").read_text())
+    assert mirrored["accuracy"] == expected["accuracy"]
+    assert mirrored["confusion_matrix"] == expected["confusion_matrix"]
+    assert mirrored["loss"] == pytest.approx(expected["loss"], rel=1e-5)

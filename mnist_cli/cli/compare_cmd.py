@@ -12,8 +12,11 @@ import typer
 from mnist_cli.cli import console
 from mnist_cli.cli.options import (
     BatchOpt,
+    ConnectTimeoutOpt,
+    CrossOpsOpt,
     DataDirOpt,
     DataOpt,
+    DeviceOpt,
     EpochsOpt,
     ImageShapeOpt,
     JsonOpt,
@@ -22,12 +25,18 @@ from mnist_cli.cli.options import (
     QuietOpt,
     SeedOpt,
     SetOpt,
+    StrategyOpt,
+    TaskIndexOpt,
     TestDataOpt,
+    TpuOpt,
     ValSplitOpt,
     VerboseOpt,
+    WorkerOpt,
     make_overrides,
+    strategy_config,
 )
 from mnist_cli.rundir import check_writable, new_run_dir
+from mnist_cli.strategy.config import CrossDeviceOps
 from mnist_cli.tfenv import set_verbose
 
 ConfigsOpt = Annotated[list[str] | None, typer.Option(
@@ -88,6 +97,13 @@ def compare(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    strategy: StrategyOpt = "auto",
+    device: DeviceOpt = None,
+    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
+    worker: WorkerOpt = None,
+    task_index: TaskIndexOpt = None,
+    connect_timeout: ConnectTimeoutOpt = 60.0,
+    tpu: TpuOpt = None,
 ) -> None:
     """Train several variants on the same data and seeds, and compare them (McNemar's test)."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
@@ -99,13 +115,19 @@ def compare(
         seed=seed, data=data, test_data=test_data, validation_split=validation_split,
         image_shape=image_shape, data_dir=data_dir, sets=sets,
     )
+    scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
+                           connect_timeout, tpu)
     variants = build_variants(config, activation, output, overrides)
     seeds = plan_seeds(seed, repeats)
     target = new_run_dir("compare", run_dir)
     check_writable(target)
+    from mnist_cli.strategy import make_strategy, summary_line
+
+    dist, desc = make_strategy(scfg)
+    console.info(summary_line(desc, variants[0].config.training.batch_size))
     console.info(f"comparing {', '.join(v.name for v in variants)} "
                  f"with seed(s) {', '.join(map(str, seeds))}")
-    summary = run(variants, seeds, target)
+    summary = run(variants, seeds, target, dist, desc)
     for note in summary["dataset"].get("notes", []):
         console.info(f"[yellow]note:[/] {note}")
     if json_out:
@@ -113,17 +135,20 @@ def compare(
     report(summary, quiet or json_out)
 
 
-def run(variants: list[Any], seeds: list[int], target: Path) -> dict[str, Any]:
-    """Run the comparison with a rich progress display (unless quiet) and return its summary."""
+def run(variants: list[Any], seeds: list[int], target: Path, dist: Any = None,
+        desc: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the comparison with a rich progress display (unless quiet) and return its summary;
+    under multi-worker only the chief keeps the compare directory."""
     from mnist_cli.cli.progress import make_progress, progress_callback
     from mnist_cli.compare import run_comparison
+    from mnist_cli.strategy import run_dir_for
 
     progress = None if console.Mode.quiet else make_progress()
 
     def callbacks_for(label: str) -> list[Any]:
         return [progress_callback(progress, label)] if progress else []
 
-    with progress or nullcontext():
-        comparison = run_comparison(variants, seeds, target, callbacks_for=callbacks_for,
-                                    command=sys.argv)
+    with progress or nullcontext(), run_dir_for(desc or {}, target) as where:
+        comparison = run_comparison(variants, seeds, where, strategy=dist, strategy_desc=desc,
+                                    callbacks_for=callbacks_for, command=sys.argv)
     return comparison.summary

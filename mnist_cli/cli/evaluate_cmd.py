@@ -10,14 +10,23 @@ from rich.table import Table
 
 from mnist_cli.cli import console
 from mnist_cli.cli.options import (
+    ConnectTimeoutOpt,
+    CrossOpsOpt,
     DataDirOpt,
     DataOpt,
+    DeviceOpt,
     ImageShapeOpt,
     JsonOpt,
     NoPlotsOpt,
     QuietOpt,
+    StrategyOpt,
+    TaskIndexOpt,
+    TpuOpt,
     VerboseOpt,
+    WorkerOpt,
+    strategy_config,
 )
+from mnist_cli.strategy.config import CrossDeviceOps
 from mnist_cli.tfenv import set_verbose
 
 TargetArg = Annotated[Path, typer.Argument(
@@ -68,19 +77,33 @@ def evaluate(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    strategy: StrategyOpt = "auto",
+    device: DeviceOpt = None,
+    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
+    worker: WorkerOpt = None,
+    task_index: TaskIndexOpt = None,
+    connect_timeout: ConnectTimeoutOpt = 60.0,
+    tpu: TpuOpt = None,
 ) -> None:
     """Score a trained model: loss, accuracy, balanced accuracy, per-class report, confusion."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
     set_verbose(verbose)
-    from mnist_cli.evaluate import evaluate_model, load_split, save_evaluation
+    scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
+                           connect_timeout, tpu)
+    from mnist_cli.evaluate import BATCH_SIZE, evaluate_model, load_split, save_evaluation
     from mnist_cli.modelio import load_model
+    from mnist_cli.strategy import make_strategy, summary_line
 
-    loaded = load_model(target)
+    dist, desc = make_strategy(scfg)
+    loaded = load_model(target, strategy=dist)
     split, source = load_split(loaded, data, image_shape=list(image_shape) if image_shape else None,
                                data_dir=data_dir, require_labels=True)
+    console.info(summary_line(desc, BATCH_SIZE))
     console.info(f"evaluating {loaded.model_path} on {source} ({len(split):,} examples)")
-    result = evaluate_model(loaded, split, source)
-    files = save_evaluation(loaded, result, split.x, plots=not no_plots)
+    result = evaluate_model(loaded, split, source, strategy=dist)
+    files: dict[str, str] = {}
+    if desc.get("is_chief", True):  # other multi-worker tasks compute the same, write nothing
+        files = save_evaluation(loaded, result, split.x, plots=not no_plots)
     res = {**result.to_dict(), "output_form": loaded.output_form, "files": files}
     if json_out:
         console.print_json(res)
@@ -88,4 +111,5 @@ def evaluate(
     if not quiet:
         for table in (metrics_table(res), report_table(res), confusion_table(res)):
             console.out.print(table)
-        console.info("wrote " + ", ".join(files.values()))
+        if files:
+            console.info("wrote " + ", ".join(files.values()))

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from mnist_cli.config import Overrides
+from mnist_cli.errors import UsageError
 from mnist_cli.strategy.config import CrossDeviceOps, StrategyConfig, StrategyName
 
 ConfigOpt = Annotated[str | None, typer.Option(
@@ -46,8 +47,9 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors
 VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show TensorFlow's own log output.")]
 NoPlotsOpt = Annotated[bool, typer.Option(
     "--no-plots", help="Do not draw PNG plots into the run directory.")]
-StrategyOpt = Annotated[StrategyName, typer.Option(
-    "--strategy", help="Distribution: auto (TPU if configured, else mirrored on >1 GPU, else "
+StrategyOpt = Annotated[str, typer.Option(
+    "--strategy", metavar="auto|default|one-device|mirrored|multi-worker|tpu",
+    help="Distribution: auto (TPU if configured, else mirrored on >1 GPU, else "
     "default), default, one-device, mirrored, multi-worker, tpu.")]
 DeviceOpt = Annotated[list[str] | None, typer.Option(
     "--device", help="Device for one-device, or devices for mirrored, e.g. /gpu:0 (repeatable).")]
@@ -83,13 +85,22 @@ def make_overrides(
 
 
 def strategy_config(
-    strategy: StrategyName = StrategyName.auto, devices: list[str] | None = None,
+    strategy: str = "auto", devices: list[str] | None = None,
     cross_device_ops: CrossDeviceOps = CrossDeviceOps.auto, workers: list[str] | None = None,
     task_index: int | None = None, connect_timeout: float = 60.0, tpu: str | None = None,
 ) -> StrategyConfig:
-    """Strategy flags -> StrategyConfig, for `make_strategy` (train, evaluate, compare)."""
+    """Strategy flags -> StrategyConfig, for `make_strategy` (train, evaluate, compare).
+
+    `--strategy` is a plain string checked here, so a wrong name is the tool's one-line error.
+    """
+    try:
+        name = StrategyName(strategy).value
+    except ValueError:
+        choices = ", ".join(n.value for n in StrategyName)
+        raise UsageError(f"--strategy {strategy!r} is not a known strategy; choose one of "
+                         f"{choices}") from None
     return StrategyConfig(
-        name=StrategyName(strategy).value, devices=list(devices or []),
+        name=name, devices=list(devices or []),
         cross_device_ops=CrossDeviceOps(cross_device_ops).value, workers=list(workers or []),
         task_index=task_index, connect_timeout=connect_timeout, tpu=tpu,
     )

@@ -44,7 +44,7 @@ from mnist_cli.cli.options import (
 from mnist_cli.config import resolve_config
 from mnist_cli.rundir import check_writable, new_run_dir
 from mnist_cli.signals import handle_interrupts
-from mnist_cli.strategy.config import CrossDeviceOps, StrategyName
+from mnist_cli.strategy.config import CrossDeviceOps
 from mnist_cli.tfenv import set_verbose
 
 
@@ -65,6 +65,18 @@ def summary_table(metrics: dict[str, Any]) -> Table:
     for key, value in rows:
         table.add_row(key, value)
     return table
+
+
+def announce(line: str) -> Any:
+    """A Keras callback printing `line` as training starts: after the data and layers are
+    checked, so a bad input stays a one-line error."""
+    from mnist_cli.tfenv import import_keras
+
+    class Announce(import_keras().callbacks.Callback):
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            console.info(line)
+
+    return Announce()
 
 
 def resume_run(run_dir: Path, flags: dict[str, Any]) -> tuple[Any, Path]:
@@ -100,7 +112,7 @@ def train(
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
     no_plots: NoPlotsOpt = False,
-    strategy: StrategyOpt = StrategyName.auto,
+    strategy: StrategyOpt = "auto",
     device: DeviceOpt = None,
     cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
     worker: WorkerOpt = None,
@@ -136,11 +148,12 @@ def train(
 
     dist, desc = make_strategy(strategy_config(strategy, device, cross_device_ops, worker,
                                                task_index, connect_timeout, tpu))
-    console.info(summary_line(desc, cfg.training.batch_size))
     progress = None if console.Mode.quiet else make_progress()
-    callbacks = [progress_callback(progress, cfg.name)] if progress else []
+    callbacks = [announce(summary_line(desc, cfg.training.batch_size))]
+    callbacks += [progress_callback(progress, cfg.name)] if progress else []
     with progress or nullcontext(), handle_interrupts(), run_dir_for(desc, target) as where:
-        result = run_training(cfg, where, strategy=dist, callbacks=callbacks, command=sys.argv)
+        result = run_training(cfg, where, strategy=dist, strategy_desc=desc,
+                              callbacks=callbacks, command=sys.argv)
     no_plots = no_plots or not desc.get("is_chief", True)  # other workers keep nothing
     if not no_plots and result.history.get("loss"):
         from mnist_cli.plots import write_curves

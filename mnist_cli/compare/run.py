@@ -77,7 +77,8 @@ def mark_failed(run_dir: Path, metrics: dict[str, Any], cause: str) -> dict[str,
 
 
 def train_one(variant: Variant, seed: int, run_dir: Path, dataset: Dataset, *,
-              strategy: Any, callbacks: list[Any], command: list[str] | None) -> RunOutcome:
+              strategy: Any, callbacks: list[Any], command: list[str] | None,
+              strategy_desc: dict[str, Any] | None = None) -> RunOutcome:
     """run_training on the shared data; divergence becomes a failed outcome, not an error."""
     from mnist_cli.tfenv import import_keras
     from mnist_cli.train import run_training
@@ -87,6 +88,7 @@ def train_one(variant: Variant, seed: int, run_dir: Path, dataset: Dataset, *,
     cfg.training.seed = seed
     try:
         result = run_training(cfg, run_dir, dataset=dataset, strategy=strategy,
+                              strategy_desc=strategy_desc,
                               callbacks=[keras.callbacks.TerminateOnNaN(), *callbacks],
                               command=command)
     except RunFailed as exc:
@@ -118,10 +120,14 @@ def run_comparison(
     *,
     dataset: Dataset | None = None,
     strategy: Any = None,
+    strategy_desc: dict[str, Any] | None = None,
     callbacks_for: CallbacksFor | None = None,
     command: list[str] | None = None,
 ) -> Comparison:
-    """Load the data once, train each variant with each seed, write the comparison files."""
+    """Load the data once, train each variant with each seed, write the comparison files.
+
+    One `strategy` (with its `make_strategy` description) serves every run.
+    """
     from mnist_cli.compare.report import write_artifacts
 
     check_all_layers(variants)
@@ -140,7 +146,7 @@ def run_comparison(
             label = variant.name if len(seeds) == 1 else f"{variant.name} seed {seed}"
             outcomes.append(train_one(
                 variant, seed, sub_run_dir(compare_dir, variant.name, seed, len(seeds)),
-                dataset, strategy=strategy,
+                dataset, strategy=strategy, strategy_desc=strategy_desc,
                 callbacks=callbacks_for(label) if callbacks_for else [], command=command))
     comparison = Comparison(compare_dir, variants, seeds, outcomes, np.asarray(dataset.test.y),
                             dataset.description.to_dict())

@@ -101,16 +101,32 @@ def reliable_fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int, r
     return recorder.history, seconds
 
 
+def strategy_record(strategy: Any, desc: dict[str, Any] | None,
+                    batch_per_replica: int) -> dict[str, Any]:
+    """metrics.json's `strategy`: the user-facing name and why, TF class, replicas, batches."""
+    cls = type(strategy).__name__
+    default = cls == "_DefaultDistributionStrategy"
+    desc = desc or {"name": "default" if default else cls, "why": "no strategy flag (library call)"}
+    replicas = int(strategy.num_replicas_in_sync)
+    return {"name": desc["name"], "why": desc["why"], "class": cls, "replicas": replicas,
+            "batch_size_per_replica": batch_per_replica,
+            "global_batch_size": batch_per_replica * replicas}
+
+
 def run_training(
     cfg: RunConfig,
     run_dir: Path,
     *,
     dataset: Dataset | None = None,
     strategy: Any = None,
+    strategy_desc: dict[str, Any] | None = None,
     callbacks: list[Any] | None = None,
     command: list[str] | None = None,
 ) -> TrainResult:
-    """Train `cfg` and write config.yaml, model.keras, history.csv and metrics.json."""
+    """Train `cfg` and write config.yaml, model.keras, history.csv and metrics.json.
+
+    `strategy_desc` (from `make_strategy`) names the strategy as the user chose it, and why.
+    """
     cfg.training.seed = resolve_seed(cfg.training.seed)
     check_layers(cfg.model, source=cfg.name)
     if dataset is None:
@@ -143,9 +159,7 @@ def run_training(
         samples_per_second=round(len(data.train) * epochs_run / max(fit_seconds, 1e-9), 1),
         final=out.final_epoch(history),
         params=int(model.count_params()),
-        strategy={"name": type(strategy).__name__, "replicas": replicas,
-                  "batch_size_per_replica": cfg.training.batch_size,
-                  "global_batch_size": global_batch},
+        strategy=strategy_record(strategy, strategy_desc, cfg.training.batch_size),
         seed=cfg.training.seed,
         dataset=data.description.to_dict(),
         versions=out.versions(),
