@@ -61,7 +61,7 @@ def from_tf_config(conf: dict[str, Any]) -> Cluster:
     tasks = [(t, i, a) for t in ("chief", "worker") for i, a in enumerate(spec.get(t, []))]
     if not tasks or task.get("type") not in ("chief", "worker"):
         raise UsageError("TF_CONFIG needs cluster.worker (and optional chief) and "
-                         "task.type chief|worker; see docs/distributed.md")
+                         "task.type chief|worker; see the README's Distributed training section")
     cluster = Cluster(tasks, task["type"], int(task.get("index", 0)))
     if not any((t, i) == (cluster.task_type, cluster.task_index) for t, i, _ in tasks):
         raise UsageError(f"TF_CONFIG task {task} is not in its cluster {spec}")
