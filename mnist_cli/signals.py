@@ -2,7 +2,8 @@
 
 Inside `handle_interrupts()` the first signal is only recorded; training checks `pending()`
 after each batch (see `mnist_cli.train.guards`) and stops there, so the epoch-end backup is
-never half-written. A second signal stops at once. Outside training a signal raises directly.
+never half-written (and is written then, see `mnist_cli.train.backup`). A second signal
+stops at once. Outside training a signal raises directly.
 """
 
 from __future__ import annotations

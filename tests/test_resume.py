@@ -31,10 +31,11 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def interrupt_after_first_epoch(run: Path, sig: int, env: dict) -> subprocess.CompletedProcess:
-    """Start `train`, wait for the first epoch's backup, then send `sig`."""
+    """Start `train`, wait for the end of its first epoch, then send `sig` (the backup of the
+    epochs completed by then is written on the way out)."""
     proc = subprocess.Popen(cli_cmd("train", *ARGS, "--run-dir", str(run), "--quiet"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    marker = run / "backup" / "keras" / "training_metadata.json"
+    marker = run / "backup" / "history.json"  # written at every epoch end
     deadline = time.monotonic() + 180
     while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -8,7 +8,8 @@ from typing import Any
 from mnist_cli.errors import UsageError
 from mnist_cli.strategy.probe import reachable, split_address
 
-HOW = "pass --tpu NAME|grpc://HOST:PORT or set COLAB_TPU_ADDR / TPU_NAME (see the README's Distributed training section)"
+HOW = ("pass --tpu NAME|grpc://HOST:PORT or set COLAB_TPU_ADDR / TPU_NAME "
+       "(see the README's Distributed training section)")
 
 
 def tpu_address(explicit: str | None = None) -> str | None:

@@ -15,7 +15,7 @@ from mnist_cli.data.pipeline import scale_images, to_tf_dataset
 from mnist_cli.data.types import Dataset
 from mnist_cli.model import build_model, check_layers, compile_model
 from mnist_cli.strategy import is_multi_worker
-from mnist_cli.train import guards, resume
+from mnist_cli.train import backup, guards, resume
 from mnist_cli.train import outputs as out
 from mnist_cli.train.custom_loop import fit_custom, predict_local
 from mnist_cli.train.evaluation import predict_outputs, score
@@ -89,14 +89,15 @@ def reliable_fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int, r
     the returned history covers the whole run. Failures are recorded in metrics.json."""
     recorder = resume.history_callback(run_dir)
     done = resume.completed_epochs(run_dir)
+    safety = guards.training_callbacks(run_dir, probe_images(cfg, data))
     try:
-        _, seconds = fit(cfg, data, model, global_batch,
-                         [*guards.training_callbacks(run_dir, probe_images(cfg, data)),
-                          recorder, *callbacks], done)
+        _, seconds = fit(cfg, data, model, global_batch, [*safety, recorder, *callbacks], done)
     except guards.Diverged as exc:
+        backup.flush(safety)
         raise guards.record_failure(run_dir, cfg, exc, model, recorder.history,
                                     command) from None
     except KeyboardInterrupt as exc:
+        backup.flush(safety)
         raise resume.record_interrupt(run_dir, cfg, exc, recorder.history, command) from None
     return recorder.history, seconds
 

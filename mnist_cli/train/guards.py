@@ -1,7 +1,7 @@
 """Divergence and interruption guards for `model.fit`, and what a failed run leaves behind.
 
 A NaN loss must stop the run at once with a reason, not fill history.csv with NaN; the
-epoch-end backup (Keras `BackupAndRestore`) is left in place as the last good checkpoint.
+last completed epoch's backup (`mnist_cli.train.backup`) is kept as the last good checkpoint.
 """
 
 from __future__ import annotations
@@ -126,12 +126,9 @@ def _all_finite(array: Any) -> bool:
 def training_callbacks(run_dir: Path, probe: Any = None) -> list[Any]:
     """Guard first (so NaN weights are never backed up), then the epoch-end backup;
     `probe`: a few scaled training images to check probability outputs on."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.train.backup import epoch_backup
 
-    keras = import_keras()
-    backup = keras.callbacks.BackupAndRestore(str(keras_backup_dir(run_dir)),
-                                              double_checkpoint=True)
-    return [guard_callback(probe), backup]
+    return [guard_callback(probe), epoch_backup(keras_backup_dir(run_dir))]
 
 
 def keep_last_good(run_dir: Path, model: Any) -> Path | None:
