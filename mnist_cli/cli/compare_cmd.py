@@ -121,22 +121,23 @@ def compare(
     seeds = plan_seeds(seed, repeats)
     target = new_run_dir("compare", run_dir)
     check_writable(target)
+    from mnist_cli.data import load_dataset
     from mnist_cli.strategy import make_strategy, summary_line
 
     dist, desc = make_strategy(scfg)
+    dataset = load_dataset(variants[0].config.data, seeds[0])  # once, for every variant
+    console.notes(dataset.description.notes)
     console.info(summary_line(desc, variants[0].config.training.batch_size))
     console.info(f"comparing {', '.join(v.name for v in variants)} "
                  f"with seed(s) {', '.join(map(str, seeds))}")
-    summary = run(variants, seeds, target, dist, desc)
-    for note in summary["dataset"].get("notes", []):
-        console.info(f"[yellow]note:[/] {note}")
+    summary = run(variants, seeds, target, dataset, dist, desc)
     if json_out:
         console.print_json(summary)
     report(summary, quiet or json_out)
 
 
-def run(variants: list[Any], seeds: list[int], target: Path, dist: Any = None,
-        desc: dict[str, Any] | None = None) -> dict[str, Any]:
+def run(variants: list[Any], seeds: list[int], target: Path, dataset: Any,
+        dist: Any = None, desc: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the comparison with a rich progress display (unless quiet) and return its summary;
     under multi-worker only the chief keeps the compare directory."""
     from mnist_cli.cli.progress import make_progress, progress_callback
@@ -149,6 +150,7 @@ def run(variants: list[Any], seeds: list[int], target: Path, dist: Any = None,
         return [progress_callback(progress, label)] if progress else []
 
     with progress or nullcontext(), run_dir_for(desc or {}, target) as where:
-        comparison = run_comparison(variants, seeds, where, strategy=dist, strategy_desc=desc,
+        comparison = run_comparison(variants, seeds, where, dataset=dataset, strategy=dist,
+                                    strategy_desc=desc,
                                     callbacks_for=callbacks_for, command=sys.argv)
     return comparison.summary

@@ -37,6 +37,12 @@ def info(message: str) -> None:
         err.print(message)
 
 
+def notes(lines: list[str]) -> None:
+    """Data notes (which data `auto` chose and how to get more), before training starts."""
+    for line in lines:
+        info(f"[yellow]note:[/] {escape(line)}")
+
+
 def print_json(obj: Any) -> None:
     """Exactly one JSON document on stdout."""
     from mnist_cli.artifacts import _jsonable

@@ -79,6 +79,17 @@ def announce(line: str) -> Any:
     return Announce()
 
 
+def load_data(cfg: Any) -> Any:
+    """The run's dataset (its seed drawn now if not given), with its notes shown first."""
+    from mnist_cli.data import load_dataset
+    from mnist_cli.train.seeding import resolve_seed
+
+    cfg.training.seed = resolve_seed(cfg.training.seed)
+    dataset = load_dataset(cfg.data, cfg.training.seed)
+    console.notes(dataset.description.notes)
+    return dataset
+
+
 def resume_run(run_dir: Path, flags: dict[str, Any]) -> tuple[Any, Path]:
     """The saved config of an interrupted run (refusing config flags) and its directory."""
     from mnist_cli.train.resume import completed_epochs, load_resume_config, refuse_conflicts
@@ -148,19 +159,18 @@ def train(
 
     dist, desc = make_strategy(strategy_config(strategy, device, cross_device_ops, worker,
                                                task_index, connect_timeout, tpu))
+    dataset = load_data(cfg)  # after the strategy: multi-worker must come before TF ops
     progress = None if console.Mode.quiet else make_progress()
     callbacks = [announce(summary_line(desc, cfg.training.batch_size))]
     callbacks += [progress_callback(progress, cfg.name)] if progress else []
     with progress or nullcontext(), handle_interrupts(), run_dir_for(desc, target) as where:
-        result = run_training(cfg, where, strategy=dist, strategy_desc=desc,
+        result = run_training(cfg, where, dataset=dataset, strategy=dist, strategy_desc=desc,
                               callbacks=callbacks, command=sys.argv)
     no_plots = no_plots or not desc.get("is_chief", True)  # other workers keep nothing
     if not no_plots and result.history.get("loss"):
         from mnist_cli.plots import write_curves
 
         write_curves(Path(target) / "curves.png", result.history, title=cfg.name)
-    for note in result.metrics["dataset"].get("notes", []):
-        console.info(f"[yellow]note:[/] {note}")
     if json_out:
         console.print_json(result.metrics)
     elif not quiet:
