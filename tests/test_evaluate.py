@@ -80,6 +80,8 @@ def test_metrics_agree_with_sklearn(run: tuple[Path, Dataset]) -> None:
     assert 0.6 < res.accuracy <= 1.0  # it really learned something in 4 epochs
 
 
+# The built test set lacks some classes the model still predicts; sklearn says so, rightly.
+@pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
 def test_balanced_accuracy_differs_on_imbalanced_set(run: tuple[Path, Dataset]) -> None:
     from sklearn.metrics import balanced_accuracy_score, recall_score
 
