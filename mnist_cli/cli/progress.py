@@ -9,34 +9,37 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
+        TimeRemainingColumn,
 )
 
 from mnist_cli.cli.console import err
 
 
 def make_progress() -> Progress:
+    """Label, bar, count, ETA, then the metrics last, so a narrow terminal cuts only those."""
     return Progress(
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=12),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[stats]}"),
-        TimeElapsedColumn(),
         TextColumn("ETA"),
-        TimeRemainingColumn(),
+        TimeRemainingColumn(compact=True),
+        TextColumn("{task.fields[stats]}"),
         console=err,
         transient=False,
     )
 
 
 def _fmt(logs: dict[str, Any] | None) -> str:
+    """`loss 0.2237 acc 0.9314 | val 0.2244 acc 0.9281`: short enough for 80 columns."""
     logs = logs or {}
     parts = []
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        if key in logs:
-            parts.append(f"{key} {float(logs[key]):.4f}")
-    return "  ".join(parts)
+    for prefix, text in (("", ""), ("val_", "| val ")):
+        if prefix + "loss" in logs:
+            part = f"{text}{'' if prefix else 'loss '}{float(logs[prefix + 'loss']):.4f}"
+            if prefix + "accuracy" in logs:
+                part += f" acc {float(logs[prefix + 'accuracy']):.4f}"
+            parts.append(part)
+    return " ".join(parts)
 
 
 def progress_callback(progress: Progress, label: str = "train") -> Any:
@@ -48,7 +51,7 @@ def progress_callback(progress: Progress, label: str = "train") -> Any:
     class RichProgress(keras.callbacks.Callback):
         def on_train_begin(self, logs: dict | None = None) -> None:
             epochs = self.params.get("epochs") or 1
-            self.epoch_task = progress.add_task(f"{label} epochs", total=epochs, stats="")
+            self.epoch_task = progress.add_task(label, total=epochs, stats="")
             self.step_task = progress.add_task("  steps", total=self.params.get("steps"), stats="")
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
