@@ -63,6 +63,11 @@ def test_interrupt_then_resume_matches_uninterrupted(tmp_path: Path, cli_env: di
     assert resumed.returncode == 0, resumed.stderr
     metrics = json.loads(resumed.stdout)
     assert metrics["status"] == "completed" and metrics["epochs_run"] == EPOCHS
+    done = partial["epochs_completed"]
+    assert metrics["resumed_from_epoch"] == done
+    n_train = metrics["samples_per_second"] * metrics["train_seconds"] / (EPOCHS - done)
+    # speed counts this session's epochs only (all EPOCHS would be >= 8/7 too high)
+    assert n_train == pytest.approx(metrics["dataset"]["sizes"]["train"], rel=0.01)
     for key in ("test_loss", "test_accuracy", "balanced_accuracy", "final"):
         assert metrics[key] == reference[key], key
     assert len((run / "history.csv").read_text().splitlines()) == EPOCHS + 1

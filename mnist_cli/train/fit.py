@@ -144,6 +144,7 @@ def run_training(
                             data.description.num_classes, cfg.name)
         compile_model(model, cfg.model, cfg.training)
     out.start_run_dir(run_dir, cfg)
+    resumed_from = resume.completed_epochs(Path(run_dir))
     history, fit_seconds = reliable_fit(cfg, data, model, global_batch, Path(run_dir),
                                         callbacks or [], command)
     start = time.perf_counter()
@@ -157,7 +158,9 @@ def run_training(
         epochs_run=epochs_run,
         train_seconds=round(fit_seconds, 3),
         eval_seconds=round(eval_seconds, 3),
-        samples_per_second=round(len(data.train) * epochs_run / max(fit_seconds, 1e-9), 1),
+        resumed_from_epoch=resumed_from,  # train_seconds and samples/s cover this session
+        samples_per_second=round(len(data.train) * (epochs_run - resumed_from)
+                                 / max(fit_seconds, 1e-9), 1),
         final=out.final_epoch(history),
         params=int(model.count_params()),
         strategy=strategy_record(strategy, strategy_desc, cfg.training.batch_size),
