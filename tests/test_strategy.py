@@ -124,6 +124,29 @@ def test_missing_worker_fails_within_timeout(tmp_path: Path, cli_env: dict[str, 
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.slow
+def test_peer_that_never_joins_ends_with_exit_1(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    """Something answers on the peer's port but is not a TF worker: TF's constructor would
+    wait forever (holding the GIL, ignoring SIGTERM); the watchdog ends it with the error."""
+    ports = free_ports(2)
+    impostor = socket.socket()
+    impostor.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    impostor.bind(("127.0.0.1", ports[1]))
+    impostor.listen(8)
+    workers = [a for p in ports for a in ("--worker", f"127.0.0.1:{p}")]
+    try:
+        result = run(cli_cmd(*TRAIN, "--strategy", "multi-worker", *workers, "--task-index",
+                             "0", "--connect-timeout", "3", "--run-dir", str(tmp_path / "r")),
+                     cli_env, timeout=90)
+    finally:
+        impostor.close()
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert (f"worker 1 (127.0.0.1:{ports[1]}) answered the port probe but did not join "
+            "within 3 s") in result.stderr
+    assert "Traceback" not in result.stderr and "Thread 0x" not in result.stderr
+    assert not (tmp_path / "r").exists()
+
+
 def single_process_history(epochs: int) -> tuple[dict[str, list[float]], list[np.ndarray]]:
     """The custom loop in this process, no strategy, same data, seed and global batch (64)."""
     from mnist_cli.cli.options import make_overrides

@@ -8,6 +8,7 @@ from mnist_cli.errors import UsageError
 from mnist_cli.strategy.cluster import resolve_cluster, wait_for_peers
 from mnist_cli.strategy.config import StrategyConfig
 from mnist_cli.strategy.tpu import make_tpu_strategy, tpu_address
+from mnist_cli.strategy.watchdog import deadline
 from mnist_cli.tfenv import import_tf
 
 NAMES = ("auto", "default", "one-device", "mirrored", "multi-worker", "tpu")
@@ -111,7 +112,12 @@ def make_multi_worker(cfg: StrategyConfig, why: str) -> tuple[Any, dict[str, Any
     resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
         tf.train.ClusterSpec(cluster.tf_config()["cluster"]), task_type=cluster.task_type,
         task_id=cluster.task_index, rpc_layer="grpc")
-    s = tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
+    others = ", ".join(f"{t} {i} ({a})" for t, i, a in cluster.peers)
+    with deadline(cfg.connect_timeout,
+                  f"multi-worker: {others} answered the port probe but did not join within "
+                  f"{cfg.connect_timeout:g} s; check that each runs mnist-cli with the same "
+                  "cluster, or raise --connect-timeout"):
+        s = tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
     return s, describe(s, "multi-worker", why, workers=[a for _, _, a in cluster.tasks],
                        task={"type": cluster.task_type, "index": cluster.task_index},
                        is_chief=cluster.is_chief)
