@@ -94,3 +94,39 @@ def test_resume_refuses_completed_and_missing_runs(tmp_path: Path) -> None:
     (done / "metrics.json").write_text('{"status": "completed"}')
     result = CliRunner().invoke(app, ["train", "--resume", str(done)])
     assert result.exit_code == 2 and "already completed" in result.output
+
+
+def interrupt_at_end_of_epoch(epoch: int):
+    """A callback that stops the run as a SIGINT would, once `epoch` epochs are done."""
+    from mnist_cli.signals import Interrupted
+    from mnist_cli.tfenv import import_keras
+
+    class Stop(import_keras().callbacks.Callback):
+        def on_epoch_end(self, e: int, logs: dict | None = None) -> None:
+            if e + 1 == epoch:
+                raise Interrupted(signal.SIGINT)
+
+    return Stop()
+
+
+def test_resume_keeps_early_stopping_state(tmp_path: Path) -> None:
+    """Best val_loss at epoch 5, patience 2: stopped at 7 with epoch 5's weights restored. A
+    run interrupted after epoch 6 must resume with its patience counter and best weights."""
+    from mnist_cli.signals import Interrupted
+    from mnist_cli.train import run_training
+
+    def cfg():
+        return resolve_config("mlp_relu", Overrides(
+            data="digits", epochs=20, seed=3, batch_size=32, learning_rate=0.05,
+            sets=["training.early_stopping_patience=2"]))
+
+    reference = run_training(cfg(), tmp_path / "ref").metrics
+    assert reference["epochs_run"] == 7  # early stopping did stop it
+    run = tmp_path / "run"
+    with pytest.raises(Interrupted):
+        run_training(cfg(), run, callbacks=[interrupt_at_end_of_epoch(6)])
+    assert json.loads((run / "metrics.json").read_text())["epochs_completed"] == 6
+    resumed = run_training(cfg(), run).metrics
+    assert resumed["resumed_from_epoch"] == 6
+    for key in ("epochs_run", "test_loss", "test_accuracy", "final"):
+        assert resumed[key] == reference[key], key

@@ -11,47 +11,64 @@ The files are Keras's own, so restoring stays Keras's `on_train_begin`.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 from mnist_cli import signals
+from mnist_cli.train import stopping_state
 
 MIN_INTERVAL_S = 2.0
 COST_SHARE = 0.02  # a write is due once 1/COST_SHARE times its last cost has passed
 
 
-def epoch_backup(backup_dir: Path) -> Any:
-    """A `keras.callbacks.BackupAndRestore` that writes only when due (see module doc)."""
+def saved_epochs(backup_dir: Path) -> int:
+    """Epochs completed in the backup in `backup_dir` (Keras's metadata; 0 if none)."""
+    try:
+        return int(json.loads((Path(backup_dir) / "training_metadata.json").read_text())["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None) -> Any:
+    """A `keras.callbacks.BackupAndRestore` that writes only when due (see module doc) and
+    also carries the state of the `stopping` (early-stopping) callbacks, which must come
+    before it in the callback list."""
     from mnist_cli.tfenv import import_keras
 
     keras = import_keras()
+    stoppers = list(stopping or [])
 
     class EpochBackup(keras.callbacks.BackupAndRestore):
         def __init__(self) -> None:
             super().__init__(str(backup_dir), double_checkpoint=True)
-            self.snapshot: tuple[int, list[Any], list[Any]] | None = None
+            self.snapshot: tuple[int, list[Any], list[Any], list[Any]] | None = None
             self.written_epoch = -1
             self.written_at = time.monotonic()
             self.write_cost = 0.0
 
         def on_train_begin(self, logs: dict | None = None) -> None:
-            super().on_train_begin(logs)
+            super().on_train_begin(logs)  # restores weights, optimizer and epoch if saved
+            stopping_state.restore(Path(backup_dir), saved_epochs(Path(backup_dir)),
+                                   stoppers)
             self.written_at = time.monotonic()
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             self.snapshot = (epoch, self.model.get_weights(),
-                             [v.numpy() for v in self.model.optimizer.variables])
+                             [v.numpy() for v in self.model.optimizer.variables],
+                             stopping_state.capture(stoppers))
             last = epoch + 1 >= self.params.get("epochs", 0)
             if last or signals.pending() is not None or self._due():
-                self._write(epoch)
+                self._write(epoch, self.snapshot[3])
 
         def _due(self) -> bool:
             waited = time.monotonic() - self.written_at
             return waited >= max(MIN_INTERVAL_S, self.write_cost / COST_SHARE)
 
-        def _write(self, epoch: int) -> None:
+        def _write(self, epoch: int, stopper_states: list[Any]) -> None:
             start = time.monotonic()
+            stopping_state.save(Path(backup_dir), epoch + 1, stopper_states)
             super().on_epoch_end(epoch)
             self.written_at = time.monotonic()
             self.write_cost = self.written_at - start
@@ -61,12 +78,12 @@ def epoch_backup(backup_dir: Path) -> Any:
             """Write the last completed epoch's snapshot if it is newer than the files."""
             if self.snapshot is None or self.snapshot[0] <= self.written_epoch:
                 return
-            epoch, weights, optimizer_state = self.snapshot
+            epoch, weights, optimizer_state, stopper_states = self.snapshot
             self.model.set_weights(weights)
             for variable, value in zip(self.model.optimizer.variables, optimizer_state,
                                        strict=True):
                 variable.assign(value)
-            self._write(epoch)
+            self._write(epoch, stopper_states)
 
     return EpochBackup()
 

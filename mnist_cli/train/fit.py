@@ -59,7 +59,7 @@ def fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
     t = cfg.training
     if is_multi_worker(model.distribute_strategy):  # Keras 3 fit fails there (keras#20585)
         return fit_custom(cfg, data, model, model.distribute_strategy, global_batch,
-                          fit_callbacks(cfg) + callbacks, initial_epoch)
+                          callbacks, initial_epoch)
     train_ds = to_tf_dataset(data.train, global_batch, shuffle=True, seed=t.seed or 0,
                              scale=cfg.data.scale)
     resume.advance_shuffle(train_ds, initial_epoch)
@@ -69,7 +69,7 @@ def fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
     start = time.perf_counter()
     hist = model.fit(train_ds, validation_data=val_ds, epochs=t.epochs,
                      initial_epoch=initial_epoch,
-                     callbacks=fit_callbacks(cfg) + callbacks, verbose=0,
+                     callbacks=callbacks, verbose=0,
                      shuffle=False)  # tf.data already shuffles, seeded
     seconds = time.perf_counter() - start
     return {k: [float(v) for v in vals] for k, vals in hist.history.items()}, seconds
@@ -89,9 +89,11 @@ def reliable_fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int, r
     the returned history covers the whole run. Failures are recorded in metrics.json."""
     recorder = resume.history_callback(run_dir)
     done = resume.completed_epochs(run_dir)
-    safety = guards.training_callbacks(run_dir, probe_images(cfg, data))
+    stopping = fit_callbacks(cfg)  # before the backup, which saves and restores its state
+    safety = guards.training_callbacks(run_dir, probe_images(cfg, data), stopping)
     try:
-        _, seconds = fit(cfg, data, model, global_batch, [*safety, recorder, *callbacks], done)
+        _, seconds = fit(cfg, data, model, global_batch,
+                         [*stopping, *safety, recorder, *callbacks], done)
     except guards.Diverged as exc:
         backup.flush(safety)
         raise guards.record_failure(run_dir, cfg, exc, model, recorder.history,

@@ -123,12 +123,14 @@ def _all_finite(array: Any) -> bool:
     return bool(np.isfinite(array).all())
 
 
-def training_callbacks(run_dir: Path, probe: Any = None) -> list[Any]:
+def training_callbacks(run_dir: Path, probe: Any = None,
+                       stopping: list[Any] | None = None) -> list[Any]:
     """Guard first (so NaN weights are never backed up), then the epoch-end backup;
-    `probe`: a few scaled training images to check probability outputs on."""
+    `probe`: a few scaled training images to check probability outputs on; `stopping`:
+    early-stopping callbacks whose state the backup carries."""
     from mnist_cli.train.backup import epoch_backup
 
-    return [guard_callback(probe), epoch_backup(keras_backup_dir(run_dir))]
+    return [guard_callback(probe), epoch_backup(keras_backup_dir(run_dir), stopping)]
 
 
 def keep_last_good(run_dir: Path, model: Any) -> Path | None:

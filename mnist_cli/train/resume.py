@@ -24,11 +24,9 @@ HISTORY = "history.json"
 
 def completed_epochs(run_dir: Path) -> int:
     """Epochs finished and backed up in `run_dir` (0 for a fresh run)."""
-    meta = keras_backup_dir(run_dir) / "training_metadata.json"
-    try:
-        return int(json.loads(meta.read_text())["epoch"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0
+    from mnist_cli.train.backup import saved_epochs
+
+    return saved_epochs(keras_backup_dir(run_dir))
 
 
 def saved_history(run_dir: Path) -> dict[str, list[float]]:
