@@ -130,3 +130,34 @@ def test_resume_keeps_early_stopping_state(tmp_path: Path) -> None:
     assert resumed["resumed_from_epoch"] == 6
     for key in ("epochs_run", "test_loss", "test_accuracy", "final"):
         assert resumed[key] == reference[key], key
+
+
+DROPOUT_YAML = """\
+name: mlp_dropout
+model:
+  layers:
+    - Flatten: {}
+    - Dense: {units: 64, activation: relu}
+    - Dropout: {rate: 0.3}
+    - Dense: {units: 10}
+training: {learning_rate: 0.01, epochs: 6, batch_size: 32}
+data: {spec: digits}
+"""
+
+
+def test_resume_continues_dropout_random_state(tmp_path: Path) -> None:
+    """Dropout masks come from a seed generator whose state advances every step; a resumed
+    run must continue it, not draw the first epochs' masks again."""
+    from mnist_cli.signals import Interrupted
+    from mnist_cli.train import run_training
+
+    path = tmp_path / "dropout.yaml"
+    path.write_text(DROPOUT_YAML)
+    reference = run_training(resolve_config(str(path), Overrides(seed=4)), tmp_path / "ref")
+    run = tmp_path / "run"
+    with pytest.raises(Interrupted):
+        run_training(resolve_config(str(path), Overrides(seed=4)), run,
+                     callbacks=[interrupt_at_end_of_epoch(3)])
+    resumed = run_training(resolve_config(str(path), Overrides(seed=4)), run)
+    for key in ("test_loss", "test_accuracy", "final"):
+        assert resumed.metrics[key] == reference.metrics[key], key

@@ -6,7 +6,8 @@ the fit. Here every epoch end only snapshots the state in memory (<1 ms) and the
 reaches disk when a write is due (at most one per `MIN_INTERVAL_S`, and no more than
 `COST_SHARE` of the time), at the last epoch, and on a graceful stop (signal or divergence)
 through `flush`, so those lose nothing; only a hard kill loses the epochs since the last write.
-The files are Keras's own, so restoring stays Keras's `on_train_begin`.
+The files are Keras's own, so restoring stays Keras's `on_train_begin`; what Keras does not
+keep (early stopping, seed generators) travels beside them (`mnist_cli.train.extra_state`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mnist_cli import signals
-from mnist_cli.train import stopping_state
+from mnist_cli.train import extra_state
 
 MIN_INTERVAL_S = 2.0
 COST_SHARE = 0.02  # a write is due once 1/COST_SHARE times its last cost has passed
@@ -43,32 +44,37 @@ def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None) -> Any:
     class EpochBackup(keras.callbacks.BackupAndRestore):
         def __init__(self) -> None:
             super().__init__(str(backup_dir), double_checkpoint=True)
-            self.snapshot: tuple[int, list[Any], list[Any], list[Any]] | None = None
+            # epoch, weights, optimizer state, early-stopping states, seed-generator states
+            self.snapshot: tuple[int, list[Any], list[Any], list[Any], list[Any]] | None = None
             self.written_epoch = -1
             self.written_at = time.monotonic()
             self.write_cost = 0.0
 
         def on_train_begin(self, logs: dict | None = None) -> None:
             super().on_train_begin(logs)  # restores weights, optimizer and epoch if saved
-            stopping_state.restore(Path(backup_dir), saved_epochs(Path(backup_dir)),
-                                   stoppers)
+            done = saved_epochs(Path(backup_dir))
+            extra_state.restore(Path(backup_dir), done, stoppers)
+            extra_state.restore_rng(Path(backup_dir), done, self.model)
             self.written_at = time.monotonic()
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            self.snapshot = (epoch, self.model.get_weights(),
-                             [v.numpy() for v in self.model.optimizer.variables],
-                             stopping_state.capture(stoppers))
+            model = self.model
+            self.snapshot = (epoch, model.get_weights(),
+                             [v.numpy() for v in model.optimizer.variables],
+                             extra_state.capture(stoppers),
+                             [v.numpy() for v in extra_state.rng_variables(model)])
             last = epoch + 1 >= self.params.get("epochs", 0)
             if last or signals.pending() is not None or self._due():
-                self._write(epoch, self.snapshot[3])
+                self._write(epoch, *self.snapshot[3:])
 
         def _due(self) -> bool:
             waited = time.monotonic() - self.written_at
             return waited >= max(MIN_INTERVAL_S, self.write_cost / COST_SHARE)
 
-        def _write(self, epoch: int, stopper_states: list[Any]) -> None:
+        def _write(self, epoch: int, stopper_states: list[Any], rng: list[Any]) -> None:
             start = time.monotonic()
-            stopping_state.save(Path(backup_dir), epoch + 1, stopper_states)
+            extra_state.save(Path(backup_dir), epoch + 1, stopper_states)
+            extra_state.save_rng(Path(backup_dir), epoch + 1, rng)
             super().on_epoch_end(epoch)
             self.written_at = time.monotonic()
             self.write_cost = self.written_at - start
@@ -78,12 +84,12 @@ def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None) -> Any:
             """Write the last completed epoch's snapshot if it is newer than the files."""
             if self.snapshot is None or self.snapshot[0] <= self.written_epoch:
                 return
-            epoch, weights, optimizer_state, stopper_states = self.snapshot
+            epoch, weights, optimizer_state, stopper_states, rng = self.snapshot
             self.model.set_weights(weights)
             for variable, value in zip(self.model.optimizer.variables, optimizer_state,
                                        strict=True):
                 variable.assign(value)
-            self._write(epoch, stopper_states)
+            self._write(epoch, stopper_states, rng)
 
     return EpochBackup()
 

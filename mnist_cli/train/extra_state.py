@@ -1,8 +1,10 @@
-"""Early stopping's state (patience counter, best value, best weights) for the backup.
+"""State that Keras `BackupAndRestore` does not keep, saved with each backup.
 
-Keras `BackupAndRestore` keeps weights, optimizer and epoch, not other callbacks' state, so
-a resumed run would restart patience and forget the best weights it should restore. The
-state is saved with the backup's epoch and applied only to a backup of that same epoch.
+It keeps weights, optimizer and epoch; a resumed run would also need early stopping's state
+(patience counter, best value, best weights: without them it restarts patience and forgets
+the weights it should restore) and the layers' random-seed generators (Dropout: without
+them a resumed run draws the first epochs' masks again). Each is saved with the backup's
+epoch and applied only to a backup of that same epoch.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from mnist_cli.artifacts import atomic_write, write_json
 
 STATE = "early_stopping.json"
+RNG = "seed_generators.npz"
 FIELDS = ("wait", "stopped_epoch", "best", "best_epoch")
 
 
@@ -63,3 +66,28 @@ def _savez(path: Path, weights: list[Any]) -> None:
 
 def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
+
+
+def rng_variables(model: Any) -> list[Any]:
+    """The model's state beyond its weights: SeedGenerator states (Dropout and the like)."""
+    weights = {id(w) for w in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
+
+
+def save_rng(directory: Path, epochs_done: int, values: list[Any]) -> None:
+    if values:
+        atomic_write(Path(directory) / RNG, lambda tmp: _savez(
+            tmp, [np.asarray(epochs_done), *values]))
+
+
+def restore_rng(directory: Path, epochs_done: int, model: Any) -> None:
+    variables = rng_variables(model)
+    try:
+        with np.load(Path(directory) / RNG, allow_pickle=False) as npz:
+            saved = [npz[f"w{k}"] for k in range(len(npz.files))]
+    except (OSError, ValueError):
+        return
+    if int(saved[0]) != epochs_done or len(saved) - 1 != len(variables):
+        return
+    for variable, value in zip(variables, saved[1:], strict=True):
+        variable.assign(value)
