@@ -9,7 +9,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     TextColumn,
-        TimeRemainingColumn,
+    TimeRemainingColumn,
 )
 
 from mnist_cli.cli.console import err

@@ -42,6 +42,11 @@ class Cluster:
         return {"cluster": spec, "task": {"type": self.task_type, "index": self.task_index}}
 
 
+def name_tasks(tasks: list[tuple[str, int, str]]) -> str:
+    """`worker 1 (10.0.0.2:12345), ...`: how errors name cluster members."""
+    return ", ".join(f"{t} {i} ({a})" for t, i, a in tasks)
+
+
 def tf_config_env() -> dict[str, Any] | None:
     """TF_CONFIG from the environment, parsed, or None when unset."""
     raw = os.environ.get("TF_CONFIG", "").strip()
@@ -107,6 +112,6 @@ def wait_for_peers(cluster: Cluster, timeout: float) -> None:
     finally:
         held.close()
     if missing:
-        names = ", ".join(f"{t} {i} ({a})" for t, i, a in cluster.peers if a in missing)
+        names = name_tasks([p for p in cluster.peers if p[2] in missing])
         raise RunFailed(f"multi-worker: {names} not reachable after {timeout:g} s; start every "
                         "worker with the same cluster, or raise --connect-timeout")

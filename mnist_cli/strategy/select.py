@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mnist_cli.errors import UsageError
-from mnist_cli.strategy.cluster import resolve_cluster, wait_for_peers
+from mnist_cli.strategy.cluster import name_tasks, resolve_cluster, wait_for_peers
 from mnist_cli.strategy.config import StrategyConfig
 from mnist_cli.strategy.tpu import make_tpu_strategy, tpu_address
 from mnist_cli.strategy.watchdog import deadline
@@ -112,11 +112,10 @@ def make_multi_worker(cfg: StrategyConfig, why: str) -> tuple[Any, dict[str, Any
     resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
         tf.train.ClusterSpec(cluster.tf_config()["cluster"]), task_type=cluster.task_type,
         task_id=cluster.task_index, rpc_layer="grpc")
-    others = ", ".join(f"{t} {i} ({a})" for t, i, a in cluster.peers)
-    with deadline(cfg.connect_timeout,
-                  f"multi-worker: {others} answered the port probe but did not join within "
-                  f"{cfg.connect_timeout:g} s; check that each runs mnist-cli with the same "
-                  "cluster, or raise --connect-timeout"):
+    late = (f"multi-worker: {name_tasks(cluster.peers)} answered the port probe but did not "
+            f"join within {cfg.connect_timeout:g} s; check that each runs mnist-cli with the "
+            "same cluster, or raise --connect-timeout")
+    with deadline(cfg.connect_timeout, late):
         s = tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
     return s, describe(s, "multi-worker", why, workers=[a for _, _, a in cluster.tasks],
                        task={"type": cluster.task_type, "index": cluster.task_index},

@@ -83,12 +83,12 @@ def probe_images(cfg: RunConfig, data: Dataset) -> Any:
 
 
 def reliable_fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int, run_dir: Path,
-                 callbacks: list[Any], command: list[str] | None
+                 callbacks: list[Any], command: list[str] | None, done: int = 0
                  ) -> tuple[dict[str, list[float]], float]:
     """`fit` with NaN/interrupt guards and an epoch-end backup, resuming from it if present;
-    the returned history covers the whole run. Failures are recorded in metrics.json."""
+    the returned history covers the whole run (`done`: epochs already in the backup).
+    Failures are recorded in metrics.json."""
     recorder = resume.history_callback(run_dir)
-    done = resume.completed_epochs(run_dir)
     stopping = fit_callbacks(cfg)  # before the backup, which saves and restores its state
     safety = guards.training_callbacks(run_dir, probe_images(cfg, data), stopping)
     try:
@@ -148,7 +148,7 @@ def run_training(
     out.start_run_dir(run_dir, cfg)
     resumed_from = resume.completed_epochs(Path(run_dir))
     history, fit_seconds = reliable_fit(cfg, data, model, global_batch, Path(run_dir),
-                                        callbacks or [], command)
+                                        callbacks or [], command, resumed_from)
     start = time.perf_counter()
     predict = predict_local if is_multi_worker(strategy) else predict_outputs
     outputs = predict(model, data.test, global_batch, cfg.data.scale)
