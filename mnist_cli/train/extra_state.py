@@ -33,9 +33,9 @@ def save(directory: Path, epochs_done: int, states: list[dict[str, Any]]) -> Non
         return
     directory = Path(directory)
     for i, state in enumerate(states):
-        weights = state["best_weights"] or []
-        atomic_write(directory / f"early_stopping_{i}.npz",
-                     lambda tmp, w=weights: _savez(tmp, w))
+        if state["best_weights"] is not None:  # restore reads it only if has_best_weights
+            atomic_write(directory / f"early_stopping_{i}.npz",
+                         lambda tmp, w=state["best_weights"]: _savez(tmp, w))
     write_json(directory / STATE, {
         "epoch": epochs_done,
         "stoppers": [{f: _plain(s[f]) for f in FIELDS} | {"has_best_weights":
