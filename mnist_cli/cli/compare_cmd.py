@@ -48,7 +48,8 @@ OutputsOpt = Annotated[list[str] | None, typer.Option(
     "--output", help="logits and/or probabilities, crossed with the other variants "
     "(repeatable).")]
 RepeatsOpt = Annotated[int, typer.Option(
-    "--repeats", min=1, help="Seeds per variant (the same seeds for all); reports mean ± std.")]
+    "--repeats", min=1, help="Seeds per variant (the same seeds for all): 2+ give a t-based "
+    "95% CI of the mean, 3+ a paired t-test between variants.")]
 CompareDirOpt = Annotated[Path | None, typer.Option(
     "--run-dir", help="Compare directory (default runs/compare-<UTC time>); never reused.")]
 
@@ -66,7 +67,8 @@ def print_table(t: Any) -> None:
 
 
 def report(summary: dict[str, Any], quiet: bool) -> None:
-    """The table and one McNemar sentence per pair on stdout; file locations on stderr."""
+    """The table, which pairwise test ran and one verdict per pair on stdout; file locations
+    on stderr."""
     from mnist_cli.compare.report import sentences, table
 
     if quiet:
@@ -105,7 +107,8 @@ def compare(
     connect_timeout: ConnectTimeoutOpt = 60.0,
     tpu: TpuOpt = None,
 ) -> None:
-    """Train several variants on the same data and seeds, and compare them (McNemar's test)."""
+    """Train several variants on the same data and seeds; rank them on validation accuracy and
+    test every pair for a significant difference on the test set."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
     set_verbose(verbose)
     from mnist_cli.compare import build_variants, plan_seeds

@@ -1,6 +1,7 @@
 """`mnist-cli compare`: train several variants on the same data and compare them honestly."""
 
-from mnist_cli.compare.run import Comparison, RunOutcome, run_comparison
+from mnist_cli.compare.run import run_comparison
+from mnist_cli.compare.types import Comparison, RunOutcome
 from mnist_cli.compare.variants import Variant, build_variants, plan_seeds
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""comparison.png: every variant's learning curves on one figure, plus test accuracy bars."""
+"""comparison.png: every variant's learning curves on one figure, plus test accuracy bars
+with t-based 95% confidence intervals (ranked on validation accuracy, as in the table)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mnist_cli.artifacts import atomic_write
-from mnist_cli.compare.run import Comparison
+from mnist_cli.compare.types import Comparison
 
 
 def _pyplot() -> Any:
@@ -42,21 +43,27 @@ def plot_curves(ax: Any, comp: Comparison, colors: dict[str, Any]) -> None:
 
 
 def plot_bars(ax: Any, summary: dict[str, Any], colors: dict[str, Any]) -> None:
-    """Mean test accuracy per variant (best first), error bars = std over seeds."""
+    """Mean test accuracy per variant in ranking order; error bars are the t-based 95%
+    confidence interval of the mean (none with one seed: there is no spread to show)."""
     entries = summary["variants"]
     names = [e["name"] for e in entries]
     means = [e["test_accuracy"] or 0.0 for e in entries]
-    stds = [e["test_accuracy_std"] or 0.0 for e in entries]
+    cis = [e["test_accuracy_ci95"] for e in entries]
+    low = [m - ci[0] if ci else 0.0 for m, ci in zip(means, cis, strict=True)]
+    high = [ci[1] - m if ci else 0.0 for m, ci in zip(means, cis, strict=True)]
     x = range(len(entries))
-    ax.bar(x, means, yerr=stds, capsize=6, color=[colors[n] for n in names])
+    ax.bar(x, means, yerr=[low, high], capsize=6, color=[colors[n] for n in names])
     for i, e in enumerate(entries):
         failed = e["status"] != "completed"
-        ax.text(i, means[i] + stds[i] + 0.01, "FAILED" if failed else f"{means[i]:.3f}",
+        ax.text(i, means[i] + high[i] + 0.01, "FAILED" if failed else f"{means[i]:.3f}",
                 ha="center", va="bottom", fontsize="small", color="red" if failed else "black")
     ax.set_xticks(list(x), names, rotation=20, ha="right")
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("test accuracy")
-    ax.set_title(f"Test accuracy (mean ± std over {summary['repeats']} seed(s))")
+    n = summary["repeats"]
+    bars = f"error bars: t-based 95% CI over {n} seeds" if n > 1 else "1 seed: no interval"
+    ranked = "validation" if summary["ranked_by"] == "val_accuracy" else "test"
+    ax.set_title(f"Test accuracy, ranked on {ranked} accuracy ({bars})", fontsize="medium")
     ax.grid(axis="y", alpha=0.3)
 
 
@@ -69,7 +76,9 @@ def plot_comparison(comp: Comparison, path: str | Path) -> Path:
     try:
         plot_curves(left, comp, colors)
         plot_bars(right, comp.summary, colors)
-        fig.suptitle(f"mnist-cli compare — winner: {comp.summary['winner'] or 'none'}")
+        metric = "validation" if comp.summary["ranked_by"] == "val_accuracy" else "test"
+        fig.suptitle(f"mnist-cli compare — best on {metric} accuracy: "
+                     f"{comp.summary['winner'] or 'none'}")
         return atomic_write(Path(path), lambda tmp: fig.savefig(tmp, format="png", dpi=100))
     finally:
         plt.close(fig)

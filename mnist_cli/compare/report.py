@@ -1,164 +1,93 @@
-"""The comparison as a JSON object, a CSV, and one rich table (best first, winner named)."""
+"""The comparison's files and display: comparison.json/.csv/.png and one rich table (ranked
+on validation accuracy, winner named, caption saying what ranked and what the ± means)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import itertools
 from typing import Any
 
-import numpy as np
 from rich import box
 from rich.table import Table
 
 from mnist_cli.artifacts import write_json, write_text
-from mnist_cli.compare.run import Comparison, RunOutcome
-from mnist_cli.compare.stats import intervals_overlap, mcnemar
-from mnist_cli.compare.variants import Variant
+from mnist_cli.compare.plot import plot_comparison
+from mnist_cli.compare.summary import summarize
+from mnist_cli.compare.types import Comparison
 
-AGGREGATED = ("test_accuracy", "balanced_accuracy", "final_loss", "final_val_loss",
-              "epochs_run", "train_seconds", "samples_per_second")
-CSV_COLUMNS = ("rank", "variant", "status", "params", "test_accuracy", "test_accuracy_std",
-               "balanced_accuracy", "balanced_accuracy_std", "final_loss", "final_val_loss",
-               "epochs_run", "train_seconds", "samples_per_second", "seeds", "error")
-
-
-def run_values(run: RunOutcome) -> dict[str, float]:
-    m, final = run.metrics, run.metrics.get("final", {})
-    values = {k: m.get(k) for k in ("test_accuracy", "balanced_accuracy", "epochs_run",
-                                    "train_seconds", "samples_per_second")}
-    values.update(final_loss=final.get("loss"), final_val_loss=final.get("val_loss"))
-    return {k: float(v) for k, v in values.items() if v is not None}
-
-
-def mean_std(values: list[float]) -> tuple[float | None, float | None]:
-    """Mean and sample standard deviation (0 for a single run)."""
-    if not values:
-        return None, None
-    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-    return float(np.mean(values)), std
-
-
-def run_entry(run: RunOutcome) -> dict[str, Any]:
-    return {"seed": run.seed, "status": run.status, "run_dir": str(run.run_dir),
-            "error": run.error, **run_values(run)}
-
-
-def failure_cause(failed: list[RunOutcome], total: int) -> str | None:
-    """The first failed seed's cause, and how many seeds failed (details stay per run)."""
-    if not failed:
-        return None
-    first = failed[0]
-    more = f" ({len(failed)} of {total} seeds failed)" if total > 1 else ""
-    return f"seed {first.seed}: {first.error}{more}"
-
-
-def variant_entry(comp: Comparison, v: Variant) -> dict[str, Any]:
-    """Mean +- std over seeds; any failed seed makes the whole variant failed (with its cause)."""
-    runs = comp.runs_of(v.name)
-    failed = [r for r in runs if r.status != "completed"]
-    entry: dict[str, Any] = {
-        "name": v.name, "status": "failed" if failed else "completed",
-        "error": failure_cause(failed, len(runs)),
-        "config": v.config.name, "output": v.config.model.output,
-        "params": next((r.metrics["params"] for r in runs if "params" in r.metrics), None),
-    }
-    per_run = [run_values(r) for r in runs if r.status == "completed"]
-    for key in AGGREGATED:
-        entry[key], entry[f"{key}_std"] = mean_std([p[key] for p in per_run if key in p])
-    entry["runs"] = [run_entry(r) for r in runs]
-    return entry
-
-
-def ranked(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Completed variants by mean test accuracy, best first; failed ones last."""
-    done = sorted((e for e in entries if e["status"] == "completed"),
-                  key=lambda e: -e["test_accuracy"])
-    ordered = done + [e for e in entries if e["status"] != "completed"]
-    for i, e in enumerate(ordered, start=1):
-        e["rank"] = i
-    return ordered
-
-
-def pair_tests(comp: Comparison, ordered: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """McNemar on each pair's first-seed predictions, plus interval overlap with repeats."""
-    done = [e for e in ordered if e["status"] == "completed"]
-    pairs = []
-    for a, b in itertools.combinations(done, 2):
-        pa, pb = comp.runs_of(a["name"])[0], comp.runs_of(b["name"])[0]
-        test = mcnemar(a["name"], b["name"], comp.y_test, pa.predictions, pb.predictions)
-        item = {**test.to_dict(), "seed_a": pa.seed, "seed_b": pb.seed,
-                "intervals_overlap": None}
-        if len(comp.seeds) > 1:
-            item["intervals_overlap"] = intervals_overlap(
-                a["test_accuracy"], a["test_accuracy_std"],
-                b["test_accuracy"], b["test_accuracy_std"])
-        pairs.append(item)
-    return pairs
-
-
-def summarize(comp: Comparison) -> dict[str, Any]:
-    """The comparison object that --json prints and comparison.json holds."""
-    ordered = ranked([variant_entry(comp, v) for v in comp.variants])
-    winner = next((e["name"] for e in ordered if e["status"] == "completed"), None)
-    d = comp.compare_dir
-    return {
-        "status": "completed" if winner else "failed",
-        "winner": winner, "ranked_by": "test_accuracy (mean over seeds)",
-        "repeats": len(comp.seeds), "seeds": list(comp.seeds),
-        "compare_dir": str(d), "dataset": comp.dataset,
-        "variants": ordered, "pairs": pair_tests(comp, ordered),
-        "files": {k: str(d / f"comparison.{k}") for k in ("json", "csv", "png")},
-    }
-
-
-def _fmt(value: float | None, std: float | None, spec: str) -> str:
-    """'0.941±0.005' when there is a spread to show, else just the mean."""
-    if value is None:
-        return "-"
-    return f"{value:.3f}±{std:.3f}" if std else f"{value:{spec}}"
+CSV_COLUMNS = ("rank", "variant", "status", "params", "val_accuracy", "val_accuracy_std",
+               "test_accuracy", "test_accuracy_std", "test_accuracy_ci95_low",
+               "test_accuracy_ci95_high", "balanced_accuracy", "balanced_accuracy_std",
+               "final_loss", "final_val_loss", "epochs_run", "train_seconds",
+               "samples_per_second", "seeds", "error")
+METRIC_WORDS = {"val_accuracy": "validation accuracy", "test_accuracy": "test accuracy"}
 
 
 def csv_text(summary: dict[str, Any]) -> str:
+    """One row per variant, best first; an undefined std or interval is an empty cell."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore",
                             lineterminator="\n")
     writer.writeheader()
     for e in summary["variants"]:
-        seeds = " ".join(str(r["seed"]) for r in e["runs"])
-        writer.writerow({**e, "variant": e["name"], "seeds": seeds, "error": e["error"] or ""})
+        ci = e["test_accuracy_ci95"] or [None, None]
+        writer.writerow({**e, "variant": e["name"], "error": e["error"] or "",
+                         "seeds": " ".join(str(r["seed"]) for r in e["runs"]),
+                         "test_accuracy_ci95_low": ci[0], "test_accuracy_ci95_high": ci[1]})
     return buf.getvalue()
 
 
+def interval_note(summary: dict[str, Any]) -> str:
+    n = summary["repeats"]
+    if n < 2:
+        return "One seed per variant: no spread or interval can be estimated (std is null)."
+    return (f"test acc: mean ± half-width of its t-based 95% confidence interval over {n} "
+            "seeds.")
+
+
 def _caption(summary: dict[str, Any]) -> str:
-    """Seeds used, and each failed variant's cause (too long for a cell)."""
-    seeds = ", ".join(map(str, summary["seeds"]))
-    lines = [f"{summary['repeats']} seed(s) per variant: {seeds}"]
+    """What ranked, what ± means, seeds used, and each failed variant's cause."""
+    lines = [summary["ranking"], interval_note(summary)]
+    if summary["tied_with_winner"]:
+        tied = ", ".join(summary["tied_with_winner"])
+        lines.append(f"{summary['winner']} ties with {tied} on the ranking metric; listed "
+                     "first only by variant order.")
+    lines.append(f"{summary['repeats']} seed(s) per variant: "
+                 + ", ".join(map(str, summary["seeds"])))
     lines += [f"[red]{e['name']} failed:[/] {e['error']}" for e in summary["variants"]
               if e["status"] != "completed"]
     return "\n".join(lines)
 
 
+def _with_ci(mean: float | None, ci: list[float] | None) -> str:
+    """'0.941±0.011' (CI half-width) when there is an interval, else just the mean."""
+    if mean is None:
+        return "-"
+    return f"{mean:.3f}±{ci[1] - mean:.3f}" if ci else f"{mean:.4f}"
+
+
 def _cells(e: dict[str, Any]) -> list[str]:
+    """Table cells (balanced accuracy and samples/s are in the JSON and CSV: 80 columns)."""
+    params = f"{e['params']:,}" if e["params"] else "-"
     if e["status"] != "completed":
-        return [f"{e['params']:,}" if e["params"] else "-", "[red]FAILED[/]", *["-"] * 6]
-    spread = [_fmt(e[k], e[f"{k}_std"], ".4f") for k in ("test_accuracy", "balanced_accuracy")]
-    means = [_fmt(e[k], None, s) for k, s in (
-        ("final_loss", ".4f"), ("final_val_loss", ".4f"), ("epochs_run", ".0f"),
-        ("train_seconds", ".1f"), ("samples_per_second", ",.0f"))]
-    return [f"{e['params']:,}", *spread, *means]
+        return [params, "[red]FAILED[/]", *["-"] * 5]
+    means = [("val_accuracy", ".4f"), ("final_loss", ".3f"), ("final_val_loss", ".3f"),
+             ("epochs_run", ".0f"), ("train_seconds", ".1f")]
+    cells = ["-" if e[k] is None else f"{e[k]:{spec}}" for k, spec in means]
+    return [params, cells[0], _with_ci(e["test_accuracy"], e["test_accuracy_ci95"]),
+            *cells[1:]]
 
 
 def table(summary: dict[str, Any]) -> Table:
-    """One rich table, best first, with the winner in the title (fits 80 columns)."""
+    """One rich table, best first on the ranking metric, the winner in the title."""
     winner = summary["winner"] or "none (every variant failed)"
-    t = Table(title=f"Comparison: winner [bold]{winner}[/]", caption=_caption(summary),
-              box=box.SIMPLE_HEAD, padding=(0, 1), show_edge=False, caption_justify="left")
+    title = f"Comparison: best on {METRIC_WORDS[summary['ranked_by']]}: [bold]{winner}[/]"
+    t = Table(title=title, caption=_caption(summary), box=box.SIMPLE_HEAD, padding=(0, 1),
+              show_edge=False, caption_justify="left")
     width = max(len(e["name"]) for e in summary["variants"])
     t.add_column("#", justify="right", no_wrap=True)
     t.add_column("variant", overflow="fold", min_width=min(width, 24))
-    for col in ("params", "test acc", "bal acc", "loss", "val loss", "epochs", "sec",
-                "samples/s"):
+    for col in ("params", "val acc", "test acc", "loss", "val loss", "epochs", "sec"):
         t.add_column(col, justify="right", no_wrap=True)
     for e in summary["variants"]:
         name = f"[bold]{e['name']}[/]" if e["name"] == summary["winner"] else e["name"]
@@ -166,22 +95,22 @@ def table(summary: dict[str, Any]) -> Table:
     return t
 
 
+def method_line(summary: dict[str, Any]) -> str:
+    """Which pairwise test ran, over how many tests, corrected how."""
+    plan = summary["pair_test"]
+    return (f"Pairwise tests: {plan['method']}, {plan['tests']} test(s), correction: "
+            f"{plan['correction']}, α = {plan['alpha']:g}.")
+
+
 def sentences(summary: dict[str, Any]) -> list[str]:
-    """The McNemar sentence per pair, plus the interval-overlap verdict with repeats."""
-    lines = []
-    for p in summary["pairs"]:
-        line = p["sentence"] + (f" (McNemar, {p['method']})" if p["discordant"] else "")
-        if p["intervals_overlap"] is not None:
-            word = "overlap" if p["intervals_overlap"] else "do not overlap"
-            line += f"; their accuracy intervals (mean ± std) {word}"
-        lines.append(line)
-    return lines
+    """The test line, then one verdict sentence per pair (none when fewer than 2 completed)."""
+    if not summary["pairs"]:
+        return []
+    return [method_line(summary), *(p["sentence"] for p in summary["pairs"])]
 
 
 def write_artifacts(comp: Comparison) -> dict[str, Any]:
     """comparison.json, comparison.csv and comparison.png in the compare directory."""
-    from mnist_cli.compare.plot import plot_comparison
-
     comp.summary = summarize(comp)
     files = comp.summary["files"]
     plot_comparison(comp, files["png"])

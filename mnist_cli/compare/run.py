@@ -8,48 +8,19 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mnist_cli.artifacts import write_json
+from mnist_cli.compare.report import write_artifacts
+from mnist_cli.compare.types import Comparison, RunOutcome
 from mnist_cli.compare.variants import Variant
 from mnist_cli.data.types import Dataset
 from mnist_cli.errors import RunFailed
 
 CallbacksFor = Callable[[str], list[Any]]
-
-
-@dataclass
-class RunOutcome:
-    """One variant trained with one seed: its metrics and test-set predicted labels."""
-
-    variant: str
-    seed: int
-    run_dir: Path
-    status: str
-    metrics: dict[str, Any] = field(default_factory=dict)
-    history: dict[str, list[float]] = field(default_factory=dict)
-    predictions: np.ndarray | None = None
-    error: str | None = None
-
-
-@dataclass
-class Comparison:
-    """Everything a comparison produced; `summary` is the JSON object (set by the report)."""
-
-    compare_dir: Path
-    variants: list[Variant]
-    seeds: list[int]
-    outcomes: list[RunOutcome]
-    y_test: np.ndarray
-    dataset: dict[str, Any]
-    summary: dict[str, Any] = field(default_factory=dict)
-
-    def runs_of(self, name: str) -> list[RunOutcome]:
-        return [o for o in self.outcomes if o.variant == name]
 
 
 def divergence(history: dict[str, list[float]], outputs: Any) -> str | None:
@@ -128,8 +99,6 @@ def run_comparison(
 
     One `strategy` (with its `make_strategy` description) serves every run.
     """
-    from mnist_cli.compare.report import write_artifacts
-
     check_all_layers(variants)
     if dataset is None:
         from mnist_cli.data import load_dataset
@@ -149,6 +118,7 @@ def run_comparison(
                 dataset, strategy=strategy, strategy_desc=strategy_desc,
                 callbacks=callbacks_for(label) if callbacks_for else [], command=command))
     comparison = Comparison(compare_dir, variants, seeds, outcomes, np.asarray(dataset.test.y),
-                            dataset.description.to_dict())
+                            dataset.description.to_dict(),
+                            validation=dataset.validation is not None)
     write_artifacts(comparison)
     return comparison
