@@ -5,21 +5,24 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
-import math
+import re
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from rich.console import Console
-from scipy.stats import binomtest, chi2
+from scipy.stats import binomtest, sem, ttest_rel
+from scipy.stats import t as t_dist
 from sklearn.datasets import load_digits
 
 from mnist_cli.compare import build_variants, plan_seeds, run_comparison
-from mnist_cli.compare.report import sentences, table
-from mnist_cli.compare.run import Comparison, divergence
-from mnist_cli.compare.stats import mcnemar_p
+from mnist_cli.compare.report import csv_text, sentences, table
+from mnist_cli.compare.run import divergence
+from mnist_cli.compare.summary import summarize
+from mnist_cli.compare.types import Comparison
 from mnist_cli.config import Overrides
 from mnist_cli.data.types import DataDescription, Dataset, Split
 from mnist_cli.errors import UsageError
@@ -56,11 +59,23 @@ def data() -> Dataset:
 
 
 @pytest.fixture(scope="module")
-def seed_experiment(tmp_path_factory: pytest.TempPathFactory, data: Dataset) -> Comparison:
-    """The seed's softmax-vs-ReLU experiment, 2 seeds each, 5 epochs."""
-    variants = build_variants(overrides=Overrides(epochs=5))
-    seeds = plan_seeds(7, repeats=2)
+def trio(tmp_path_factory: pytest.TempPathFactory, data: Dataset) -> Comparison:
+    """softmax vs relu vs tanh hidden layers, 3 seeds each, 2 epochs: the paired t-test with
+    Holm over 3 pairs; subsets of these real runs give the 2-seed and 1-seed paths."""
+    variants = build_variants(activations=["softmax", "relu", "tanh"],
+                              overrides=Overrides(epochs=2))
+    seeds = plan_seeds(7, repeats=3)
     return run_comparison(variants, seeds, tmp_path_factory.mktemp("cmp") / "c", dataset=data)
+
+
+def subset(comp: Comparison, n_seeds: int, names: list[str] | None = None) -> Comparison:
+    """The same real runs, fewer seeds and/or variants (what a smaller compare would hold)."""
+    seeds = comp.seeds[:n_seeds]
+    variants = [v for v in comp.variants if names is None or v.name in names]
+    keep = {v.name for v in variants}
+    outcomes = [o for o in comp.outcomes if o.variant in keep and o.seed in seeds]
+    return Comparison(comp.compare_dir, variants, seeds, outcomes, comp.y_test, comp.dataset,
+                      validation=comp.validation)
 
 
 def render(renderable: object) -> str:
@@ -74,89 +89,174 @@ def by_name(summary: dict) -> dict[str, dict]:
     return {v["name"]: v for v in summary["variants"]}
 
 
-def test_relu_beats_softmax_hidden_layers(seed_experiment: Comparison) -> None:
-    s = seed_experiment.summary
-    v = by_name(s)
-    assert set(v) == {"relu", "softmax"}
+def sub_metrics(entry: dict) -> list[dict]:
+    """The variant's sub-runs' metrics.json, read from disk, in seed order."""
+    return [json.loads((Path(r["run_dir"]) / "metrics.json").read_text()) for r in entry["runs"]]
+
+
+def holm_by_hand(p: list[float]) -> list[float]:
+    m, out, running = len(p), [0.0] * len(p), 0.0
+    for k, i in enumerate(sorted(range(m), key=lambda j: p[j])):
+        running = max(running, min(1.0, (m - k) * p[i]))
+        out[i] = running
+    return out
+
+
+SIGNIFICANT = "significant at α = 0.05"
+CANNOT_TELL = "not significant: these runs cannot tell them apart"
+EQUIVALENCE = re.compile(r"\b(equivalent|equal|equally|same|tie|ties|no difference)\b", re.I)
+
+
+def check_wording(pair: dict) -> None:
+    """Exactly one of the two verdicts, matching the test, and no claim of equivalence."""
+    text = pair["sentence"]
+    assert text.startswith(f"{pair['a']} vs {pair['b']}: ")
+    assert (SIGNIFICANT in text) != (CANNOT_TELL in text)
+    assert (SIGNIFICANT in text) == pair["significant"]
+    assert not EQUIVALENCE.search(text), text
+
+
+def test_relu_beats_softmax_hidden_layers(trio: Comparison) -> None:
+    v = by_name(trio.summary)
+    assert set(v) == {"relu", "softmax", "tanh"}
     assert all(e["status"] == "completed" for e in v.values())
-    assert s["winner"] == "relu" and s["variants"][0]["name"] == "relu"
     assert v["relu"]["test_accuracy"] > v["softmax"]["test_accuracy"] + 0.2
     # same architecture, only the hidden activation differs
     assert v["relu"]["params"] == v["softmax"]["params"] == 64 * 25 + 25 + 25 * 15 + 15 + 160
 
 
-def test_table_json_and_csv_contain_every_variant(seed_experiment: Comparison) -> None:
-    s = seed_experiment.summary
+def test_ranking_uses_validation_accuracy_and_reports_test_accuracy(trio: Comparison) -> None:
+    s = trio.summary
+    val = {e["name"]: np.mean([m["final"]["val_accuracy"] for m in sub_metrics(e)])
+           for e in s["variants"]}
+    assert s["ranked_by"] == "val_accuracy"
+    assert [e["name"] for e in s["variants"]] == sorted(val, key=lambda n: -val[n])
+    assert s["winner"] == s["variants"][0]["name"]
+    for e in s["variants"]:
+        assert e["val_accuracy"] == pytest.approx(val[e["name"]])
+        test = [m["test_accuracy"] for m in sub_metrics(e)]
+        assert e["test_accuracy"] == pytest.approx(np.mean(test))
     text = render(table(s))
-    assert "winner relu" in text and "relu" in text and "softmax" in text
-    on_disk = json.loads((seed_experiment.compare_dir / "comparison.json").read_text())
-    assert [v["name"] for v in on_disk["variants"]] == ["relu", "softmax"]
-    assert on_disk["winner"] == "relu"
-    rows = list(csv.DictReader((seed_experiment.compare_dir / "comparison.csv").open()))
-    assert [r["variant"] for r in rows] == ["relu", "softmax"]
-    assert float(rows[0]["test_accuracy"]) == pytest.approx(s["variants"][0]["test_accuracy"])
+    assert f"best on validation accuracy: {s['winner']}" in text
+    assert "Ranked by validation accuracy (mean over 3 seeds)" in text
+    assert "not used to choose" in text
 
 
-def test_mcnemar_matches_an_independent_count(seed_experiment: Comparison, data: Dataset) -> None:
-    """Reload each variant's first-seed model, count discordant digits by hand, ask scipy."""
+def test_three_seeds_use_a_paired_t_test_with_holm_over_pairs(trio: Comparison) -> None:
+    s = trio.summary
+    assert s["pair_test"] == {"method": "paired t-test on per-seed test accuracy",
+                              "alpha": 0.05, "tests": 3, "correction": "Holm"}
+    v = by_name(s)
+    raw = []
+    for pair in s["pairs"]:
+        acc_a = [m["test_accuracy"] for m in sub_metrics(v[pair["a"]])]
+        acc_b = [m["test_accuracy"] for m in sub_metrics(v[pair["b"]])]
+        raw.append(ttest_rel(acc_a, acc_b).pvalue)
+        assert pair["p_value"] == pytest.approx(raw[-1], rel=1e-9)
+        assert pair["tests"][0]["a_accuracies"] == pytest.approx(acc_a)
+    assert [(p["a"], p["b"]) for p in s["pairs"]] == [
+        (a["name"], b["name"]) for a, b in itertools.combinations(s["variants"], 2)]
+    for pair, adj in zip(s["pairs"], holm_by_hand(raw), strict=True):
+        assert pair["p_adjusted"] == pytest.approx(adj, rel=1e-9)
+        assert pair["significant"] == (adj < 0.05)
+        check_wording(pair)
+        assert "paired t-test" in pair["sentence"] and "Holm-adjusted" in pair["sentence"]
+    lines = sentences(s)
+    assert lines[0].startswith("Pairwise tests: paired t-test on per-seed test accuracy, "
+                               "3 test(s), correction: Holm")
+
+
+def test_repeats_report_a_t_interval_not_std_overlap(trio: Comparison, data: Dataset) -> None:
+    s = trio.summary
+    for v in s["variants"]:
+        metrics = sub_metrics(v)
+        assert [m["seed"] for m in metrics] == [7, 8, 9]
+        assert {m["dataset"]["sha256"] for m in metrics} == {data.description.sha256}
+        acc = [m["test_accuracy"] for m in metrics]
+        assert v["test_accuracy_std"] == pytest.approx(np.std(acc, ddof=1))
+        low, high = t_dist.interval(0.95, 2, loc=np.mean(acc), scale=sem(acc))
+        assert v["test_accuracy_ci95"] == pytest.approx([low, high])
+    assert all("intervals_overlap" not in p for p in s["pairs"])
+    assert "t-based 95% confidence interval over 3 seeds" in render(table(s))
+    rows = list(csv.DictReader((trio.compare_dir / "comparison.csv").open()))
+    assert [r["variant"] for r in rows] == [e["name"] for e in s["variants"]]
+    assert float(rows[0]["test_accuracy_ci95_low"]) == pytest.approx(
+        s["variants"][0]["test_accuracy_ci95"][0])
+    on_disk = json.loads((trio.compare_dir / "comparison.json").read_text())
+    assert on_disk["pair_test"]["method"] == s["pair_test"]["method"]
+
+
+def test_two_seeds_test_every_seed_with_holm(trio: Comparison, data: Dataset) -> None:
+    """McNemar on every seed (not just the first): discordant digits counted here from the
+    reloaded models, p-values from scipy, Holm over all 3 pairs x 2 seeds."""
     from mnist_cli.tfenv import import_keras
 
     keras = import_keras()
-    first = {n: seed_experiment.runs_of(n)[0] for n in ("relu", "softmax")}
+    two = subset(trio, 2)
+    s = summarize(two)
+    assert s["pair_test"] == {"method": "McNemar exact binomial on every seed", "alpha": 0.05,
+                              "tests": 6, "correction": "Holm"}
     x = data.test.x.astype(np.float32) / 255.0
-    pred = {n: keras.models.load_model(r.run_dir / "model.keras").predict(x, verbose=0)
-            .argmax(axis=1) for n, r in first.items()}
-    b = sum(1 for t, r, s in zip(data.test.y, pred["relu"], pred["softmax"], strict=True)
-            if r == t and s != t)
-    c = sum(1 for t, r, s in zip(data.test.y, pred["relu"], pred["softmax"], strict=True)
-            if r != t and s == t)
-    n = b + c
-    expected = (binomtest(b, n, 0.5).pvalue if n < 25
-                else chi2.sf((abs(b - c) - 1) ** 2 / n, df=1))
-    (pair,) = seed_experiment.summary["pairs"]
-    relu_first = pair["a"] == "relu"
-    assert (pair["a_only"], pair["b_only"]) == ((b, c) if relu_first else (c, b))
-    assert pair["p_value"] == pytest.approx(expected, rel=1e-9, abs=1e-300)
-    assert pair["seed_a"] == pair["seed_b"] == 7
-    assert f"relu beats softmax on {b} of the {n} test digits" in pair["sentence"]
-    assert f"softmax wins the other {c}" in pair["sentence"]
-    assert "p < 0.001" in pair["sentence"] and pair["p_value"] < 0.001
-    assert pair["intervals_overlap"] is False
-    assert "do not overlap" in sentences(seed_experiment.summary)[0]
+    right = {(o.variant, o.seed): keras.models.load_model(o.run_dir / "model.keras")
+             .predict(x, verbose=0).argmax(axis=1) == data.test.y for o in two.outcomes}
+    raw = []
+    for pair in s["pairs"]:
+        assert [t["seed"] for t in pair["tests"]] == [7, 8]
+        for test in pair["tests"]:
+            ra, rb = right[pair["a"], test["seed"]], right[pair["b"], test["seed"]]
+            b, c = int(np.sum(ra & ~rb)), int(np.sum(~ra & rb))
+            assert (test["a_only"], test["b_only"]) == (b, c)
+            raw.append(binomtest(b, b + c, 0.5).pvalue if b + c else 1.0)
+            assert test["p_value"] == pytest.approx(raw[-1], rel=1e-9, abs=1e-300)
+    adjusted = iter(holm_by_hand(raw))
+    for pair in s["pairs"]:
+        for test in pair["tests"]:
+            assert test["p_adjusted"] == pytest.approx(next(adjusted), rel=1e-9, abs=1e-300)
+        assert pair["significant"] == any(t["p_adjusted"] < 0.05 for t in pair["tests"])
+        check_wording(pair)
+        assert "seed 7:" in pair["sentence"] and "seed 8:" in pair["sentence"]
 
 
-def test_exact_mcnemar_matches_a_hand_binomial() -> None:
-    """Few discordant digits: two-sided exact binomial, computed here from math.comb."""
-    for b, c in [(3, 9), (0, 5), (7, 7), (10, 14)]:
-        n = b + c
-        hand = min(1.0, 2 * sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2**n)
-        method, stat, p = mcnemar_p(b, c)
-        assert method == "exact binomial" and stat is None
-        assert p == pytest.approx(hand, rel=1e-12)
-    assert mcnemar_p(0, 0)[2] == 1.0
-    assert mcnemar_p(40, 10)[1] == pytest.approx(29**2 / 50)
+def test_one_seed_has_no_spread_and_one_test_has_no_correction(trio: Comparison) -> None:
+    s = summarize(subset(trio, 1, ["softmax", "relu"]))
+    assert s["pair_test"]["method"] == "McNemar exact binomial"
+    assert s["pair_test"]["tests"] == 1 and s["pair_test"]["correction"].startswith("none")
+    for v in s["variants"]:
+        assert v["test_accuracy_std"] is None and v["test_accuracy_ci95"] is None
+        assert v["val_accuracy_std"] is None and v["epochs_run_std"] is None
+    (pair,) = s["pairs"]
+    check_wording(pair)
+    t0 = pair["tests"][0]
+    assert pair["p_adjusted"] == pair["p_value"] == pytest.approx(
+        binomtest(t0["a_only"], t0["discordant"], 0.5).pvalue)
+    assert "Holm" not in pair["sentence"]
+    if pair["significant"]:
+        assert f"{SIGNIFICANT}, relu is better" in pair["sentence"]
+    assert "no spread or interval" in render(table(s))
+    row = next(csv.DictReader(io.StringIO(csv_text(s))))
+    assert row["test_accuracy_std"] == row["test_accuracy_ci95_low"] == ""  # not 0.0
 
 
-def test_repeats_use_different_seeds_on_identical_data(seed_experiment: Comparison,
-                                                       data: Dataset) -> None:
-    seen_seeds: dict[str, list[int]] = {}
-    for v in seed_experiment.summary["variants"]:
-        metrics = [json.loads((Path(r["run_dir"]) / "metrics.json").read_text())
-                   for r in v["runs"]]
-        seen_seeds[v["name"]] = [m["seed"] for m in metrics]
-        assert {m["dataset"]["sha256"] for m in metrics} == {data.description.sha256}
-        assert len({m["dataset"]["sizes"]["test"] for m in metrics}) == 1
-        acc = [m["test_accuracy"] for m in metrics]
-        assert v["test_accuracy"] == pytest.approx(np.mean(acc))
-        assert v["test_accuracy_std"] == pytest.approx(np.std(acc, ddof=1))
-    assert seen_seeds == {"relu": [7, 8], "softmax": [7, 8]}
-    assert seed_experiment.summary["seeds"] == [7, 8]
+def test_without_a_validation_split_the_ranking_says_it_uses_test_data(
+        tmp_path: Path, data: Dataset) -> None:
+    no_val = Dataset(data.train, None, data.test, data.description)
+    variants = build_variants(overrides=Overrides(epochs=1, validation_split=0.0))
+    comp = run_comparison(variants, plan_seeds(3, 1), tmp_path / "c", dataset=no_val)
+    s = comp.summary
+    assert s["ranked_by"] == "test_accuracy"
+    assert all(e["val_accuracy"] is None for e in s["variants"])
+    acc = [e["test_accuracy"] for e in s["variants"]]
+    assert acc == sorted(acc, reverse=True)
+    assert "no validation split (--validation-split 0)" in s["ranking"]
+    text = " ".join(render(table(s)).split())  # the caption wraps at the table's width
+    assert "best on test accuracy" in text
+    assert "no validation split (--validation-split 0), so the ranking uses the test data" in text
 
 
-def test_comparison_png_is_a_valid_image(seed_experiment: Comparison) -> None:
+def test_comparison_png_is_a_valid_image(trio: Comparison) -> None:
     import matplotlib.image
 
-    png = seed_experiment.compare_dir / "comparison.png"
+    png = trio.compare_dir / "comparison.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     img = matplotlib.image.imread(png)
     assert img.shape[0] > 300 and img.shape[1] > 600
@@ -210,7 +310,7 @@ def test_variant_grid_names_and_checks(tmp_path: Path) -> None:
 
 def test_cli_json_prints_the_comparison_only(tmp_path: Path, cli_env: dict[str, str]) -> None:
     out = subprocess.run(
-        cli_cmd("compare", "--data", "digits", "--epochs", "2", "--seed", "5", "--json",
+        cli_cmd("compare", "--data", "digits", "--epochs", "1", "--seed", "5", "--json",
                 "--run-dir", str(tmp_path / "cmp")),
         capture_output=True, text=True, timeout=240, env=cli_env, cwd=tmp_path,
     )
@@ -218,6 +318,10 @@ def test_cli_json_prints_the_comparison_only(tmp_path: Path, cli_env: dict[str, 
     summary = json.loads(out.stdout)
     assert {v["name"] for v in summary["variants"]} == {"relu", "softmax"}
     assert summary["seeds"] == [5] and len(summary["pairs"]) == 1
+    assert summary["ranked_by"] == "val_accuracy"
+    assert summary["pair_test"]["method"] == "McNemar exact binomial"
+    assert all(v["test_accuracy_std"] is None and v["test_accuracy_ci95"] is None
+               for v in summary["variants"])  # JSON null for one seed, not 0.0
     for name in ("comparison.json", "comparison.csv", "comparison.png"):
         assert (tmp_path / "cmp" / name).is_file()
     for sub in ("relu", "softmax"):
