@@ -53,17 +53,17 @@ def plot_bars(ax: Any, summary: dict[str, Any], colors: dict[str, Any]) -> None:
     high = [ci[1] - m if ci else 0.0 for m, ci in zip(means, cis, strict=True)]
     x = range(len(entries))
     ax.bar(x, means, yerr=[low, high], capsize=6, color=[colors[n] for n in names])
-    for i, e in enumerate(entries):
+    for i, e in enumerate(entries):  # labels inside the axes: a wide interval leaves them
         failed = e["status"] != "completed"
-        ax.text(i, means[i] + high[i] + 0.01, "FAILED" if failed else f"{means[i]:.3f}",
-                ha="center", va="bottom", fontsize="small", color="red" if failed else "black")
+        ax.text(i + 0.05, min(means[i], 1.0) + 0.01, "FAILED" if failed else f"{means[i]:.3f}",
+                ha="left", va="bottom", fontsize="small", color="red" if failed else "black")
     ax.set_xticks(list(x), names, rotation=20, ha="right")
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("test accuracy")
     n = summary["repeats"]
-    bars = f"error bars: t-based 95% CI over {n} seeds" if n > 1 else "1 seed: no interval"
+    bars = f"error bars: t-based 95% CI of the mean, {n} seeds" if n > 1 else "1 seed: no interval"
     ranked = "validation" if summary["ranked_by"] == "val_accuracy" else "test"
-    ax.set_title(f"Test accuracy, ranked on {ranked} accuracy ({bars})", fontsize="medium")
+    ax.set_title(f"Test accuracy, ranked on {ranked} accuracy\n({bars})")
     ax.grid(axis="y", alpha=0.3)
 
 
