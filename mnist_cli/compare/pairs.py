@@ -48,9 +48,9 @@ def t_record(comp: Comparison, a: str, b: str) -> dict[str, Any]:
     acc_a = [float(r.metrics["test_accuracy"]) for r in comp.runs_of(a)]
     acc_b = [float(r.metrics["test_accuracy"]) for r in comp.runs_of(b)]
     stat, p = paired_t(acc_a, acc_b)
+    diff = sum(acc_a) / len(acc_a) - sum(acc_b) / len(acc_b)
     return {"a_accuracies": acc_a, "b_accuracies": acc_b, "statistic": stat,
-            "df": len(acc_a) - 1, "mean_difference": sum(acc_a) / len(acc_a)
-            - sum(acc_b) / len(acc_b), "p_value": p}
+            "df": len(acc_a) - 1, "mean_difference": diff, "p_value": p}
 
 
 def pair_tests(comp: Comparison, names: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
