@@ -14,7 +14,7 @@ import numpy as np
 from mnist_cli.data.types import Split
 from mnist_cli.errors import DataError, UsageError
 from mnist_cli.modelio import LoadedModel
-from mnist_cli.train.evaluation import to_probabilities
+from mnist_cli.train.evaluation import balanced_accuracy, to_probabilities
 
 BATCH_SIZE = 256
 
@@ -29,7 +29,7 @@ class EvaluationResult:
     accuracy: float
     balanced_accuracy: float
     per_class: list[dict[str, Any]]
-    averages: dict[str, dict[str, float]]
+    averages: dict[str, dict[str, Any]]
     confusion: list[list[int]]
     y: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))
     probs: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
@@ -161,7 +161,7 @@ def global_batch(strategy: Any) -> tuple[int, bool]:
 
 def score_probabilities(y: np.ndarray, probs: np.ndarray, source: str) -> EvaluationResult:
     """scikit-learn metrics on argmax labels; loss is mean cross-entropy."""
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix
+    from sklearn.metrics import accuracy_score, confusion_matrix
 
     pred = probs.argmax(axis=1)
     labels = list(range(probs.shape[1]))
@@ -170,24 +170,36 @@ def score_probabilities(y: np.ndarray, probs: np.ndarray, source: str) -> Evalua
     return EvaluationResult(
         source=source, n=int(len(y)), loss=float(-np.log(picked).mean()),
         accuracy=float(accuracy_score(y, pred)),
-        balanced_accuracy=float(balanced_accuracy_score(y, pred)),
+        balanced_accuracy=balanced_accuracy(y, pred),
         per_class=per_class, averages=averages,
         confusion=confusion_matrix(y, pred, labels=labels).tolist(), y=y, probs=probs,
     )
 
 
 def class_report(y: np.ndarray, pred: np.ndarray,
-                 labels: list[int]) -> tuple[list[dict[str, Any]], dict[str, dict[str, float]]]:
-    """scikit-learn's classification report, as per-class rows plus macro/weighted averages."""
+                 labels: list[int]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """scikit-learn's classification report, as per-class rows plus macro/weighted averages.
+
+    `zero_division=nan`: a ratio with nothing to count (recall of a class absent from `y`,
+    precision of a class never predicted) is undefined, null here, and left out of the
+    averages, so classes missing from a small set do not count as 0 in the macro averages.
+    """
     from sklearn.metrics import classification_report
 
-    rep = classification_report(y, pred, labels=labels, output_dict=True, zero_division=0)
-    rows = [{"class": c, "precision": rep[str(c)]["precision"], "recall": rep[str(c)]["recall"],
-             "f1": rep[str(c)]["f1-score"], "support": int(rep[str(c)]["support"])}
+    rep = classification_report(y, pred, labels=labels, output_dict=True,
+                                zero_division=np.nan)
+    rows = [{"class": c, "precision": _defined(rep[str(c)]["precision"]),
+             "recall": _defined(rep[str(c)]["recall"]), "f1": _defined(rep[str(c)]["f1-score"]),
+             "support": int(rep[str(c)]["support"]), "absent": int(rep[str(c)]["support"]) == 0}
             for c in labels]
-    averages = {k: {m: float(v) for m, v in rep[k].items()}
+    averages = {k: {m: _defined(v) for m, v in rep[k].items()}
                 for k in ("macro avg", "weighted avg") if k in rep}
     return rows, averages
+
+
+def _defined(value: float) -> float | None:
+    """A metric as JSON can hold it: NaN (undefined) becomes None (null)."""
+    return None if np.isnan(value) else float(value)
 
 
 def save_evaluation(loaded: LoadedModel, result: EvaluationResult, x: np.ndarray,

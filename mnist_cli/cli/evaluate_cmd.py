@@ -44,16 +44,25 @@ def metrics_table(res: dict[str, Any]) -> Table:
 
 
 def report_table(res: dict[str, Any]) -> Table:
-    table = Table(title="Per class (scikit-learn classification report)")
+    """Per-class rows; '-' where a ratio is undefined (left out of the averages)."""
+    undefined = any(r[k] is None for r in res["per_class"] for k in ("precision", "recall"))
+    caption = ("absent: no examples of the class in this data; - = undefined (nothing to "
+               "count), left out of the averages") if undefined else None
+    table = Table(title="Per class (scikit-learn classification report)", caption=caption)
     for col in ("class", "precision", "recall", "f1", "support"):
         table.add_column(col, justify="right")
     for row in res["per_class"]:
-        table.add_row(str(row["class"]), f"{row['precision']:.3f}", f"{row['recall']:.3f}",
-                      f"{row['f1']:.3f}", str(row["support"]))
+        name = f"{row['class']} (absent)" if row.get("absent") else str(row["class"])
+        table.add_row(name, *(_ratio(row[k]) for k in ("precision", "recall", "f1")),
+                      str(row["support"]), style="dim" if row.get("absent") else None)
     for name, avg in res["averages"].items():
-        table.add_row(name, f"{avg['precision']:.3f}", f"{avg['recall']:.3f}",
-                      f"{avg['f1-score']:.3f}", str(int(avg["support"])), style="bold")
+        table.add_row(name, *(_ratio(avg[k]) for k in ("precision", "recall", "f1-score")),
+                      str(int(avg["support"])), style="bold")
     return table
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def confusion_table(res: dict[str, Any]) -> Table:

@@ -49,14 +49,18 @@ from mnist_cli.tfenv import set_verbose
 
 
 def summary_table(metrics: dict[str, Any]) -> Table:
+    """The result; train/val losses are those of the epoch whose weights the model kept."""
     table = Table(title="Result", show_header=False)
-    final = metrics.get("final", {})
+    final, kept = metrics.get("final", {}), metrics.get("kept_epoch", metrics["epochs_run"])
+    restored = "last_epoch" in metrics
     rows = [
         ("test accuracy", f"{metrics['test_accuracy']:.4f}"),
         ("balanced accuracy", f"{metrics['balanced_accuracy']:.4f}"),
         ("test loss", f"{metrics['test_loss']:.4f}"),
-        ("final train loss", f"{final.get('loss', float('nan')):.4f}"),
-        ("final val loss", f"{final['val_loss']:.4f}" if "val_loss" in final else "-"),
+        ("kept epoch", f"{kept} (best val loss: early stopping restored its weights)"
+                       if restored else f"{kept} (the last)"),
+        (f"train loss (epoch {kept})", f"{final.get('loss', float('nan')):.4f}"),
+        (f"val loss (epoch {kept})", f"{final['val_loss']:.4f}" if "val_loss" in final else "-"),
         ("epochs run", str(metrics["epochs_run"])),
         ("train seconds", f"{metrics['train_seconds']:.2f}"),
         ("samples/s", f"{metrics['samples_per_second']:,.0f}"),

@@ -20,6 +20,11 @@ from mnist_cli.errors import ConfigError
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 DEFAULT_CONFIG = "mlp_relu"
+EARLY_STOPPING_NEEDS_VALIDATION = (
+    "training.early_stopping_patience: {} watches val_loss, but data.validation_split is 0, "
+    "so there is no validation data and it would never stop; hold some out with "
+    "--validation-split 0.1 (or --set data.validation_split=0.1), or turn early stopping "
+    "off with --set training.early_stopping_patience=0")
 
 
 def suggest(word: str, choices: Any) -> str:
@@ -136,6 +141,8 @@ def check_values(cfg: RunConfig, problems: list[str]) -> None:
         problems.append(f"training.learning_rate: must be > 0, got {t.learning_rate}")
     if t.early_stopping_patience < 0:
         problems.append("training.early_stopping_patience: must be >= 0 (0 turns it off)")
+    elif t.early_stopping_patience > 0 and d.validation_split == 0:
+        problems.append(EARLY_STOPPING_NEEDS_VALIDATION.format(t.early_stopping_patience))
     if t.steps_per_execution < 1:
         problems.append("training.steps_per_execution: must be >= 1")
     if t.seed is not None and t.seed < 0:

@@ -52,7 +52,8 @@ class TrainingConfig:
     seed: int | None = None
     """Random seed for splits, shuffling and weights; chosen and recorded when not given."""
     early_stopping_patience: int = 0
-    """Stop after this many epochs without val_loss improvement (0 turns it off)."""
+    """Stop after this many epochs without val_loss improvement and keep the best epoch's
+    weights (0 turns it off; needs data.validation_split > 0)."""
     deterministic: bool = True
     """Ask TensorFlow for deterministic ops so the same seed gives the same weights."""
     steps_per_execution: int = 1

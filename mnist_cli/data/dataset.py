@@ -28,9 +28,10 @@ def load_dataset(cfg: DataConfig, seed: int) -> Dataset:
         source = raw.source
     _need_labels(train, raw.source, "training")
     _need_labels(test, source, "testing")
-    train, validation = hold_out(train, cfg.validation_split, seed)
+    train, validation, stratified = hold_out(train, cfg.validation_split, seed)
     splits = {"train": train, "validation": validation, "test": test}
     desc = describe(source, raw.sha256, splits, notes)
+    desc.stratified = stratified
     return Dataset(train, validation, test, desc)
 
 

@@ -29,10 +29,15 @@ def train_test(
     return take(data, np.sort(tr)), take(data, np.sort(te))
 
 
-def hold_out(train: Split, fraction: float, seed: int) -> tuple[Split, Split | None]:
-    """Move `fraction` of train (chosen by default_rng(seed).permutation) to validation."""
+def hold_out(train: Split, fraction: float, seed: int) -> tuple[Split, Split | None, bool]:
+    """Move `fraction` of train to validation: (train, validation, stratified).
+
+    Stratified by class (as train/test is) whenever it can be: every class has at least 2
+    examples and each side has room for every class. Otherwise a plain
+    default_rng(seed) permutation, and `stratified` is False.
+    """
     if fraction <= 0:
-        return train, None
+        return train, None, False
     n = len(train)
     n_val = int(round(n * fraction))
     if n_val < 1 or n_val >= n:
@@ -40,8 +45,22 @@ def hold_out(train: Split, fraction: float, seed: int) -> tuple[Split, Split | N
             f"validation_split {fraction} of {n} training examples leaves an empty set; "
             "use a fraction that keeps at least one example on each side (or 0)"
         )
+    if can_stratify(train.y, n_val, n - n_val):
+        from sklearn.model_selection import train_test_split
+
+        tr, val = train_test_split(np.arange(n), test_size=n_val, random_state=seed,
+                                   stratify=train.y)
+        return take(train, np.sort(tr)), take(train, np.sort(val)), True
     perm = np.random.default_rng(seed).permutation(n)
-    return take(train, np.sort(perm[n_val:])), take(train, np.sort(perm[:n_val]))
+    return take(train, np.sort(perm[n_val:])), take(train, np.sort(perm[:n_val])), False
+
+
+def can_stratify(y: np.ndarray | None, *sides: int) -> bool:
+    """Every class has >= 2 examples and every side of the split has room for each class."""
+    if y is None or len(y) == 0:
+        return False
+    counts = np.unique(y, return_counts=True)[1]
+    return bool(counts.min() >= 2 and min(sides) >= len(counts))
 
 
 def take(data: Split, idx: np.ndarray) -> Split:

@@ -37,6 +37,8 @@ class DataDescription:
     """sha256 of the raw source bytes (files) or of the arrays (generated/bundled data)."""
     notes: list[str] = field(default_factory=list)
     """One-line remarks for the user, e.g. which data `auto` chose and how to get full MNIST."""
+    stratified: bool = False
+    """Whether the validation hold-out kept each class's share (False: random, or none held out)."""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

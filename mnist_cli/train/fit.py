@@ -83,13 +83,15 @@ def probe_images(cfg: RunConfig, data: Dataset) -> Any:
 
 
 def reliable_fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int, run_dir: Path,
-                 callbacks: list[Any], command: list[str] | None, done: int = 0
-                 ) -> tuple[dict[str, list[float]], float]:
+                 callbacks: list[Any], command: list[str] | None, done: int = 0,
+                 stopping: list[Any] | None = None) -> tuple[dict[str, list[float]], float]:
     """`fit` with NaN/interrupt guards and an epoch-end backup, resuming from it if present;
     the returned history covers the whole run (`done`: epochs already in the backup).
-    Failures are recorded in metrics.json."""
+    `stopping`: the early-stopping callbacks (default: the config's). Failures are recorded
+    in metrics.json."""
     recorder = resume.history_callback(run_dir)
-    stopping = fit_callbacks(cfg)  # before the backup, which saves and restores its state
+    if stopping is None:  # before the backup, which saves and restores its state
+        stopping = fit_callbacks(cfg)
     safety = guards.training_callbacks(run_dir, probe_images(cfg, data), stopping)
     try:
         _, seconds = fit(cfg, data, model, global_batch,
@@ -102,6 +104,18 @@ def reliable_fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int, r
         backup.flush(safety)
         raise resume.record_interrupt(run_dir, cfg, exc, recorder.history, command) from None
     return recorder.history, seconds
+
+
+def check_early_stopping(cfg: RunConfig, data: Dataset) -> None:
+    """Early stopping watches val_loss: refuse it up front when there is no validation data
+    (config validation catches validation_split 0; this covers a dataset passed in)."""
+    if cfg.training.early_stopping_patience > 0 and (
+            data.validation is None or len(data.validation) == 0):
+        from mnist_cli.config.load import EARLY_STOPPING_NEEDS_VALIDATION
+        from mnist_cli.errors import ConfigError
+
+        raise ConfigError([EARLY_STOPPING_NEEDS_VALIDATION.format(
+            cfg.training.early_stopping_patience)], source=cfg.name)
 
 
 def strategy_record(strategy: Any, desc: dict[str, Any] | None,
@@ -137,6 +151,7 @@ def run_training(
 
         dataset = load_dataset(cfg.data, cfg.training.seed)
     data = dataset
+    check_early_stopping(cfg, data)
     seed_everything(cfg.training.seed, cfg.training.deterministic)
     strategy = strategy or default_strategy()
     replicas = int(strategy.num_replicas_in_sync)
@@ -147,8 +162,9 @@ def run_training(
         compile_model(model, cfg.model, cfg.training)
     out.start_run_dir(run_dir, cfg)
     resumed_from = resume.completed_epochs(Path(run_dir))
+    stopping = fit_callbacks(cfg)
     history, fit_seconds = reliable_fit(cfg, data, model, global_batch, Path(run_dir),
-                                        callbacks or [], command, resumed_from)
+                                        callbacks or [], command, resumed_from, stopping)
     start = time.perf_counter()
     predict = predict_local if is_multi_worker(strategy) else predict_outputs
     outputs = predict(model, data.test, global_batch, cfg.data.scale)
@@ -163,7 +179,7 @@ def run_training(
         resumed_from_epoch=resumed_from,  # train_seconds and samples/s cover this session
         samples_per_second=round(len(data.train) * (epochs_run - resumed_from)
                                  / max(fit_seconds, 1e-9), 1),
-        final=out.final_epoch(history),
+        **out.epoch_record(history, stopping),  # final: the kept epoch's metrics
         params=int(model.count_params()),
         strategy=strategy_record(strategy, strategy_desc, cfg.training.batch_size),
         seed=cfg.training.seed,

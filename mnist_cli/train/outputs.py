@@ -35,6 +35,38 @@ def final_epoch(history: dict[str, list[float]]) -> dict[str, float]:
     return {k: v[-1] for k, v in history.items() if v}
 
 
+def epoch_values(history: dict[str, list[float]], epoch: int) -> dict[str, float]:
+    """Every logged metric of 1-based `epoch` (none for epoch 0: nothing ran)."""
+    if epoch < 1:
+        return {}
+    return {k: v[epoch - 1] for k, v in history.items() if len(v) >= epoch}
+
+
+def kept_epoch(history: dict[str, list[float]], stoppers: list[Any]) -> int:
+    """The 1-based epoch whose weights the model holds after training.
+
+    An EarlyStopping callback with restore_best_weights puts its best epoch's weights back
+    at the end of training (Keras 3 does so even when patience never ran out), so any engine
+    that drives the callback leaves the model at `best_epoch`; otherwise it is the last one.
+    """
+    last = len(next(iter(history.values()), []))
+    for stopper in stoppers:
+        if getattr(stopper, "restore_best_weights", False) and \
+                getattr(stopper, "best_weights", None) is not None:
+            return int(stopper.best_epoch) + 1
+    return last
+
+
+def epoch_record(history: dict[str, list[float]], stoppers: list[Any]) -> dict[str, Any]:
+    """metrics.json's `final` (the kept epoch's metrics), `kept_epoch`, and `last_epoch`
+    (the last epoch's metrics) only when early stopping restored an earlier epoch."""
+    kept, last = kept_epoch(history, stoppers), len(next(iter(history.values()), []))
+    record: dict[str, Any] = {"final": epoch_values(history, kept), "kept_epoch": kept}
+    if kept != last:
+        record["last_epoch"] = final_epoch(history)
+    return record
+
+
 def finish_run_dir(run_dir: Path, model: Any, history: dict[str, list[float]],
                    metrics: dict[str, Any]) -> None:
     run_dir = Path(run_dir)
