@@ -10,12 +10,16 @@ when both could be labels.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
 from mnist_cli.errors import DataError
 
 MAX_LABEL = 9
+BLANK_SHARE = 0.75
+PIXEL_NAME = re.compile(r"^(pixel|pix|px|p|col|c)?[_ ]?\d+([x_]\d+)?$", re.IGNORECASE)
+"""pixel0, px_12, 0, 1x1 (row x column), c3: names a header gives its pixel columns."""
 FLAG = "--label-column"
 KEYWORDS = ("auto", "first", "last")
 LABEL_NAMES = ("label", "labels", "digit", "digits", "class", "target", "y")
@@ -94,6 +98,16 @@ def _preview(names: list[str]) -> str:
     return f"{shown}, ... {names[-1]}" if len(names) > 5 else ", ".join(names)
 
 
+def _refuse_unknown_names(names: list[str], source: str) -> None:
+    """A named column that is neither a pixel nor a known label: the label, or an index?"""
+    odd = [n for n in names if not PIXEL_NAME.match(n)]
+    if odd:
+        shown = ", ".join(repr(n) for n in odd[:3])
+        raise DataError(f"{source}: header column(s) {shown} are neither pixels nor a label "
+                        f"named {', '.join(LABEL_NAMES[:4])}...; pass {FLAG} NAME for the label "
+                        "column (other extra columns must be removed)")
+
+
 def label_like(column: np.ndarray) -> bool:
     """Whole class ids 0-9 with at least two distinct values."""
     if not column.size or column.min() < 0 or column.max() > MAX_LABEL:
@@ -103,13 +117,25 @@ def label_like(column: np.ndarray) -> bool:
     return np.unique(column).size >= 2
 
 
+def mostly_blank(column: np.ndarray) -> bool:
+    """At least 3/4 zeros: an image border pixel, not the labels of two or more classes."""
+    return bool(np.count_nonzero(column == 0) >= BLANK_SHARE * column.size)
+
+
 def first_or_last(table: np.ndarray, source: str) -> int:
-    """`auto` without a label name: 0 or the last index, refusing when the values cannot tell."""
+    """`auto` without a label name: 0 or the last index, refusing when the values cannot tell.
+
+    A column is the label when it holds class ids 0-9 and the other end does not; when both
+    do (0-16 or 0/1 pixels), the mostly blank one is the image border.
+    """
     last = table.shape[1] - 1
     first_like, last_like = label_like(table[:, 0]), label_like(table[:, last])
     if first_like and last_like:
-        raise DataError(f"{source}: both the first and the last column look like labels "
-                        f"(digits 0-9); pass {FLAG} first or {FLAG} last")
+        first_like = not mostly_blank(table[:, 0])
+        last_like = not mostly_blank(table[:, last])
+        if first_like == last_like:
+            raise DataError(f"{source}: both the first and the last column look like labels "
+                            f"(digits 0-9); pass {FLAG} first or {FLAG} last")
     if last_like:
         return last
     if not first_like and _both_constant_labels(table[:, 0], table[:, last]):
@@ -149,6 +175,7 @@ def label_index(
         named = by_name(names, choice, source)
         if named is not None:
             return named
+        _refuse_unknown_names(names, source)
     if not labeled_by_width(ncols, image_shape):
         return None
     return first_or_last(table, source)
