@@ -259,7 +259,7 @@ def test_pixel_max_flag(tmp_path: Path, digits: tuple) -> None:
     data, desc = load_inputs(str(path), pixel_max=16)
     np.testing.assert_array_equal(data.x.reshape(N, -1), as_255(x))
     with pytest.raises(DataError, match=r"line 1, column \d+: pixel value 1[0-6] is outside "
-                       r"0-8; raise --pixel-max"):
+                       r"0-8; pass the data's white level as --pixel-max"):
         load_inputs(str(path), pixel_max=8)
 
 

@@ -191,9 +191,9 @@ def check_pixels(parsed: Parsed, label: int | None, pixel_max: int | None) -> No
     if 0 <= table[row, col] <= limit:
         raise DataError(f"{where}, column {col + 1}: non-integer pixel value '{value}'; pixels "
                         f"must be whole numbers 0-255, or all fractions in [0, 1]")
-    fix = "rescale pixels to 0-255" if pixel_max is None else f"raise {PIXEL_FLAG}"
-    raise DataError(f"{where}, column {col + 1}: pixel value {value} is outside 0-{limit}; "
-                    f"{fix} (or pass {PIXEL_FLAG} N for pixels 0-N)")
+    fix = (f"rescale pixels to 0-255 (or pass {PIXEL_FLAG} N for pixels 0-N)"
+           if pixel_max is None else f"pass the data's white level as {PIXEL_FLAG}")
+    raise DataError(f"{where}, column {col + 1}: pixel value {value} is outside 0-{limit}; {fix}")
 
 
 def images(flat: np.ndarray, image_shape: list[int] | None, parsed: Parsed,
