@@ -62,7 +62,7 @@ def line_of_row(text: str, header_line: int, row: int) -> int:
 
 
 def scan(text: str, path: Path, header_line: int, ncols: int, label: int | None) -> np.ndarray:
-    """Every data row as float32, or a DataError naming the first bad line and column.
+    """Every data row as float64, or a DataError naming the first bad line and column.
 
     `label` is the column to call 'label' in messages (None: every cell is a pixel).
     """
@@ -80,11 +80,11 @@ def scan(text: str, path: Path, header_line: int, ncols: int, label: int | None)
                 f"({what}, like line {first}); fix or delete that row"
             )
         rows.append(numbers(cells, lineno, path, label))
-    return np.array(rows, np.float32).reshape(-1, ncols)
+    return np.array(rows, np.float64).reshape(-1, ncols)
 
 
 def numbers(cells: list[str], lineno: int, path: Path, label: int | None) -> np.ndarray:
-    values = np.empty(len(cells), np.float32)
+    values = np.empty(len(cells), np.float64)
     for col, cell in enumerate(cells):
         value = cell.strip().strip('"').strip()
         kind = cell_kind(value)
