@@ -270,27 +270,3 @@ def test_fractional_pixels_above_one_name_the_cell(tmp_path: Path) -> None:
     path.write_text("\n".join(",".join(f"{v:g}" for v in r) for r in rows) + "\n")
     with pytest.raises(DataError, match=r"line 3, column 10: non-integer pixel value '12.5'"):
         load_inputs(str(path))
-
-
-def test_npz_scales_follow_the_same_rules(tmp_path: Path, digits: tuple) -> None:
-    x, y = digits
-    images = x.reshape(N, 8, 8)
-    np.savez(tmp_path / "d16.npz", x_train=images[:40], y_train=y[:40], x_test=images[40:],
-             y_test=y[40:])
-    ds = load_dataset(DataConfig(spec=str(tmp_path / "d16.npz"), validation_split=0), 0)
-    np.testing.assert_array_equal(ds.test.x[..., 0], as_255(images[40:]))
-    assert any("0-16" in n for n in ds.description.notes)
-    np.savez(tmp_path / "unit.npz", x_train=images[:40] / 16.0, y_train=y[:40],
-             x_test=images[40:] / 16.0, y_test=y[40:])
-    data, desc = load_inputs(str(tmp_path / "unit.npz"))
-    np.testing.assert_array_equal(data.x[..., 0], as_255(images[40:]))
-    assert any("fractions in [0, 1]" in n for n in desc.notes)
-
-
-def test_bundled_digits_keep_their_scale() -> None:
-    """sklearn digits (0-16) are mapped by the loader itself: no second scaling, no note."""
-    ds = load_dataset(DataConfig(spec="digits", validation_split=0), seed=0)
-    everything = np.concatenate([ds.train.x, ds.test.x]).reshape(-1, 64)
-    assert everything.max() == 255 and ds.description.notes == []
-    bunch = load_digits()
-    assert sorted(map(bytes, everything)) == sorted(map(bytes, as_255(bunch.data)))

@@ -68,6 +68,16 @@ def check_choice(label_column: str) -> str:
     return choice
 
 
+def check_name(names: list[str] | None, choice: str, source: str) -> None:
+    """A NAME choice needs a header that has that column."""
+    if choice in KEYWORDS:
+        return
+    if names is None:
+        raise DataError(f"{source}: {FLAG} {choice!r} names a column, but the file has no "
+                        f"header line; use {FLAG} first or {FLAG} last")
+    by_name(names, choice, source)
+
+
 def labeled_by_width(ncols: int, image_shape: list[int] | None) -> bool:
     """Without a label name: a label column exists unless the width is exactly an image."""
     if image_shape is not None and len(image_shape) == 2:
@@ -167,11 +177,8 @@ def label_index(
         return 0
     if choice == "last":
         return ncols - 1
-    if names is None:
-        if choice != "auto":
-            raise DataError(f"{source}: {FLAG} {choice!r} names a column, but the file has no "
-                            f"header line; use {FLAG} first or {FLAG} last")
-    else:
+    check_name(names, choice, source)
+    if names is not None:
         named = by_name(names, choice, source)
         if named is not None:
             return named

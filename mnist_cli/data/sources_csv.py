@@ -66,10 +66,7 @@ def parse(path: Path, image_shape: list[int] | None, label_column: str) -> Parse
     cells = lay.split_cells(text)
     header = cells if lay.is_header(cells) else None
     choice = lay.check_choice(label_column)
-    if header is not None:
-        lay.by_name(header, choice, str(path))  # an unknown NAME fails before any parsing
-    elif choice not in lay.KEYWORDS:
-        lay.label_index(np.zeros((1, len(cells))), None, choice, image_shape, str(path))
+    lay.check_name(header, choice, str(path))  # a wrong NAME fails before any parsing
     start = end if header else 0
     table = _fast_parse(raw, start, len(cells))
     if table is None:
