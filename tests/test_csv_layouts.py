@@ -270,3 +270,19 @@ def test_fractional_pixels_above_one_name_the_cell(tmp_path: Path) -> None:
     path.write_text("\n".join(",".join(f"{v:g}" for v in r) for r in rows) + "\n")
     with pytest.raises(DataError, match=r"line 3, column 10: non-integer pixel value '12.5'"):
         load_inputs(str(path))
+
+
+def test_header_like_first_lines_with_a_gap_say_why(tmp_path: Path, digits: tuple) -> None:
+    """A header with an empty cell is data by the rules, but the error says what it likely is."""
+    x, y = digits
+    rows = np.column_stack([y, as_255(x)])
+    path = tmp_path / "indexed.csv"
+    pd.DataFrame(rows).to_csv(path)  # index=True: header ',0,1,...,64'
+    with pytest.raises(DataError, match=r"indexed.csv: line 1: it looks like a header with an "
+                       r"unnamed index column"):
+        load_inputs(str(path))
+    trailing = write_rows(tmp_path / "trailing.csv", rows,
+                          ["label", *(f"pixel{i}" for i in range(64)), ""])
+    with pytest.raises(DataError, match=r"line 1: it looks like a header but column 66 is "
+                       r"empty or NaN"):
+        load_inputs(str(trailing))

@@ -61,6 +61,21 @@ def is_header(cells: list[str]) -> bool:
     return len(offsets) == 1 and offsets.pop() in (-1, 0, 1)
 
 
+def header_hint(cells: list[str]) -> str | None:
+    """Why a first line that reads like a header was not taken as one (for its error)."""
+    kinds = [cell_kind(c) for c in cells]
+    gaps = [i for i, k in enumerate(kinds) if k in ("empty", "missing")]
+    if not gaps:
+        return None
+    if gaps == [0] and kinds[0] == "empty" and is_header(cells[1:]):
+        return ("it looks like a header with an unnamed index column (pandas' to_csv "
+                "without index=False); remove that column")
+    if "name" in kinds:
+        return (f"it looks like a header but column {gaps[0] + 1} is empty or NaN; name that "
+                "column or delete it")
+    return None
+
+
 def check_choice(label_column: str) -> str:
     choice = label_column.strip()
     if not choice:

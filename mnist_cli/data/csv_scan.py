@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_cli.data.csv_layout import cell_kind
+from mnist_cli.data.csv_layout import cell_kind, header_hint
 from mnist_cli.errors import DataError
 
 BOM = b"\xef\xbb\xbf"
@@ -79,7 +79,11 @@ def scan(text: str, path: Path, header_line: int, ncols: int, label: int | None)
                 f"{path}: line {lineno}: has {len(cells)} columns, expected {ncols} "
                 f"({what}, like line {first}); fix or delete that row"
             )
-        rows.append(numbers(cells, lineno, path, label))
+        try:
+            rows.append(numbers(cells, lineno, path, label))
+        except DataError as e:
+            hint = None if rows or header_line else header_hint(cells)
+            raise DataError(f"{path}: line {lineno}: {hint}") if hint else e from None
     return np.array(rows, np.float64).reshape(-1, ncols)
 
 
