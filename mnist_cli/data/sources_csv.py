@@ -70,7 +70,7 @@ def parse(path: Path, image_shape: list[int] | None, label_column: str) -> Parse
     start = end if header else 0
     table = _fast_parse(raw, start, len(cells))
     if table is None:
-        guess = _label_guess(header, choice, len(cells), image_shape)
+        guess = _label_guess(header, choice, len(cells), image_shape, str(path))
         table = scan(decode(raw, path), path, lineno if header else 0, len(cells), guess)
     if table.shape[0] == 0:
         raise DataError(f"{path}: has a header but no data rows; add rows of label and pixels")
@@ -78,12 +78,12 @@ def parse(path: Path, image_shape: list[int] | None, label_column: str) -> Parse
 
 
 def _label_guess(header: list[str] | None, choice: str, ncols: int,
-                 image_shape: list[int] | None) -> int | None:
+                 image_shape: list[int] | None, source: str) -> int | None:
     """Which column to call 'label' in scan errors, before the values can say."""
     if choice == "last":
         return ncols - 1
     if header is not None:
-        named = lay.by_name(header, choice, "")
+        named = lay.by_name(header, choice, source)
         if named is not None:
             return named
     return 0 if choice == "first" or lay.labeled_by_width(ncols, image_shape) else None
