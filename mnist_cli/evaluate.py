@@ -73,32 +73,41 @@ def check_inputs(split: Split, loaded: LoadedModel, source: str, require_labels:
 
 
 def load_split(loaded: LoadedModel, spec: str | None, *, image_shape: list[int] | None = None,
-               data_dir: str | None = None, require_labels: bool = True) -> tuple[Split, str]:
-    """The data to run the model on: `spec`, or by default the run's own test split."""
+               data_dir: str | None = None, require_labels: bool = True,
+               label_column: str = "auto", pixel_max: int | None = None,
+               notes: list[str] | None = None) -> tuple[Split, str]:
+    """The data to run the model on: `spec`, or by default the run's own test split.
+
+    `label_column` and `pixel_max` read `spec` as `data.label_column` / `data.pixel_max` do;
+    the data's notes (e.g. the pixel scale chosen) are appended to `notes` when given.
+    """
     if spec is None:
         return run_test_split(loaded)
     from mnist_cli.data import load_inputs
 
+    how = {"label_column": label_column, "pixel_max": pixel_max}
     try:
         split, desc = load_inputs(spec, image_shape=image_shape, data_dir=data_dir,
-                                  split="test", require_labels=require_labels)
+                                  split="test", require_labels=require_labels, **how)
     except DataError:
         if image_shape is not None:
             raise
-        split, desc = retry_with_model_shape(loaded, spec, data_dir, require_labels)
+        split, desc = retry_with_model_shape(loaded, spec, data_dir, require_labels, **how)
     check_inputs(split, loaded, desc.source, require_labels)
+    if notes is not None:
+        notes.extend(desc.notes)
     return split, desc.source
 
 
 def retry_with_model_shape(loaded: LoadedModel, spec: str, data_dir: str | None,
-                           require_labels: bool) -> tuple[Split, Any]:
+                           require_labels: bool, **how: Any) -> tuple[Split, Any]:
     """Flat rows whose width is not a square may still fit the model's own H x W."""
     from mnist_cli.data import load_inputs
 
     hw = list(loaded.image_shape[:2])
     try:
         return load_inputs(spec, image_shape=hw, data_dir=data_dir, split="test",
-                           require_labels=require_labels)
+                           require_labels=require_labels, **how)
     except DataError as exc:
         raise DataError(f"{exc.message} (the model expects "
                         f"{shape_text(loaded.image_shape)})") from None

@@ -65,7 +65,7 @@ def test_unlabeled_kaggle_test_csv(tmp_path: Path) -> None:
 
 def test_non_square_needs_image_shape(tmp_path: Path) -> None:
     path = tmp_path / "wide.csv"
-    path.write_text("3," + ",".join(["1"] * 6) + "\n4," + ",".join(["2"] * 6) + "\n")
+    path.write_text("3," + ",".join(["100"] * 6) + "\n4," + ",".join(["200"] * 6) + "\n")
     data, _ = load_inputs(str(path), image_shape=[2, 3])
     assert data.x.shape == (2, 2, 3, 1) and list(data.y) == [3, 4]
     with pytest.raises(DataError, match="3x3 needs 9 pixels"):

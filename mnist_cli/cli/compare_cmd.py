@@ -20,8 +20,10 @@ from mnist_cli.cli.options import (
     EpochsOpt,
     ImageShapeOpt,
     JsonOpt,
+    LabelColumnOpt,
     LrOpt,
     OptimizerOpt,
+    PixelMaxOpt,
     QuietOpt,
     SeedOpt,
     SetOpt,
@@ -106,6 +108,8 @@ def compare(
     task_index: TaskIndexOpt = None,
     connect_timeout: ConnectTimeoutOpt = 60.0,
     tpu: TpuOpt = None,
+    label_column: LabelColumnOpt = None,
+    pixel_max: PixelMaxOpt = None,
 ) -> None:
     """Train several variants on the same data and seeds; rank them on validation accuracy and
     test every pair for a significant difference on the test set."""
@@ -116,7 +120,8 @@ def compare(
     overrides = make_overrides(
         epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
         seed=seed, data=data, test_data=test_data, validation_split=validation_split,
-        image_shape=image_shape, data_dir=data_dir, sets=sets,
+        image_shape=image_shape, data_dir=data_dir, sets=sets, label_column=label_column,
+        pixel_max=pixel_max,
     )
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)

@@ -13,6 +13,8 @@ from mnist_cli.cli.options import (
     DataDirOpt,
     ImageShapeOpt,
     JsonOpt,
+    LabelColumnOpt,
+    PixelMaxOpt,
     SeedOpt,
     TestDataOpt,
     ValSplitOpt,
@@ -30,7 +32,8 @@ def description_table(desc: dict[str, Any]) -> Table:
     for split, size in desc["sizes"].items():
         counts = desc["class_counts"].get(split, {})
         table.add_row(split, f"{size:,}", " ".join(f"{k}:{v}" for k, v in counts.items()))
-    table.caption = (f"image shape {tuple(desc['image_shape'])}, {desc['num_classes']} classes, "
+    classes = f"{desc['num_classes']} classes" if desc["num_classes"] else "no labels"
+    table.caption = (f"image shape {tuple(desc['image_shape'])}, {classes}, "
                      f"sha256 {desc['sha256'][:16]}...")
     return table
 
@@ -45,13 +48,17 @@ def info(
     data_dir: DataDirOpt = None,
     seed: SeedOpt = 0,
     json_out: JsonOpt = False,
+    label_column: LabelColumnOpt = None,
+    pixel_max: PixelMaxOpt = None,
 ) -> None:
-    """Load a data source and describe it: splits, shape, class counts, sha256."""
-    from mnist_cli.data import load_dataset
+    """Load a data source and describe it: splits, shape, class counts, sha256 (an unlabeled
+    file, such as Kaggle's test.csv, as one set)."""
+    from mnist_cli.data.dataset import describe_source
 
     cfg = DataConfig(spec=spec, test_spec=test_data, validation_split=validation_split or 0.0,
-                     image_shape=list(image_shape) if image_shape else None, data_dir=data_dir)
-    desc = load_dataset(cfg, seed or 0).description.to_dict()
+                     image_shape=list(image_shape) if image_shape else None, data_dir=data_dir,
+                     label_column=label_column or "auto", pixel_max=pixel_max)
+    desc = describe_source(cfg, seed or 0).to_dict()
     if json_out:
         console.print_json(desc)
         return

@@ -17,7 +17,9 @@ from mnist_cli.cli.options import (
     DeviceOpt,
     ImageShapeOpt,
     JsonOpt,
+    LabelColumnOpt,
     NoPlotsOpt,
+    PixelMaxOpt,
     QuietOpt,
     StrategyOpt,
     TaskIndexOpt,
@@ -93,6 +95,8 @@ def evaluate(
     task_index: TaskIndexOpt = None,
     connect_timeout: ConnectTimeoutOpt = 60.0,
     tpu: TpuOpt = None,
+    label_column: LabelColumnOpt = None,
+    pixel_max: PixelMaxOpt = None,
 ) -> None:
     """Score a trained model: loss, accuracy, balanced accuracy, per-class report, confusion."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
@@ -105,8 +109,12 @@ def evaluate(
 
     dist, desc = make_strategy(scfg)
     loaded = load_model(target, strategy=dist)
+    notes: list[str] = []
     split, source = load_split(loaded, data, image_shape=list(image_shape) if image_shape else None,
-                               data_dir=data_dir, require_labels=True)
+                               data_dir=data_dir, require_labels=True,
+                               label_column=label_column or "auto", pixel_max=pixel_max,
+                               notes=notes)
+    console.notes(notes)
     console.info(summary_line(desc, BATCH_SIZE))
     console.info(f"evaluating {loaded.model_path} on {source} ({len(split):,} examples)")
     result = evaluate_model(loaded, split, source, strategy=dist)

@@ -16,6 +16,8 @@ from mnist_cli.cli.options import (
     DataOpt,
     ImageShapeOpt,
     JsonOpt,
+    LabelColumnOpt,
+    PixelMaxOpt,
     QuietOpt,
     SetOpt,
     VerboseOpt,
@@ -56,13 +58,16 @@ def gradcheck(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    label_column: LabelColumnOpt = None,
+    pixel_max: PixelMaxOpt = None,
 ) -> None:
     """Compare autodiff gradients with float64 finite differences (pass < 1e-7 <= warning
     < 1e-5 <= fail). Exit 1 on fail."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
     set_verbose(verbose)
     cfg = resolve_config(config, make_overrides(
-        activation=activation, data=data, image_shape=image_shape, data_dir=data_dir, sets=sets))
+        activation=activation, data=data, image_shape=image_shape, data_dir=data_dir, sets=sets,
+        label_column=label_column, pixel_max=pixel_max))
     from mnist_cli.gradcheck import render
     from mnist_cli.gradcheck.command import gradcheck as run
     from mnist_cli.gradcheck.command import parse_params

@@ -72,7 +72,8 @@ def make_overrides(
     learning_rate: float | None = None, seed: int | None = None, data: str | None = None,
     test_data: str | None = None, validation_split: float | None = None,
     image_shape: tuple[int, int] | None = None, data_dir: str | None = None,
-    sets: list[str] | None = None,
+    sets: list[str] | None = None, label_column: str | None = None,
+    pixel_max: int | None = None,
 ) -> Overrides:
     """Flags -> Overrides (None keeps the file's value)."""
     return Overrides(
@@ -80,7 +81,7 @@ def make_overrides(
         optimizer=optimizer, learning_rate=learning_rate, seed=seed, data=data,
         test_data=test_data, validation_split=validation_split,
         image_shape=list(image_shape) if image_shape else None, data_dir=data_dir,
-        sets=list(sets or []),
+        sets=list(sets or []), label_column=label_column, pixel_max=pixel_max,
     )
 
 
@@ -104,3 +105,13 @@ def strategy_config(
         cross_device_ops=CrossDeviceOps(cross_device_ops).value, workers=list(workers or []),
         task_index=task_index, connect_timeout=connect_timeout, tpu=tpu,
     )
+
+
+# CSV layout and pixel scale (data.label_column, data.pixel_max).
+LabelColumnOpt = Annotated[str | None, typer.Option(
+    "--label-column", metavar="auto|first|last|NAME",
+    help="CSV label column: auto (default: a column named label/digit/..., else first or last "
+    "from the values; refuses when it cannot tell), first, last, or a header name.")]
+PixelMaxOpt = Annotated[int | None, typer.Option(
+    "--pixel-max", min=1, help="Pixel value that means white in CSV/npz/IDX files, e.g. 255, "
+    "16 (scikit-learn/UCI digits) or 1; default: detected from the values, with a note.")]

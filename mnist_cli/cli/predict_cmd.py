@@ -10,7 +10,15 @@ import typer
 
 from mnist_cli.cli import console
 from mnist_cli.cli.evaluate_cmd import TargetArg
-from mnist_cli.cli.options import DataDirOpt, ImageShapeOpt, JsonOpt, QuietOpt, VerboseOpt
+from mnist_cli.cli.options import (
+    DataDirOpt,
+    ImageShapeOpt,
+    JsonOpt,
+    LabelColumnOpt,
+    PixelMaxOpt,
+    QuietOpt,
+    VerboseOpt,
+)
 from mnist_cli.errors import UsageError
 from mnist_cli.tfenv import set_verbose
 
@@ -51,6 +59,8 @@ def predict(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    label_column: LabelColumnOpt = None,
+    pixel_max: PixelMaxOpt = None,
 ) -> None:
     """Predict a label for every image and write csv, Kaggle csv or JSON."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
@@ -65,8 +75,12 @@ def predict(
     loaded = load_model(target)
     path = out or default_out(loaded, data, fmt)
     check_target(path, force)
+    notes: list[str] = []
     split, source = load_split(loaded, data, image_shape=list(image_shape) if image_shape else None,
-                               data_dir=data_dir, require_labels=False)
+                               data_dir=data_dir, require_labels=False,
+                               label_column=label_column or "auto", pixel_max=pixel_max,
+                               notes=notes)
+    console.notes(notes)
     from mnist_cli.cli.progress import make_progress
 
     progress = make_progress() if len(split) >= PROGRESS_MIN and not console.Mode.quiet else None

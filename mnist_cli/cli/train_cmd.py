@@ -23,9 +23,11 @@ from mnist_cli.cli.options import (
     EpochsOpt,
     ImageShapeOpt,
     JsonOpt,
+    LabelColumnOpt,
     LrOpt,
     NoPlotsOpt,
     OptimizerOpt,
+    PixelMaxOpt,
     QuietOpt,
     ResumeOpt,
     RunDirOpt,
@@ -134,6 +136,8 @@ def train(
     task_index: TaskIndexOpt = None,
     connect_timeout: ConnectTimeoutOpt = 60.0,
     tpu: TpuOpt = None,
+    label_column: LabelColumnOpt = None,
+    pixel_max: PixelMaxOpt = None,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
@@ -144,7 +148,8 @@ def train(
                  "--learning-rate": learning_rate, "--seed": seed, "--data": data,
                  "--test-data": test_data, "--validation-split": validation_split,
                  "--image-shape": image_shape, "--data-dir": data_dir, "--set": sets,
-                 "--run-dir": run_dir, "--[no-]deterministic": deterministic is not None}
+                 "--run-dir": run_dir, "--[no-]deterministic": deterministic is not None,
+                 "--label-column": label_column, "--pixel-max": pixel_max}
         cfg, target = resume_run(resume, flags)
     else:
         det = [] if deterministic is None else [f"training.deterministic={deterministic}"]
@@ -152,7 +157,7 @@ def train(
             activation=activation, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
             learning_rate=learning_rate, seed=seed, data=data, test_data=test_data,
             validation_split=validation_split, image_shape=image_shape, data_dir=data_dir,
-            sets=[*det, *(sets or [])],
+            sets=[*det, *(sets or [])], label_column=label_column, pixel_max=pixel_max,
         )
         cfg = resolve_config(config, overrides)
         target = new_run_dir(cfg.name, run_dir)

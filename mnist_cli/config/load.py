@@ -151,6 +151,11 @@ def check_values(cfg: RunConfig, problems: list[str]) -> None:
         problems.append(f"data.validation_split: must be in [0, 1), got {d.validation_split}")
     if d.image_shape is not None and (len(d.image_shape) != 2 or min(d.image_shape) < 1):
         problems.append(f"data.image_shape: must be [height, width], got {d.image_shape}")
+    if not d.label_column.strip():
+        problems.append("data.label_column: must be auto, first, last or a CSV header name")
+    if d.pixel_max is not None and d.pixel_max < 1:
+        problems.append(f"data.pixel_max: must be >= 1 (the value that means white) or null "
+                        f"to detect it, got {d.pixel_max}")
     from mnist_cli.config.optimizers import OPTIMIZERS
 
     if t.optimizer.lower() not in OPTIMIZERS:

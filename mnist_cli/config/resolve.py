@@ -37,6 +37,8 @@ class Overrides:
     image_shape: list[int] | None = None
     data_dir: str | None = None
     sets: list[str] = field(default_factory=list)
+    label_column: str | None = None
+    pixel_max: int | None = None
 
 
 FLAG_KEYS = {
@@ -51,6 +53,8 @@ FLAG_KEYS = {
     "validation_split": "data.validation_split",
     "image_shape": "data.image_shape",
     "data_dir": "data.data_dir",
+    "label_column": "data.label_column",
+    "pixel_max": "data.pixel_max",
 }
 
 

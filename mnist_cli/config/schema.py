@@ -76,6 +76,13 @@ class DataConfig:
     """TensorFlow Datasets data directory (default: TFDS's own)."""
     scale: bool = True
     """Scale pixels from 0-255 to [0, 1]."""
+    label_column: str = "auto"
+    """CSV label column: auto (a column named label/digit/..., else first or last, decided
+    from the values, refusing when both could be labels), first, last, or a header name."""
+    pixel_max: int | None = None
+    """The pixel value that means white in CSV/npz/IDX files (e.g. 255, 16, 1); null detects
+    it: whole numbers up to 255 -> 255, up to 16 -> 16, 0/1 -> 1, fractions in [0, 1] -> 1,
+    each non-255 choice announced with a note."""
 
 
 @dataclass

@@ -31,13 +31,15 @@ def choose(data_dir: str | None) -> tuple[str, str]:
     return "digits", ""
 
 
-def load_auto(data_dir: str | None, image_shape: list[int] | None = None) -> RawData:
+def load_auto(
+    data_dir: str | None, image_shape: list[int] | None = None, pixel_max: int | None = None
+) -> RawData:
     kind, where = choose(data_dir)
     if kind == "tfds":
         raw = load_tfds("mnist", data_dir, image_shape)
         raw.notes.append(f"auto: using MNIST prepared by TFDS ({raw.source})")
     elif kind == "keras":
-        raw = load_npz(Path(where), image_shape)
+        raw = load_npz(Path(where), image_shape, pixel_max)
         raw.notes.append(f"auto: using MNIST cached by Keras at {where}")
     else:
         raw = load_digits()

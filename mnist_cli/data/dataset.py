@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from mnist_cli.config.schema import DataConfig
 from mnist_cli.data.raw import RawData
 from mnist_cli.data.spec import load_source
@@ -14,10 +16,20 @@ MIN_CLASSES = 10
 
 def load_dataset(cfg: DataConfig, seed: int) -> Dataset:
     """Train/validation/test for training; validation is None when validation_split == 0."""
-    raw = load_source(cfg.spec, cfg.image_shape, cfg.data_dir)
+    return dataset_from(_load(cfg, cfg.spec), cfg, seed)
+
+
+def _load(cfg: DataConfig, spec: str) -> RawData:
+    return load_source(spec, cfg.image_shape, cfg.data_dir, label_column=cfg.label_column,
+                       pixel_max=cfg.pixel_max)
+
+
+def dataset_from(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
+    """Split an already loaded source (and cfg.test_spec) into train/validation/test."""
     notes = list(raw.notes)
+    _need_classes(raw.sets["train"] if "train" in raw.sets else raw.everything(), raw.source)
     if cfg.test_spec:
-        test_raw = load_source(cfg.test_spec, cfg.image_shape, cfg.data_dir)
+        test_raw = _load(cfg, cfg.test_spec)
         train = raw.sets["train"] if "train" in raw.sets else raw.everything()
         test = _inputs_of(test_raw, "test")
         _same_shape(raw, test_raw)
@@ -42,9 +54,12 @@ def load_inputs(
     data_dir: str | None = None,
     split: str = "test",
     require_labels: bool = False,
+    label_column: str = "auto",
+    pixel_max: int | None = None,
 ) -> tuple[Split, DataDescription]:
     """One set for evaluate/predict: the `split` set if the source has one, else everything."""
-    raw = load_source(spec, image_shape, data_dir)
+    raw = load_source(spec, image_shape, data_dir, label_column=label_column,
+                      pixel_max=pixel_max)
     data = _inputs_of(raw, split)
     if require_labels:
         _need_labels(data, raw.source, "evaluation")
@@ -92,5 +107,28 @@ def _need_labels(data: Split, source: str, purpose: str) -> None:
     if data.y is None:
         raise DataError(
             f"{source}: has no labels, but {purpose} needs them; use a labeled file "
-            "(label column first) or a source with labels"
+            "(a label column first, last or named label; see --label-column) or a source "
+            "with labels"
         )
+
+
+def _need_classes(data: Split, source: str) -> None:
+    """Training labels of one class mean a misread file far more often than a real task."""
+    if data.y is None or len(data) == 0 or np.unique(data.y).size > 1:
+        return
+    hint = ("is the label in another column? see --label-column" if source.startswith("csv:")
+            else "training needs at least two classes")
+    raise DataError(f"{source}: all {len(data):,} labels are {int(data.y[0])}: {hint}")
+
+
+def describe_source(cfg: DataConfig, seed: int) -> DataDescription:
+    """`data info`: the training view of a labeled source; an unlabeled one described as is."""
+    raw = _load(cfg, cfg.spec)
+    everything = raw.everything()
+    if everything.y is not None or cfg.test_spec:
+        return dataset_from(raw, cfg, seed).description
+    note = ("no labels: usable with `mnist-cli predict`; training and evaluation need a label "
+            "column (see --label-column)")
+    desc = describe(raw.source, raw.sha256, {"all": everything}, [*raw.notes, note])
+    desc.num_classes = 0
+    return desc

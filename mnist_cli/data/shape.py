@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from mnist_cli.data.pixels import to_uint8
 from mnist_cli.errors import DataError
 
 
@@ -35,8 +36,14 @@ def to_images(flat: np.ndarray, image_shape: list[int] | None, source: str) -> n
     return np.ascontiguousarray(flat, dtype=np.uint8).reshape(-1, h, w, 1)
 
 
-def as_images(x: np.ndarray, image_shape: list[int] | None, source: str) -> np.ndarray:
-    """Any of (N, P), (N, H, W), (N, H, W, 1) -> uint8 (N, H, W, 1), checking values and shape."""
+def as_images(
+    x: np.ndarray, image_shape: list[int] | None, source: str, white: float | None = None
+) -> np.ndarray:
+    """Any of (N, P), (N, H, W), (N, H, W, 1) -> uint8 (N, H, W, 1), checking values and shape.
+
+    `white` is the value that means white (from `pixels.white_level`, decided once over all
+    of a file's arrays); None keeps the 0-255 reading used for TFDS images.
+    """
     if x.ndim < 2:
         raise DataError(f"{source}: images have shape {x.shape}; expected (N, H, W) or (N, H*W)")
     if x.ndim == 4:
@@ -45,7 +52,7 @@ def as_images(x: np.ndarray, image_shape: list[int] | None, source: str) -> np.n
         x = x[..., 0]
     if x.ndim > 3:
         raise DataError(f"{source}: images have shape {x.shape}; expected (N, H, W)")
-    x = pixels_uint8(x, source)
+    x = pixels_uint8(x, source) if white is None else to_uint8(x, white)
     if x.ndim == 2:
         return to_images(x, image_shape, source)
     if image_shape is not None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_cli.data.pixels import white_level
 from mnist_cli.data.raw import RawData, hash_files
 from mnist_cli.data.shape import as_images
 from mnist_cli.data.types import Split
@@ -30,8 +31,13 @@ def find(directory: Path, stem: str) -> Path | None:
     return None
 
 
-def load_idx(path: Path, image_shape: list[int] | None = None) -> RawData:
-    """A directory of IDX pairs (train and/or t10k) or one images file with labels beside it."""
+def load_idx(
+    path: Path, image_shape: list[int] | None = None, pixel_max: int | None = None
+) -> RawData:
+    """A directory of IDX pairs (train and/or t10k) or one images file with labels beside it.
+
+    One pixel scale for every set, decided over all images (`pixels.white_level`).
+    """
     if path.is_dir():
         pairs = {
             key: (find(path, f"{pre}-images-idx3-ubyte"), find(path, f"{pre}-labels-idx1-ubyte"))
@@ -48,9 +54,12 @@ def load_idx(path: Path, image_shape: list[int] | None = None) -> RawData:
     else:
         labels = find(path.parent, _labels_name(path))
         pairs = {"all": (path, labels)}
-    sets = {k: _load_pair(img, lab, image_shape) for k, (img, lab) in pairs.items()}  # type: ignore[arg-type]
+    arrays = {k: read_idx(img, IMAGES_MAGIC) for k, (img, _) in pairs.items()}  # type: ignore[arg-type]
+    white, note = white_level(list(arrays.values()), pixel_max, str(path))
+    sets = {k: _load_pair(arrays[k], img, lab, image_shape, white)  # type: ignore[arg-type]
+            for k, (img, lab) in pairs.items()}
     files = [p for pair in pairs.values() for p in pair if p is not None]
-    return RawData(sets, f"idx:{path}", hash_files(files))
+    return RawData(sets, f"idx:{path}", hash_files(files), [note] if note else [])
 
 
 def _labels_name(images: Path) -> str:
@@ -58,9 +67,9 @@ def _labels_name(images: Path) -> str:
     return name.replace("images-idx3", "labels-idx1").replace("idx3", "idx1")
 
 
-def _load_pair(images: Path, labels: Path | None, image_shape: list[int] | None) -> Split:
-    x = read_idx(images, IMAGES_MAGIC)
-    x = as_images(x, image_shape, str(images))
+def _load_pair(x: np.ndarray, images: Path, labels: Path | None,
+               image_shape: list[int] | None, white: float) -> Split:
+    x = as_images(x, image_shape, str(images), white)
     if labels is None:
         return Split(x, None)
     y = read_idx(labels, LABELS_MAGIC).astype(np.int64)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_cli.data.pixels import white_level
 from mnist_cli.data.raw import RawData, hash_files
 from mnist_cli.data.shape import as_images
 from mnist_cli.data.types import Split
@@ -15,8 +16,13 @@ from mnist_cli.errors import DataError
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
-def load_npz(path: Path, image_shape: list[int] | None = None) -> RawData:
-    """Train and test sets from an .npz (never unpickles: allow_pickle=False)."""
+def load_npz(
+    path: Path, image_shape: list[int] | None = None, pixel_max: int | None = None
+) -> RawData:
+    """Train and test sets from an .npz (never unpickles: allow_pickle=False).
+
+    One pixel scale for both sets, decided over both (`pixels.white_level`).
+    """
     if not path.is_file():
         raise DataError(f"no such file '{path}': check the path")
     arrays = _read(path)
@@ -26,11 +32,13 @@ def load_npz(path: Path, image_shape: list[int] | None = None) -> RawData:
             f"{path}: missing array(s) {', '.join(missing)}; an .npz needs "
             f"{', '.join(KEYS)} (Keras's mnist.npz layout); found {', '.join(arrays) or 'none'}"
         )
+    white, note = white_level([arrays["x_train"], arrays["x_test"]], pixel_max, str(path))
     sets = {
-        name: _split(arrays[f"x_{name}"], arrays[f"y_{name}"], image_shape, f"{path}[{name}]")
+        name: _split(arrays[f"x_{name}"], arrays[f"y_{name}"], image_shape, f"{path}[{name}]",
+                     white)
         for name in ("train", "test")
     }
-    return RawData(sets, f"npz:{path}", hash_files([path]))
+    return RawData(sets, f"npz:{path}", hash_files([path]), [note] if note else [])
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:
@@ -41,8 +49,9 @@ def _read(path: Path) -> dict[str, np.ndarray]:
         raise DataError(f"{path}: not a readable .npz file ({e})") from None
 
 
-def _split(x: np.ndarray, y: np.ndarray, image_shape: list[int] | None, source: str) -> Split:
-    images = as_images(x, image_shape, source)
+def _split(x: np.ndarray, y: np.ndarray, image_shape: list[int] | None, source: str,
+           white: float) -> Split:
+    images = as_images(x, image_shape, source, white)
     if y.ndim != 1 or len(y) != len(images):
         raise DataError(f"{source}: {len(images)} images but labels have shape {y.shape}")
     return Split(images, labels_int64(y, source))

@@ -47,13 +47,19 @@ def file_kind(path: Path) -> str:
     )
 
 
-def load_source(spec: str, image_shape: list[int] | None, data_dir: str | None) -> RawData:
-    """Dispatch on the spec; every loader returns RawData with sets as the source ships them."""
+def load_source(
+    spec: str, image_shape: list[int] | None, data_dir: str | None, *,
+    label_column: str = "auto", pixel_max: int | None = None,
+) -> RawData:
+    """Dispatch on the spec; every loader returns RawData with sets as the source ships them.
+
+    `label_column` applies to CSV files only; `pixel_max` to files (CSV, npz, IDX).
+    """
     spec = spec.strip()
     if spec == "auto":
         from mnist_cli.data.auto import load_auto
 
-        return load_auto(data_dir, image_shape)
+        return load_auto(data_dir, image_shape, pixel_max)
     if spec == "digits":
         from mnist_cli.data.sources_digits import load_digits
 
@@ -68,22 +74,24 @@ def load_source(spec: str, image_shape: list[int] | None, data_dir: str | None) 
         if spec.lower().endswith(FILE_SUFFIXES):
             raise DataError(f"no such file '{spec}': check the path")
         raise unknown(spec)
-    return _load_path(path, image_shape)
+    return _load_path(path, image_shape, label_column, pixel_max)
 
 
-def _load_path(path: Path, image_shape: list[int] | None) -> RawData:
+def _load_path(
+    path: Path, image_shape: list[int] | None, label_column: str, pixel_max: int | None
+) -> RawData:
     kind = file_kind(path)
     if kind == "csv":
         from mnist_cli.data.sources_csv import load_csv
 
-        return load_csv(path, image_shape)
+        return load_csv(path, image_shape, label_column, pixel_max)
     if kind == "npz":
         from mnist_cli.data.sources_npz import load_npz
 
-        return load_npz(path, image_shape)
+        return load_npz(path, image_shape, pixel_max)
     from mnist_cli.data.sources_idx import load_idx
 
-    return load_idx(path, image_shape)
+    return load_idx(path, image_shape, pixel_max)
 
 
 def describe_spec(spec: str, data_dir: str | None = None) -> str:

@@ -28,7 +28,7 @@ class DataDescription:
     image_shape: tuple[int, int, int]
     """(height, width, channels) of one image."""
     num_classes: int
-    """Number of label classes (10 for MNIST-style data)."""
+    """Number of label classes (10 for MNIST-style data; 0 in `data info` of unlabeled data)."""
     sizes: dict[str, int] = field(default_factory=dict)
     """Examples per split: train, validation, test."""
     class_counts: dict[str, dict[int, int]] = field(default_factory=dict)
