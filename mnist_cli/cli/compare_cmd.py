@@ -12,6 +12,7 @@ import typer
 from mnist_cli.cli import console
 from mnist_cli.cli.options import (
     BatchOpt,
+    ClassNamesOpt,
     ConnectTimeoutOpt,
     CrossOpsOpt,
     DataDirOpt,
@@ -106,6 +107,7 @@ def compare(
     task_index: TaskIndexOpt = None,
     connect_timeout: ConnectTimeoutOpt = 60.0,
     tpu: TpuOpt = None,
+    class_names: ClassNamesOpt = None,
 ) -> None:
     """Train several variants on the same data and seeds; rank them on validation accuracy and
     test every pair for a significant difference on the test set."""
@@ -116,7 +118,7 @@ def compare(
     overrides = make_overrides(
         epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
         seed=seed, data=data, test_data=test_data, validation_split=validation_split,
-        image_shape=image_shape, data_dir=data_dir, sets=sets,
+        image_shape=image_shape, data_dir=data_dir, sets=sets, class_names=class_names,
     )
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)

@@ -72,7 +72,7 @@ def make_overrides(
     learning_rate: float | None = None, seed: int | None = None, data: str | None = None,
     test_data: str | None = None, validation_split: float | None = None,
     image_shape: tuple[int, int] | None = None, data_dir: str | None = None,
-    sets: list[str] | None = None,
+    sets: list[str] | None = None, class_names: str | None = None,
 ) -> Overrides:
     """Flags -> Overrides (None keeps the file's value)."""
     return Overrides(
@@ -80,7 +80,7 @@ def make_overrides(
         optimizer=optimizer, learning_rate=learning_rate, seed=seed, data=data,
         test_data=test_data, validation_split=validation_split,
         image_shape=list(image_shape) if image_shape else None, data_dir=data_dir,
-        sets=list(sets or []),
+        sets=list(sets or []), class_names=class_names_flag(class_names),
     )
 
 
@@ -104,3 +104,15 @@ def strategy_config(
         cross_device_ops=CrossDeviceOps(cross_device_ops).value, workers=list(workers or []),
         task_index=task_index, connect_timeout=connect_timeout, tpu=tpu,
     )
+
+# --- class names (issue 17 point 3) ---
+ClassNamesOpt = Annotated[str | None, typer.Option(
+    "--class-names", help="Label names shown instead of numbers: fashion (Fashion-MNIST's "
+    "ten), a,b,c, or a FILE with one name a line. Default: the run's or TFDS's own names.")]
+
+
+def class_names_flag(value: str | None) -> list[str] | str | None:
+    """`--class-names` -> 'fashion', a list of names (a FILE is read here), or None."""
+    from mnist_cli.data.class_names import parse_flag
+
+    return parse_flag(value)

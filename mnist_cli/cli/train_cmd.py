@@ -13,6 +13,7 @@ from mnist_cli.cli import console
 from mnist_cli.cli.options import (
     ActivationOpt,
     BatchOpt,
+    ClassNamesOpt,
     ConfigOpt,
     ConnectTimeoutOpt,
     CrossOpsOpt,
@@ -134,6 +135,7 @@ def train(
     task_index: TaskIndexOpt = None,
     connect_timeout: ConnectTimeoutOpt = 60.0,
     tpu: TpuOpt = None,
+    class_names: ClassNamesOpt = None,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
@@ -144,7 +146,8 @@ def train(
                  "--learning-rate": learning_rate, "--seed": seed, "--data": data,
                  "--test-data": test_data, "--validation-split": validation_split,
                  "--image-shape": image_shape, "--data-dir": data_dir, "--set": sets,
-                 "--run-dir": run_dir, "--[no-]deterministic": deterministic is not None}
+                 "--run-dir": run_dir, "--[no-]deterministic": deterministic is not None,
+                 "--class-names": class_names}
         cfg, target = resume_run(resume, flags)
     else:
         det = [] if deterministic is None else [f"training.deterministic={deterministic}"]
@@ -152,7 +155,7 @@ def train(
             activation=activation, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
             learning_rate=learning_rate, seed=seed, data=data, test_data=test_data,
             validation_split=validation_split, image_shape=image_shape, data_dir=data_dir,
-            sets=[*det, *(sets or [])],
+            sets=[*det, *(sets or [])], class_names=class_names,
         )
         cfg = resolve_config(config, overrides)
         target = new_run_dir(cfg.name, run_dir)

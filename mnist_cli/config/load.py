@@ -152,6 +152,9 @@ def check_values(cfg: RunConfig, problems: list[str]) -> None:
     if d.image_shape is not None and (len(d.image_shape) != 2 or min(d.image_shape) < 1):
         problems.append(f"data.image_shape: must be [height, width], got {d.image_shape}")
     from mnist_cli.config.optimizers import OPTIMIZERS
+    from mnist_cli.data.class_names import config_problems
+
+    problems.extend(config_problems(d.class_names))
 
     if t.optimizer.lower() not in OPTIMIZERS:
         problems.append(

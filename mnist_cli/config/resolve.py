@@ -37,6 +37,7 @@ class Overrides:
     image_shape: list[int] | None = None
     data_dir: str | None = None
     sets: list[str] = field(default_factory=list)
+    class_names: list[str] | str | None = None
 
 
 FLAG_KEYS = {
@@ -51,6 +52,7 @@ FLAG_KEYS = {
     "validation_split": "data.validation_split",
     "image_shape": "data.image_shape",
     "data_dir": "data.data_dir",
+    "class_names": "data.class_names",
 }
 
 

@@ -76,6 +76,10 @@ class DataConfig:
     """TensorFlow Datasets data directory (default: TFDS's own)."""
     scale: bool = True
     """Scale pixels from 0-255 to [0, 1]."""
+    class_names: list[str] | str | None = None
+    """Names for labels 0, 1, ... shown instead of the numbers: a list with one name per class,
+    or `fashion` (Fashion-MNIST's ten names, for Fashion-MNIST read from IDX or CSV). Unset:
+    the source's own names (TFDS metadata), else the numbers. A trained run records the list."""
 
 
 @dataclass
