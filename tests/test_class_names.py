@@ -244,3 +244,9 @@ def test_compare_records_names(tmp_path: Path) -> None:
     for sub in ("relu", "tanh"):
         config = yaml.safe_load((tmp_path / "cmp" / sub / "config.yaml").read_text())
         assert config["data"]["class_names"] == FASHION_MNIST
+
+
+def test_resume_refuses_the_flag(run: Path) -> None:
+    result = invoke("train", "--resume", str(run), "--class-names", "fashion")
+    assert result.exit_code == 2, result.output
+    assert "drop --class-names" in result.stderr
