@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from mnist_cli.data.class_names import ClassNames, check_count, expand, label_text, label_texts
 from mnist_cli.data.types import Split
 from mnist_cli.errors import DataError, UsageError
 from mnist_cli.modelio import LoadedModel
@@ -33,6 +34,8 @@ class EvaluationResult:
     confusion: list[list[int]]
     y: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, int))
     probs: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
+    class_names: list[str] | None = None
+    """Label names (per-class rows get a `name`); None: labels are shown as numbers."""
 
     @property
     def pred(self) -> np.ndarray:
@@ -44,7 +47,16 @@ class EvaluationResult:
             "accuracy": self.accuracy, "balanced_accuracy": self.balanced_accuracy,
             "per_class": self.per_class, "averages": self.averages,
             "confusion_matrix": self.confusion,
+            **({"class_names": self.class_names} if self.class_names else {}),
         }
+
+    def named(self, names: list[str] | None) -> EvaluationResult:
+        """This result with label names: each per-class row gets its class's `name`."""
+        self.class_names = names
+        if names:
+            for row in self.per_class:
+                row["name"] = label_text(row["class"], names)
+        return self
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -146,17 +158,31 @@ def probabilities(loaded: LoadedModel, split: Split, callbacks: list[Any] | None
     return to_probabilities(raw.astype(np.float64), loaded.output_form)
 
 
+def model_class_names(loaded: LoadedModel, asked: ClassNames = None) -> list[str] | None:
+    """The names to show for this model: `asked` (--class-names) if given, else the run's
+    recorded `data.class_names`; one per model output, else UsageError (exit 2)."""
+    if asked is None and loaded.config is not None:
+        asked = loaded.config.data.class_names
+    names = expand(asked)
+    if names is not None:
+        check_count(names, loaded.num_classes, f"the model {loaded.model_path}")
+    return names
+
+
 def evaluate_model(loaded: LoadedModel, split: Split, source: str = "data",
-                   callbacks: list[Any] | None = None, strategy: Any = None) -> EvaluationResult:
+                   callbacks: list[Any] | None = None, strategy: Any = None,
+                   class_names: ClassNames = None) -> EvaluationResult:
     """Predict once and score: every metric comes from the same probabilities.
 
     With a `strategy` (the one the model was loaded under), the global batch is
-    BATCH_SIZE per replica times the replicas.
+    BATCH_SIZE per replica times the replicas. `class_names` (a list or 'fashion')
+    overrides the run's recorded names.
     """
+    names = model_class_names(loaded, class_names)
     check_inputs(split, loaded, source, require_labels=True)
     probs = probabilities(loaded, split, callbacks, *global_batch(strategy))
     assert split.y is not None
-    return score_probabilities(split.y.astype(np.int64), probs, source)
+    return score_probabilities(split.y.astype(np.int64), probs, source).named(names)
 
 
 def global_batch(strategy: Any) -> tuple[int, bool]:
@@ -221,10 +247,13 @@ def save_evaluation(loaded: LoadedModel, result: EvaluationResult, x: np.ndarray
     if plots:
         from mnist_cli.plots import write_confusion, write_errors
 
+        names = result.class_names
         files["confusion_matrix"] = str(write_confusion(
             out / "confusion_matrix.png", result.confusion,
-            title=f"Confusion matrix (accuracy {result.accuracy:.1%}, n={result.n})"))
-        files["errors"] = str(write_errors(out / "errors.png", x, result.y, result.probs))
+            title=f"Confusion matrix (accuracy {result.accuracy:.1%}, n={result.n})",
+            labels=label_texts(len(result.confusion), names) if names else None))
+        files["errors"] = str(write_errors(out / "errors.png", x, result.y, result.probs,
+                                           class_names=names))
     write_json(out / "evaluation.json", {**result.to_dict(), "model": str(loaded.model_path),
                                          "output_form": loaded.output_form, "files": files})
     return files

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from mnist_cli.artifacts import write_text
+from mnist_cli.data.class_names import ClassNames, label_text
 from mnist_cli.data.types import Split
 from mnist_cli.errors import UsageError
-from mnist_cli.evaluate import check_inputs, probabilities
+from mnist_cli.evaluate import check_inputs, model_class_names, probabilities
 from mnist_cli.modelio import LoadedModel
 
 FORMATS = ("csv", "kaggle", "json")
@@ -33,10 +34,12 @@ class PredictResult:
     format: str
     examples: int
     label_counts: dict[int, int]
+    class_names: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        named = {"class_names": self.class_names} if self.class_names else {}
         return {"path": str(self.path), "format": self.format, "examples": self.examples,
-                "label_counts": {str(k): v for k, v in self.label_counts.items()}}
+                "label_counts": {str(k): v for k, v in self.label_counts.items()}, **named}
 
 
 def check_format(fmt: str) -> str:
@@ -53,14 +56,18 @@ def default_out(loaded: LoadedModel, spec: str, fmt: str) -> Path:
     return loaded.out_dir / f"{stem}{SUFFIX[fmt]}"
 
 
-def render_csv(probs: np.ndarray) -> str:
-    """id, predicted label, its probability, then one column per class."""
+def render_csv(probs: np.ndarray, names: list[str] | None = None) -> str:
+    """id, predicted label (and its `name` when the run has class names), its probability,
+    then one probability column per class (p0, p1, ...: numbered, like `label`)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["id", "label", "probability", *(f"p{c}" for c in range(probs.shape[1]))])
+    named = ["name"] if names else []
+    writer.writerow(["id", "label", *named, "probability",
+                     *(f"p{c}" for c in range(probs.shape[1]))])
     for i, row in enumerate(probs):
         label = int(row.argmax())
-        writer.writerow([i + 1, label, f"{row[label]:.6f}", *(f"{p:.6f}" for p in row)])
+        name = [label_text(label, names)] if names else []
+        writer.writerow([i + 1, label, *name, f"{row[label]:.6f}", *(f"{p:.6f}" for p in row)])
     return buf.getvalue()
 
 
@@ -71,18 +78,27 @@ def render_kaggle(probs: np.ndarray) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_json(probs: np.ndarray, source: str) -> str:
-    rows = [{"id": i + 1, "label": int(r.argmax()), "probability": round(float(r.max()), 6),
-             "probabilities": [round(float(p), 6) for p in r]} for i, r in enumerate(probs)]
-    return json.dumps({"source": source, "predictions": rows}, indent=1) + "\n"
+def render_json(probs: np.ndarray, source: str, names: list[str] | None = None) -> str:
+    """Every prediction; with class names each has a `name` and the file a `class_names`
+    list (index = label, the order of `probabilities`)."""
+    rows = []
+    for i, r in enumerate(probs):
+        label = int(r.argmax())
+        rows.append({"id": i + 1, "label": label,
+                     **({"name": label_text(label, names)} if names else {}),
+                     "probability": round(float(r.max()), 6),
+                     "probabilities": [round(float(p), 6) for p in r]})
+    head: dict[str, Any] = {"source": source, **({"class_names": names} if names else {})}
+    return json.dumps({**head, "predictions": rows}, indent=1) + "\n"
 
 
-def render(probs: np.ndarray, fmt: str, source: str) -> str:
+def render(probs: np.ndarray, fmt: str, source: str, names: list[str] | None = None) -> str:
+    """The file's text; Kaggle's format stays numeric (the competition scores numbers)."""
     if fmt == "kaggle":
         return render_kaggle(probs)
     if fmt == "json":
-        return render_json(probs, source)
-    return render_csv(probs)
+        return render_json(probs, source, names)
+    return render_csv(probs, names)
 
 
 def check_target(path: Path, force: bool) -> None:
@@ -96,13 +112,16 @@ def check_target(path: Path, force: bool) -> None:
 
 def predict_to_file(loaded: LoadedModel, split: Split, path: Path, fmt: str, *,
                     source: str = "data", force: bool = False,
-                    callbacks: list[Any] | None = None) -> PredictResult:
-    """Predict every image and write the file in the chosen format."""
+                    callbacks: list[Any] | None = None,
+                    class_names: ClassNames = None) -> PredictResult:
+    """Predict every image and write the file in the chosen format; `class_names` (a list
+    or 'fashion') overrides the run's recorded names."""
     fmt = check_format(fmt)
     check_target(path, force)
+    names = model_class_names(loaded, class_names)
     check_inputs(split, loaded, source, require_labels=False)
     probs = probabilities(loaded, split, callbacks)
-    write_text(path, render(probs, fmt, source))
+    write_text(path, render(probs, fmt, source, names))
     labels, counts = np.unique(probs.argmax(axis=1), return_counts=True)
     return PredictResult(path, fmt, len(split),
-                         {int(k): int(v) for k, v in zip(labels, counts, strict=True)})
+                         {int(k): int(v) for k, v in zip(labels, counts, strict=True)}, names)

@@ -12,6 +12,7 @@ import typer
 from mnist_cli.cli import console
 from mnist_cli.cli.options import (
     BatchOpt,
+    ClassNamesOpt,
     ConnectTimeoutOpt,
     CrossOpsOpt,
     DataDirOpt,
@@ -110,6 +111,7 @@ def compare(
     tpu: TpuOpt = None,
     label_column: LabelColumnOpt = None,
     pixel_max: PixelMaxOpt = None,
+    class_names: ClassNamesOpt = None,
 ) -> None:
     """Train several variants on the same data and seeds; rank them on validation accuracy and
     test every pair for a significant difference on the test set."""
@@ -121,7 +123,7 @@ def compare(
         epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
         seed=seed, data=data, test_data=test_data, validation_split=validation_split,
         image_shape=image_shape, data_dir=data_dir, sets=sets, label_column=label_column,
-        pixel_max=pixel_max,
+        pixel_max=pixel_max, class_names=class_names,
     )
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)

@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from mnist_cli.cli import console
 from mnist_cli.cli.options import (
+    ClassNamesOpt,
     ConnectTimeoutOpt,
     CrossOpsOpt,
     DataDirOpt,
@@ -26,6 +28,7 @@ from mnist_cli.cli.options import (
     TpuOpt,
     VerboseOpt,
     WorkerOpt,
+    class_names_flag,
     strategy_config,
 )
 from mnist_cli.strategy.config import CrossDeviceOps
@@ -54,7 +57,8 @@ def report_table(res: dict[str, Any]) -> Table:
     for col in ("class", "precision", "recall", "f1", "support"):
         table.add_column(col, justify="right")
     for row in res["per_class"]:
-        name = f"{row['class']} (absent)" if row.get("absent") else str(row["class"])
+        label = escape(row.get("name", str(row["class"])))
+        name = f"{label} (absent)" if row.get("absent") else label
         table.add_row(name, *(_ratio(row[k]) for k in ("precision", "recall", "f1")),
                       str(row["support"]), style="dim" if row.get("absent") else None)
     for name, avg in res["averages"].items():
@@ -68,13 +72,16 @@ def _ratio(value: float | None) -> str:
 
 
 def confusion_table(res: dict[str, Any]) -> Table:
+    from mnist_cli.data.class_names import label_texts
+
     matrix = res["confusion_matrix"]
+    labels = [escape(t) for t in label_texts(len(matrix), res.get("class_names"))]
     table = Table(title="Confusion matrix (rows: true, columns: predicted)")
     table.add_column("true", justify="right", style="bold")
     for c in range(len(matrix)):
-        table.add_column(str(c), justify="right")
+        table.add_column(labels[c], justify="right")
     for c, row in enumerate(matrix):
-        table.add_row(str(c), *(f"[green]{n}[/]" if i == c else (str(n) if n else "[dim]0[/]")
+        table.add_row(labels[c], *(f"[green]{n}[/]" if i == c else (str(n) if n else "[dim]0[/]")
                                 for i, n in enumerate(row)))
     return table
 
@@ -97,19 +104,28 @@ def evaluate(
     tpu: TpuOpt = None,
     label_column: LabelColumnOpt = None,
     pixel_max: PixelMaxOpt = None,
+    class_names: ClassNamesOpt = None,
 ) -> None:
     """Score a trained model: loss, accuracy, balanced accuracy, per-class report, confusion."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
     set_verbose(verbose)
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)
-    from mnist_cli.evaluate import BATCH_SIZE, evaluate_model, load_split, save_evaluation
+    names = class_names_flag(class_names)
+    from mnist_cli.evaluate import (
+        BATCH_SIZE,
+        evaluate_model,
+        load_split,
+        model_class_names,
+        save_evaluation,
+    )
     from mnist_cli.modelio import load_model
     from mnist_cli.strategy import make_strategy, summary_line
 
     dist, desc = make_strategy(scfg)
     loaded = load_model(target, strategy=dist)
     notes: list[str] = []
+    model_class_names(loaded, names)  # a wrong count is refused before loading data
     split, source = load_split(loaded, data, image_shape=list(image_shape) if image_shape else None,
                                data_dir=data_dir, require_labels=True,
                                label_column=label_column or "auto", pixel_max=pixel_max,
@@ -117,7 +133,7 @@ def evaluate(
     console.notes(notes)
     console.info(summary_line(desc, BATCH_SIZE))
     console.info(f"evaluating {loaded.model_path} on {source} ({len(split):,} examples)")
-    result = evaluate_model(loaded, split, source, strategy=dist)
+    result = evaluate_model(loaded, split, source, strategy=dist, class_names=names)
     files: dict[str, str] = {}
     if desc.get("is_chief", True):  # other multi-worker tasks compute the same, write nothing
         files = save_evaluation(loaded, result, split.x, plots=not no_plots)

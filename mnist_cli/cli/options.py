@@ -73,7 +73,7 @@ def make_overrides(
     test_data: str | None = None, validation_split: float | None = None,
     image_shape: tuple[int, int] | None = None, data_dir: str | None = None,
     sets: list[str] | None = None, label_column: str | None = None,
-    pixel_max: int | None = None,
+    pixel_max: int | None = None, class_names: str | None = None,
 ) -> Overrides:
     """Flags -> Overrides (None keeps the file's value)."""
     return Overrides(
@@ -82,6 +82,7 @@ def make_overrides(
         test_data=test_data, validation_split=validation_split,
         image_shape=list(image_shape) if image_shape else None, data_dir=data_dir,
         sets=list(sets or []), label_column=label_column, pixel_max=pixel_max,
+        class_names=class_names_flag(class_names),
     )
 
 
@@ -115,3 +116,14 @@ LabelColumnOpt = Annotated[str | None, typer.Option(
 PixelMaxOpt = Annotated[int | None, typer.Option(
     "--pixel-max", min=1, help="Pixel value that means white in CSV/npz/IDX files, e.g. 255, "
     "16 (scikit-learn/UCI digits) or 1; default: detected from the values, with a note.")]
+# --- class names (issue 17 point 3) ---
+ClassNamesOpt = Annotated[str | None, typer.Option(
+    "--class-names", help="Label names shown instead of numbers: fashion (Fashion-MNIST's "
+    "ten), a,b,c, or a FILE with one name a line. Default: the run's or TFDS's own names.")]
+
+
+def class_names_flag(value: str | None) -> list[str] | str | None:
+    """`--class-names` -> 'fashion', a list of names (a FILE is read here), or None."""
+    from mnist_cli.data.class_names import parse_flag
+
+    return parse_flag(value)

@@ -11,6 +11,7 @@ import typer
 from mnist_cli.cli import console
 from mnist_cli.cli.evaluate_cmd import TargetArg
 from mnist_cli.cli.options import (
+    ClassNamesOpt,
     DataDirOpt,
     ImageShapeOpt,
     JsonOpt,
@@ -18,6 +19,7 @@ from mnist_cli.cli.options import (
     PixelMaxOpt,
     QuietOpt,
     VerboseOpt,
+    class_names_flag,
 )
 from mnist_cli.errors import UsageError
 from mnist_cli.tfenv import set_verbose
@@ -61,18 +63,21 @@ def predict(
     verbose: VerboseOpt = False,
     label_column: LabelColumnOpt = None,
     pixel_max: PixelMaxOpt = None,
+    class_names: ClassNamesOpt = None,
 ) -> None:
     """Predict a label for every image and write csv, Kaggle csv or JSON."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
     set_verbose(verbose)
     if data is None:
         raise UsageError("pass --data with the images to label, e.g. --data test.csv")
-    from mnist_cli.evaluate import BATCH_SIZE, load_split
+    from mnist_cli.evaluate import BATCH_SIZE, load_split, model_class_names
     from mnist_cli.modelio import load_model
     from mnist_cli.predict import check_format, check_target, default_out, predict_to_file
 
     fmt = check_format(fmt)
+    names = class_names_flag(class_names)
     loaded = load_model(target)
+    model_class_names(loaded, names)  # a wrong count is refused before reading the data
     path = out or default_out(loaded, data, fmt)
     check_target(path, force)
     notes: list[str] = []
@@ -87,7 +92,7 @@ def predict(
     callbacks = [predict_callback(progress, -(-len(split) // BATCH_SIZE))] if progress else []
     with progress or nullcontext():
         result = predict_to_file(loaded, split, path, fmt, source=source, force=force,
-                                 callbacks=callbacks)
+                                 callbacks=callbacks, class_names=names)
     if json_out:
         console.print_json({**result.to_dict(), "source": source})
     elif not quiet:

@@ -13,6 +13,7 @@ from mnist_cli.cli import console
 from mnist_cli.cli.options import (
     ActivationOpt,
     BatchOpt,
+    ClassNamesOpt,
     ConfigOpt,
     ConnectTimeoutOpt,
     CrossOpsOpt,
@@ -138,6 +139,7 @@ def train(
     tpu: TpuOpt = None,
     label_column: LabelColumnOpt = None,
     pixel_max: PixelMaxOpt = None,
+    class_names: ClassNamesOpt = None,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
@@ -149,7 +151,8 @@ def train(
                  "--test-data": test_data, "--validation-split": validation_split,
                  "--image-shape": image_shape, "--data-dir": data_dir, "--set": sets,
                  "--run-dir": run_dir, "--[no-]deterministic": deterministic is not None,
-                 "--label-column": label_column, "--pixel-max": pixel_max}
+                 "--label-column": label_column, "--pixel-max": pixel_max,
+                 "--class-names": class_names}
         cfg, target = resume_run(resume, flags)
     else:
         det = [] if deterministic is None else [f"training.deterministic={deterministic}"]
@@ -158,6 +161,7 @@ def train(
             learning_rate=learning_rate, seed=seed, data=data, test_data=test_data,
             validation_split=validation_split, image_shape=image_shape, data_dir=data_dir,
             sets=[*det, *(sets or [])], label_column=label_column, pixel_max=pixel_max,
+            class_names=class_names,
         )
         cfg = resolve_config(config, overrides)
         target = new_run_dir(cfg.name, run_dir)

@@ -157,6 +157,9 @@ def check_values(cfg: RunConfig, problems: list[str]) -> None:
         problems.append(f"data.pixel_max: must be >= 1 (the value that means white) or null "
                         f"to detect it, got {d.pixel_max}")
     from mnist_cli.config.optimizers import OPTIMIZERS
+    from mnist_cli.data.class_names import config_problems
+
+    problems.extend(config_problems(d.class_names))
 
     if t.optimizer.lower() not in OPTIMIZERS:
         problems.append(

@@ -39,6 +39,7 @@ class Overrides:
     sets: list[str] = field(default_factory=list)
     label_column: str | None = None
     pixel_max: int | None = None
+    class_names: list[str] | str | None = None
 
 
 FLAG_KEYS = {
@@ -55,6 +56,7 @@ FLAG_KEYS = {
     "data_dir": "data.data_dir",
     "label_column": "data.label_column",
     "pixel_max": "data.pixel_max",
+    "class_names": "data.class_names",
 }
 
 

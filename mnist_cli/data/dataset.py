@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mnist_cli.config.schema import DataConfig
+from mnist_cli.data import class_names
 from mnist_cli.data.raw import RawData
 from mnist_cli.data.spec import load_source
 from mnist_cli.data.split import class_counts, hold_out, train_test
@@ -44,6 +45,7 @@ def dataset_from(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
     splits = {"train": train, "validation": validation, "test": test}
     desc = describe(source, raw.sha256, splits, notes)
     desc.stratified = stratified
+    desc.class_names = class_names.resolve(cfg.class_names, raw.class_names, desc.num_classes)
     return Dataset(train, validation, test, desc)
 
 
@@ -63,7 +65,9 @@ def load_inputs(
     data = _inputs_of(raw, split)
     if require_labels:
         _need_labels(data, raw.source, "evaluation")
-    return data, describe(raw.source, raw.sha256, {split: data}, list(raw.notes))
+    desc = describe(raw.source, raw.sha256, {split: data}, list(raw.notes))
+    desc.class_names = class_names.metadata_names(raw.class_names, desc.num_classes)
+    return data, desc
 
 
 def describe(

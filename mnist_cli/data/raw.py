@@ -24,6 +24,8 @@ class RawData:
     source: str
     sha256: str
     notes: list[str] = field(default_factory=list)
+    class_names: list[str] | None = None
+    """The source's own label names (TFDS metadata), None when it has none."""
 
     def image_shape(self) -> tuple[int, int, int]:
         first = next(iter(self.sets.values()))

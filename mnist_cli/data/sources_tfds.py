@@ -60,7 +60,21 @@ def load_tfds(name: str, data_dir: str | None, image_shape: list[int] | None = N
             raise DataError(f"TFDS dataset '{name}': download failed ({e})") from None
     sets = _read_splits(builder, name, image_shape)
     arrays = [a for s in sets.values() for a in (s.x, s.y)]
-    return RawData(sets, f"tfds:{name} ({where})", hash_arrays(*arrays))
+    return RawData(sets, f"tfds:{name} ({where})", hash_arrays(*arrays),
+                   class_names=label_names(builder))
+
+
+def label_names(builder: Any) -> list[str] | None:
+    """The label feature's names from the dataset's metadata (`features["label"].names`):
+    Fashion-MNIST's 'T-shirt/top', ...; None for plain digit names '0'..'9' or no names."""
+    from mnist_cli.data.class_names import metadata_names
+
+    keys = getattr(builder.info, "supervised_keys", None) or ("image", "label")
+    try:
+        names = builder.info.features[keys[1]].names
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return None
+    return metadata_names(names)
 
 
 def _builder(name: str, data_dir: str | None) -> Any:

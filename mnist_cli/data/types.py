@@ -39,6 +39,9 @@ class DataDescription:
     """One-line remarks for the user, e.g. which data `auto` chose and how to get full MNIST."""
     stratified: bool = False
     """Whether the validation hold-out kept each class's share (False: random, or none held out)."""
+    class_names: list[str] | None = None
+    """Label names in label order (`--class-names` or TFDS metadata); None: labels are numbers.
+    A run's config.yaml `data.class_names` is the record; this copy describes the data."""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

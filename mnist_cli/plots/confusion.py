@@ -18,7 +18,8 @@ def _annotate(ax: object, counts: np.ndarray, share: np.ndarray) -> None:
 
 def write_confusion(path: Path, confusion: list[list[int]], title: str = "Confusion matrix",
                     labels: list[str] | None = None) -> Path:
-    """Rows are true classes, columns predictions; colour is the row-normalised share."""
+    """Rows are true classes, columns predictions; colour is the row-normalised share.
+    `labels`: the axis names of classes 0..k-1 (e.g. class names), else the numbers."""
     from mnist_cli.plots import new_figure, save_png
 
     counts = np.asarray(confusion, dtype=np.int64)
@@ -30,10 +31,12 @@ def write_confusion(path: Path, confusion: list[list[int]], title: str = "Confus
     ax = fig.subplots()
     image = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
     _annotate(ax, counts, share)
-    ax.set_xticks(range(k), names)
+    wide = max(len(n) for n in names) > 2  # class names: slant them so they do not overlap
+    ax.set_xticks(range(k), names, rotation=40 if wide else 0, ha="right" if wide else "center",
+                  rotation_mode="anchor")
     ax.set_yticks(range(k), names)
-    ax.set_xlabel("predicted label")
-    ax.set_ylabel("true label")
+    ax.set_xlabel("predicted class" if labels else "predicted label")
+    ax.set_ylabel("true class" if labels else "true label")
     ax.set_title(title)
     fig.colorbar(image, ax=ax, label="share of true class")
     return save_png(fig, path)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mnist_cli.config.schema import RunConfig
+from mnist_cli.data import class_names
 from mnist_cli.data.pipeline import scale_images, to_tf_dataset
 from mnist_cli.data.types import Dataset
 from mnist_cli.model import build_model, check_layers, compile_model
@@ -152,6 +153,7 @@ def run_training(
         dataset = load_dataset(cfg.data, cfg.training.seed)
     data = dataset
     check_early_stopping(cfg, data)
+    class_names.settle(cfg.data, data.description)  # wrong count: exit 2 before training
     seed_everything(cfg.training.seed, cfg.training.deterministic)
     strategy = strategy or default_strategy()
     replicas = int(strategy.num_replicas_in_sync)
