@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL=3 PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # Build from the tracked files only, so nothing stale (build/, *.egg-info, runs/) leaks in.
 mkdir -p "$WORK/src"
-git ls-files -z | xargs -0 tar -cf - | tar -xf - -C "$WORK/src"
+git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$WORK/src"
 "$PY" -m build --no-isolation --outdir "$WORK/dist" "$WORK/src" >"$WORK/build.log" 2>&1 \
     || { tail -n 30 "$WORK/build.log"; echo "wheel-check: build failed"; exit 1; }
 WHEEL=$(ls "$WORK"/dist/*.whl)
