@@ -46,7 +46,7 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
     scfg = opt.strategy_from(given)
     det = [] if deterministic is None else [f"training.deterministic={deterministic}"]
     overrides = opt.overrides_from(given, det)
-    extras = opt.flow_extras("train", given, train_flow, train)
+    extras = opt.flow_extras("train", given, train_flow, train, opt.FLAGS)
     ui = Display(progress)
     if resume is not None:
         cfg, target = resume_target(Path(resume), resume_flags(config, overrides, run_dir),
@@ -81,7 +81,8 @@ def evaluate(target: str | Path, *, data: str | None = None, no_plots: bool = Fa
         given.pop(key)
     scfg = opt.strategy_from(given)
     shape = given.pop("image_shape", None)
-    extras = opt.flow_extras("evaluate", given, evaluate_flow, evaluate)
+    extras = opt.flow_extras("evaluate", given, evaluate_flow, evaluate,
+                             {"image_shape", *opt.STRATEGY_KEYS})
     done = evaluate_flow(target, scfg, data=data, plots=not no_plots,
                          image_shape=[int(d) for d in shape] if shape else None,
                          notify=Display(progress).notify, **extras)
@@ -94,15 +95,16 @@ def evaluate(target: str | Path, *, data: str | None = None, no_plots: bool = Fa
 
 def predict(target: str | Path, *, data: str, out: str | Path | None = None,
             format: str = "csv", force: bool = False, image_shape: Any = None,
-            data_dir: str | None = None, progress: bool = False) -> Prediction:
+            data_dir: str | None = None, progress: bool = False, **options: Any) -> Prediction:
     """Label every image of `data`, like `mnist-cli predict`; the file goes to `out` or the
     run directory and is never overwritten unless force=True."""
     from mnist_cli.flows.evaluate import predict_flow
 
+    extras = opt.flow_extras("predict", dict(options), predict_flow, predict)
     result, source = predict_flow(
         target, data, out=Path(out) if out is not None else None, fmt=format, force=force,
         image_shape=[int(d) for d in image_shape] if image_shape else None, data_dir=data_dir,
-        progress_for=predict_progress if progress else None)
+        progress_for=predict_progress if progress else None, **extras)
     return Prediction(Path(result.path), result.format, result.examples, result.label_counts,
                       source, read_predictions(Path(result.path), result.format))
 
@@ -147,7 +149,7 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
     dims = [opt.as_list(given.pop(k)) for k in ("config", "activation", "output")]
     scfg = opt.strategy_from(given)
     overrides = opt.overrides_from(given)
-    extras = opt.flow_extras("compare", given, compare_flow, compare)
+    extras = opt.flow_extras("compare", given, compare_flow, compare, opt.FLAGS)
     variants = build_variants(*dims, overrides)
     seeds = plan_seeds(seed, repeats)
     target = new_target("compare", Path(run_dir) if run_dir is not None else None)
@@ -173,7 +175,8 @@ def gradcheck(config: ConfigSource = None, *, model: str = "config", digit: int 
 
     given = dict(options)
     overrides = opt.overrides_from(given)
-    opt.flow_extras("gradcheck", given, run_check, gradcheck)
+    extras = opt.flow_extras("gradcheck", given, run_check, gradcheck,
+                             opt.OVERRIDE_KEYS)
     if model not in ("config", "logistic"):
         from mnist_cli.errors import UsageError
 
@@ -183,4 +186,4 @@ def gradcheck(config: ConfigSource = None, *, model: str = "config", digit: int 
     Display(progress).notify(f"checking gradients of {name}")
     return run_check(cfg, model=model, batch=batch, params=parse_params(str(params)),
                      epsilon=epsilon, seed=seed, digit=digit,
-                     run_dir=Path(run_dir) if run_dir is not None else None)
+                     run_dir=Path(run_dir) if run_dir is not None else None, **extras)

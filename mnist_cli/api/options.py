@@ -65,19 +65,23 @@ def strategy_from(options: dict[str, Any]) -> StrategyConfig:
 
 
 # Flow parameters the API fills itself (never a user's keyword).
-FLOW_INTERNALS = {"callbacks", "callbacks_for", "command", "notify", "plots", "progress",
+# (`fmt` is the API's `format`, named like the flag.)
+FLOW_INTERNALS = {"callbacks", "callbacks_for", "command", "fmt", "notify", "plots", "progress",
                   "progress_for"}
+FLAGS = OVERRIDE_KEYS | set(STRATEGY_KEYS)
 
 
 def flow_extras(command: str, options: dict[str, Any], flow: Callable[..., Any],
-                api: Callable[..., Any]) -> dict[str, Any]:
-    """What is left in `options` must be a keyword the command's flow takes."""
+                api: Callable[..., Any], consumed: set[str] | frozenset[str] = frozenset()
+                ) -> dict[str, Any]:
+    """What is left in `options` must be a keyword the command's flow takes (`consumed`:
+    the flag groups the command already took out, named in the error's list)."""
     known = set(inspect.signature(api).parameters) - {"options"}
     takes = {name for name, p in inspect.signature(flow).parameters.items()
              if p.kind is p.KEYWORD_ONLY and name not in FLOW_INTERNALS}
     for key in options:
         if key not in takes:
-            valid = sorted(known | OVERRIDE_KEYS | set(STRATEGY_KEYS) | takes)
+            valid = sorted(known | consumed | takes)
             raise UsageError(f"{command}(): unknown option {key!r}{suggest(key, valid)}; "
                              f"options: {', '.join(valid)}")
     return dict(options)
