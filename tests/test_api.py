@@ -47,6 +47,19 @@ def test_api_names_leave_the_submodules_reachable() -> None:
     assert "activation" in str(__import__("inspect").signature(train))
 
 
+def test_patching_through_the_api_name_patches_the_submodule(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import mnist_cli.evaluate as via_package
+    from mnist_cli.evaluate import BATCH_SIZE
+
+    monkeypatch.setattr(via_package, "BATCH_SIZE", 7)
+    assert sys.modules["mnist_cli.evaluate"].BATCH_SIZE == 7
+    monkeypatch.setattr("mnist_cli.evaluate.BATCH_SIZE", 9)
+    assert sys.modules["mnist_cli.evaluate"].BATCH_SIZE == 9
+    monkeypatch.undo()
+    assert sys.modules["mnist_cli.evaluate"].BATCH_SIZE == BATCH_SIZE
+
+
 def test_python_config_is_validated_like_yaml_and_never_modified(tmp_path: Path) -> None:
     cfg = resolve_config("mlp_relu")
     cfg.training.optimizer = "adamm"

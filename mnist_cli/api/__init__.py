@@ -19,19 +19,40 @@ from mnist_cli.errors import ConfigError, DataError, MnistCliError, RunFailed, U
 
 
 class Command:
-    """An API function that also stands for the same-named submodule of mnist_cli."""
+    """An API function that also stands for the same-named submodule of mnist_cli: public
+    attribute reads, writes and deletes (and `__dict__`, which pytest's monkeypatch reads)
+    go to the submodule, so `mnist_cli.train.fit` and patching `mnist_cli.evaluate.X` work."""
 
     def __init__(self, func: Callable[..., Any], module: str) -> None:
-        functools.update_wrapper(self, func)
-        self._module = module
+        object.__setattr__(self, "_module", module)
+        functools.update_wrapper(self, func, updated=())
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.__wrapped__(*args, **kwargs)
 
+    def _target(self) -> Any:
+        return importlib.import_module(self._module)
+
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("_"):
             raise AttributeError(name)
-        return getattr(importlib.import_module(self._module), name)
+        return getattr(self._target(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._target(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name.startswith("_"):
+            object.__delattr__(self, name)
+        else:
+            delattr(self._target(), name)
+
+    @property  # type: ignore[misc]
+    def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
+        return vars(self._target())
 
     def __repr__(self) -> str:
         return f"<mnist_cli.{self.__name__}: API function, see help(mnist_cli.api.commands)>"
