@@ -83,6 +83,8 @@ def test_unknown_keyword_and_bad_values_are_usage_errors() -> None:
         train(data="digits", epochs=0)
     with pytest.raises(UsageError, match="strategy 'bogus'"):
         train(data="digits", epochs=1, strategy="bogus")
+    with pytest.raises(UsageError, match=re.escape("drop --epochs, --[no-]deterministic")):
+        train(resume="runs/x", epochs=3, deterministic=False)
 
 
 @pytest.fixture(scope="module")

@@ -49,8 +49,8 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
     extras = opt.flow_extras("train", given, train_flow, train, opt.FLAGS)
     ui = Display(progress)
     if resume is not None:
-        cfg, target = resume_target(Path(resume), resume_flags(config, overrides, run_dir),
-                                    notify=ui.notify)
+        flags = resume_flags(config, overrides, run_dir, deterministic)
+        cfg, target = resume_target(Path(resume), flags, notify=ui.notify)
     else:
         cfg = resolve_config(config, overrides)
         target = new_target(cfg.name, Path(run_dir) if run_dir is not None else None)
@@ -61,10 +61,13 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
     return load_run(target, model=result.model)
 
 
-def resume_flags(config: Any, overrides: Any, run_dir: Any) -> dict[str, Any]:
+def resume_flags(config: Any, overrides: Any, run_dir: Any,
+                 deterministic: bool | None) -> dict[str, Any]:
     """The config-changing options given with `resume`, named as the CLI names them."""
     flags = {f"--{k.replace('_', '-')}": v for k, v in vars(overrides).items() if k != "sets"}
-    return {"--config": config, **flags, "--set": overrides.sets, "--run-dir": run_dir}
+    sets = overrides.sets[1:] if deterministic is not None else overrides.sets
+    return {"--config": config, **flags, "--set": sets, "--run-dir": run_dir,
+            "--[no-]deterministic": deterministic is not None}
 
 
 def evaluate(target: str | Path, *, data: str | None = None, no_plots: bool = False,
