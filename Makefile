@@ -2,7 +2,7 @@ PY ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint smoke bench clean
+.PHONY: install test lint smoke wheel-check bench clean
 
 install:
 	$(PY) -m venv $(VENV)
@@ -18,8 +18,12 @@ lint:
 smoke:
 	bash scripts/smoke.sh
 
+# Build sdist + wheel, install the wheel outside the clone, run the quick start from elsewhere.
+wheel-check:
+	PY=$(abspath $(BIN))/python bash scripts/wheel_check.sh
+
 bench:
 	$(BIN)/python benchmarks/bench.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache build dist

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,7 +37,7 @@ from mnist_cli.cli.options import (
     make_overrides,
     strategy_config,
 )
-from mnist_cli.rundir import check_writable, new_run_dir
+from mnist_cli.flows.train import new_target
 from mnist_cli.strategy.config import CrossDeviceOps
 from mnist_cli.tfenv import set_verbose
 
@@ -129,38 +128,23 @@ def compare(
                            connect_timeout, tpu)
     variants = build_variants(config, activation, output, overrides)
     seeds = plan_seeds(seed, repeats)
-    target = new_run_dir("compare", run_dir)
-    check_writable(target)
-    from mnist_cli.data import load_dataset
-    from mnist_cli.strategy import make_strategy, summary_line
-
-    dist, desc = make_strategy(scfg)
-    dataset = load_dataset(variants[0].config.data, seeds[0])  # once, for every variant
-    console.notes(dataset.description.notes)
-    console.info(summary_line(desc, variants[0].config.training.batch_size))
-    console.info(f"comparing {', '.join(v.name for v in variants)} "
-                 f"with seed(s) {', '.join(map(str, seeds))}")
-    summary = run(variants, seeds, target, dataset, dist, desc)
+    target = new_target("compare", run_dir)
+    summary = run(variants, seeds, target, scfg)
     if json_out:
         console.print_json(summary)
     report(summary, quiet or json_out)
 
 
-def run(variants: list[Any], seeds: list[int], target: Path, dataset: Any,
-        dist: Any = None, desc: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Run the comparison with a rich progress display (unless quiet) and return its summary;
-    under multi-worker only the chief keeps the compare directory."""
+def run(variants: list[Any], seeds: list[int], target: Path, scfg: Any) -> dict[str, Any]:
+    """Run the comparison with a rich progress display (unless quiet) and return its summary."""
     from mnist_cli.cli.progress import make_progress, progress_callback
-    from mnist_cli.compare import run_comparison
-    from mnist_cli.strategy import run_dir_for
+    from mnist_cli.flows.compare import compare_flow
 
     progress = None if console.Mode.quiet else make_progress()
 
     def callbacks_for(label: str) -> list[Any]:
         return [progress_callback(progress, label)] if progress else []
 
-    with progress or nullcontext(), run_dir_for(desc or {}, target) as where:
-        comparison = run_comparison(variants, seeds, where, dataset=dataset, strategy=dist,
-                                    strategy_desc=desc,
-                                    callbacks_for=callbacks_for, command=sys.argv)
+    comparison = compare_flow(variants, seeds, target, scfg, callbacks_for=callbacks_for,
+                              progress=progress, notify=console.info, command=sys.argv)
     return comparison.summary

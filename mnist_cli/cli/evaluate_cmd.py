@@ -111,33 +111,13 @@ def evaluate(
     set_verbose(verbose)
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)
-    names = class_names_flag(class_names)
-    from mnist_cli.evaluate import (
-        BATCH_SIZE,
-        evaluate_model,
-        load_split,
-        model_class_names,
-        save_evaluation,
-    )
-    from mnist_cli.modelio import load_model
-    from mnist_cli.strategy import make_strategy, summary_line
+    from mnist_cli.flows.evaluate import evaluate_flow
 
-    dist, desc = make_strategy(scfg)
-    loaded = load_model(target, strategy=dist)
-    notes: list[str] = []
-    model_class_names(loaded, names)  # a wrong count is refused before loading data
-    split, source = load_split(loaded, data, image_shape=list(image_shape) if image_shape else None,
-                               data_dir=data_dir, require_labels=True,
-                               label_column=label_column or "auto", pixel_max=pixel_max,
-                               notes=notes)
-    console.notes(notes)
-    console.info(summary_line(desc, BATCH_SIZE))
-    console.info(f"evaluating {loaded.model_path} on {source} ({len(split):,} examples)")
-    result = evaluate_model(loaded, split, source, strategy=dist, class_names=names)
-    files: dict[str, str] = {}
-    if desc.get("is_chief", True):  # other multi-worker tasks compute the same, write nothing
-        files = save_evaluation(loaded, result, split.x, plots=not no_plots)
-    res = {**result.to_dict(), "output_form": loaded.output_form, "files": files}
+    done = evaluate_flow(target, scfg, data=data, data_dir=data_dir, plots=not no_plots,
+                         image_shape=list(image_shape) if image_shape else None,
+                         label_column=label_column, pixel_max=pixel_max,
+                         class_names=class_names_flag(class_names), notify=console.info)
+    res, files = done.report, done.files
     if json_out:
         console.print_json(res)
         return

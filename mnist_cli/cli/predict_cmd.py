@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -70,29 +69,22 @@ def predict(
     set_verbose(verbose)
     if data is None:
         raise UsageError("pass --data with the images to label, e.g. --data test.csv")
-    from mnist_cli.evaluate import BATCH_SIZE, load_split, model_class_names
-    from mnist_cli.modelio import load_model
-    from mnist_cli.predict import check_format, check_target, default_out, predict_to_file
+    from mnist_cli.evaluate import BATCH_SIZE
+    from mnist_cli.flows.evaluate import predict_flow
 
-    fmt = check_format(fmt)
-    names = class_names_flag(class_names)
-    loaded = load_model(target)
-    model_class_names(loaded, names)  # a wrong count is refused before reading the data
-    path = out or default_out(loaded, data, fmt)
-    check_target(path, force)
-    notes: list[str] = []
-    split, source = load_split(loaded, data, image_shape=list(image_shape) if image_shape else None,
-                               data_dir=data_dir, require_labels=False,
-                               label_column=label_column or "auto", pixel_max=pixel_max,
-                               notes=notes)
-    console.notes(notes)
-    from mnist_cli.cli.progress import make_progress
+    def progress_for(examples: int) -> tuple[Any, list[Any]]:
+        from mnist_cli.cli.progress import make_progress
 
-    progress = make_progress() if len(split) >= PROGRESS_MIN and not console.Mode.quiet else None
-    callbacks = [predict_callback(progress, -(-len(split) // BATCH_SIZE))] if progress else []
-    with progress or nullcontext():
-        result = predict_to_file(loaded, split, path, fmt, source=source, force=force,
-                                 callbacks=callbacks, class_names=names)
+        if examples < PROGRESS_MIN or console.Mode.quiet:
+            return None, []
+        progress = make_progress()
+        return progress, [predict_callback(progress, -(-examples // BATCH_SIZE))]
+
+    result, source = predict_flow(target, data, out=out, fmt=fmt, force=force,
+                                  image_shape=list(image_shape) if image_shape else None,
+                                  data_dir=data_dir, label_column=label_column,
+                                  pixel_max=pixel_max, class_names=class_names_flag(class_names),
+                                  progress_for=progress_for, notify=console.info)
     if json_out:
         console.print_json({**result.to_dict(), "source": source})
     elif not quiet:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from contextlib import nullcontext
-from pathlib import Path
 from typing import Any
 
 from rich.table import Table
@@ -45,8 +43,7 @@ from mnist_cli.cli.options import (
     strategy_config,
 )
 from mnist_cli.config import resolve_config
-from mnist_cli.rundir import check_writable, new_run_dir
-from mnist_cli.signals import handle_interrupts
+from mnist_cli.flows.train import new_target, resume_target, train_flow
 from mnist_cli.strategy.config import CrossDeviceOps
 from mnist_cli.tfenv import set_verbose
 
@@ -72,41 +69,6 @@ def summary_table(metrics: dict[str, Any]) -> Table:
     for key, value in rows:
         table.add_row(key, value)
     return table
-
-
-def announce(line: str) -> Any:
-    """A Keras callback printing `line` as training starts: after the data and layers are
-    checked, so a bad input stays a one-line error."""
-    from mnist_cli.tfenv import import_keras
-
-    class Announce(import_keras().callbacks.Callback):
-        def on_train_begin(self, logs: dict | None = None) -> None:
-            console.info(line)
-
-    return Announce()
-
-
-def load_data(cfg: Any) -> Any:
-    """The run's dataset (its seed drawn now if not given), with its notes shown first."""
-    from mnist_cli.data import load_dataset
-    from mnist_cli.train.seeding import resolve_seed
-
-    cfg.training.seed = resolve_seed(cfg.training.seed)
-    dataset = load_dataset(cfg.data, cfg.training.seed)
-    console.notes(dataset.description.notes)
-    return dataset
-
-
-def resume_run(run_dir: Path, flags: dict[str, Any]) -> tuple[Any, Path]:
-    """The saved config of an interrupted run (refusing config flags) and its directory."""
-    from mnist_cli.train.resume import completed_epochs, load_resume_config, refuse_conflicts
-
-    refuse_conflicts(run_dir, flags)
-    cfg = load_resume_config(run_dir)
-    check_writable(run_dir)
-    done = completed_epochs(run_dir)
-    console.info(f"resuming {run_dir} at epoch {done + 1} of {cfg.training.epochs}")
-    return cfg, Path(run_dir)
 
 
 def train(
@@ -153,7 +115,7 @@ def train(
                  "--run-dir": run_dir, "--[no-]deterministic": deterministic is not None,
                  "--label-column": label_column, "--pixel-max": pixel_max,
                  "--class-names": class_names}
-        cfg, target = resume_run(resume, flags)
+        cfg, target = resume_target(resume, flags, notify=console.info)
     else:
         det = [] if deterministic is None else [f"training.deterministic={deterministic}"]
         overrides = make_overrides(
@@ -164,26 +126,15 @@ def train(
             class_names=class_names,
         )
         cfg = resolve_config(config, overrides)
-        target = new_run_dir(cfg.name, run_dir)
-        check_writable(target)
+        target = new_target(cfg.name, run_dir)
     from mnist_cli.cli.progress import make_progress, progress_callback
-    from mnist_cli.strategy import make_strategy, run_dir_for, summary_line
-    from mnist_cli.train import run_training
 
-    dist, desc = make_strategy(strategy_config(strategy, device, cross_device_ops, worker,
-                                               task_index, connect_timeout, tpu))
-    dataset = load_data(cfg)  # after the strategy: multi-worker must come before TF ops
     progress = None if console.Mode.quiet else make_progress()
-    callbacks = [announce(summary_line(desc, cfg.training.batch_size))]
-    callbacks += [progress_callback(progress, cfg.name)] if progress else []
-    with progress or nullcontext(), handle_interrupts(), run_dir_for(desc, target) as where:
-        result = run_training(cfg, where, dataset=dataset, strategy=dist, strategy_desc=desc,
-                              callbacks=callbacks, command=sys.argv)
-    no_plots = no_plots or not desc.get("is_chief", True)  # other workers keep nothing
-    if not no_plots and result.history.get("loss"):
-        from mnist_cli.plots import write_curves
-
-        write_curves(Path(target) / "curves.png", result.history, title=cfg.name)
+    callbacks = [progress_callback(progress, cfg.name)] if progress else []
+    result = train_flow(cfg, target, strategy_config(strategy, device, cross_device_ops, worker,
+                                                     task_index, connect_timeout, tpu),
+                        plots=not no_plots, callbacks=callbacks, progress=progress,
+                        notify=console.info, command=sys.argv)
     if json_out:
         console.print_json(result.metrics)
     elif not quiet:

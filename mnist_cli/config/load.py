@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import fields
+from importlib.resources import files
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 import yaml
 
@@ -18,7 +19,12 @@ from mnist_cli.config.schema import SECTIONS, LayerSpec, ModelConfig, RunConfig
 from mnist_cli.config.typecheck import coerce, describe, matches
 from mnist_cli.errors import ConfigError
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+# The shipped configs live inside the package (so wheels carry them); the top-level
+# `configs/` of a clone is a symlink to this folder: one copy, no drift.
+CONFIG_FOLDER = "configs"
 DEFAULT_CONFIG = "mlp_relu"
 EARLY_STOPPING_NEEDS_VALIDATION = (
     "training.early_stopping_patience: {} watches val_loss, but data.validation_split is 0, "
@@ -36,19 +42,21 @@ def suggest(word: str, choices: Any) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def shipped_configs() -> dict[str, Path]:
-    """Shipped configs by short name (`mlp_relu` -> configs/mlp_relu.yaml)."""
-    return {p.stem: p for p in sorted(CONFIG_DIR.glob("*.yaml"))}
+def shipped_configs() -> dict[str, Traversable]:
+    """Shipped configs by short name (`mlp_relu` -> mnist_cli/configs/mlp_relu.yaml), read
+    with importlib.resources so they are found in a wheel or zip install too."""
+    found = [p for p in (files("mnist_cli") / CONFIG_FOLDER).iterdir() if p.name.endswith(".yaml")]
+    return {Path(p.name).stem: p for p in sorted(found, key=lambda p: p.name)}
 
 
-def find_config(name_or_path: str) -> Path:
+def find_config(name_or_path: str | Path) -> Path | Traversable:
     """A path as given, or a shipped config's short name."""
     path = Path(name_or_path)
     if path.exists():
         return path
     shipped = shipped_configs()
-    if name_or_path in shipped:
-        return shipped[name_or_path]
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
     hint = suggest(name_or_path, shipped)
     raise ConfigError(
         [f"no such file; give a YAML path or a shipped config: {', '.join(shipped)}{hint}"],
@@ -56,7 +64,7 @@ def find_config(name_or_path: str) -> Path:
     )
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path | Traversable) -> dict[str, Any]:
     """Safe-load one YAML mapping; syntax errors name the line."""
     try:
         text = path.read_text(encoding="utf-8")

@@ -6,13 +6,14 @@ Overrides edit the raw mapping, so they pass through exactly the same checks as 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from mnist_cli.config.load import DEFAULT_CONFIG, find_config, parse_config, read_yaml
-from mnist_cli.config.schema import RunConfig
+from mnist_cli.config.schema import SECTIONS, LayerSpec, RunConfig
 from mnist_cli.errors import ConfigError
 
 # Layers whose `activation` argument `--activation` rewrites.
@@ -119,12 +120,41 @@ def apply_overrides(raw: dict[str, Any], ov: Overrides) -> dict[str, Any]:
     return raw
 
 
-def resolve_config(config: str | None = None, overrides: Overrides | None = None) -> RunConfig:
-    """The config a run will use: file (or the default), then flags, then validation."""
+ConfigSource = str | Path | RunConfig | dict[str, Any] | None
+"""A YAML path, a shipped config's name, a RunConfig or a plain mapping (Python API)."""
+
+
+def section_mapping(value: Any) -> Any:
+    """A config section (dataclass or mapping) as a plain mapping, deep-copied."""
+    if is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in fields(value)}
+    if not isinstance(value, dict):
+        return copy.deepcopy(value)  # parse_config reports the wrong type
+    raw = copy.deepcopy(value)
+    if isinstance(raw.get("layers"), list):
+        raw["layers"] = [x.to_yaml() if isinstance(x, LayerSpec) else x for x in raw["layers"]]
+    return raw
+
+
+def read_source(config: ConfigSource) -> tuple[dict[str, Any], str, str]:
+    """(raw mapping, source named in errors, default name). A RunConfig or mapping built in
+    Python becomes the same raw mapping a YAML file gives, so it is validated the same way
+    (and the caller's object is never modified)."""
+    if isinstance(config, RunConfig):
+        raw = {"name": config.name, **{k: section_mapping(getattr(config, k)) for k in SECTIONS}}
+        return raw, "config", config.name
+    if isinstance(config, dict):
+        return {k: section_mapping(v) for k, v in config.items()}, "config", "model"
     path = find_config(config or DEFAULT_CONFIG)
-    raw = apply_overrides(read_yaml(path), overrides or Overrides())
-    raw.setdefault("name", path.stem)
-    return parse_config(raw, source=str(path))
+    return read_yaml(path), str(path), Path(path.name).stem
+
+
+def resolve_config(config: ConfigSource = None, overrides: Overrides | None = None) -> RunConfig:
+    """The config a run will use: file (or the default), then flags, then validation."""
+    base, source, name = read_source(config)
+    raw = apply_overrides(base, overrides or Overrides())
+    raw.setdefault("name", name)
+    return parse_config(raw, source=source)
 
 
 def config_from_dict(raw: dict[str, Any], source: str) -> RunConfig:

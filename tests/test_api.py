@@ -1,0 +1,192 @@
+"""The Python API: same run directories as the CLI, typed results, the tool's own errors,
+quiet by default, cheap to import; the README's API section and the example run as written."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import mnist_cli
+from mnist_cli import evaluate, gradcheck, load_run, predict, train
+from mnist_cli.api import Comparison, Evaluation, Prediction, Run
+from mnist_cli.cli.app import app
+from mnist_cli.config import resolve_config
+from mnist_cli.errors import ConfigError, UsageError
+from tests.conftest import ROOT
+
+ARTIFACTS = {"config.yaml", "model.keras", "history.csv", "metrics.json", "curves.png"}
+
+
+def test_import_does_not_load_tensorflow() -> None:
+    code = ("import sys\nfrom mnist_cli import train, evaluate, predict, compare, gradcheck, "
+            "load_run\nimport mnist_cli.api\n"
+            "print(sorted(m for m in ('tensorflow', 'keras', 'pandas', 'sklearn') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    assert out.strip() == "[]"
+
+
+def test_api_names_leave_the_submodules_reachable() -> None:
+    import mnist_cli.evaluate as evaluate_module
+    import mnist_cli.train.fit as fit_module
+    from mnist_cli.train import run_training
+
+    assert mnist_cli.train is train and callable(train)
+    assert mnist_cli.train.run_training is run_training  # attribute of the package still works
+    assert mnist_cli.train.fit is fit_module
+    assert mnist_cli.evaluate.BATCH_SIZE == evaluate_module.BATCH_SIZE
+    assert "activation" in str(__import__("inspect").signature(train))
+
+
+def test_patching_through_the_api_name_patches_the_submodule(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import mnist_cli.evaluate as via_package
+    from mnist_cli.evaluate import BATCH_SIZE
+
+    monkeypatch.setattr(via_package, "BATCH_SIZE", 7)
+    assert sys.modules["mnist_cli.evaluate"].BATCH_SIZE == 7
+    monkeypatch.setattr("mnist_cli.evaluate.BATCH_SIZE", 9)
+    assert sys.modules["mnist_cli.evaluate"].BATCH_SIZE == 9
+    monkeypatch.undo()
+    assert sys.modules["mnist_cli.evaluate"].BATCH_SIZE == BATCH_SIZE
+
+
+def test_python_config_is_validated_like_yaml_and_never_modified(tmp_path: Path) -> None:
+    cfg = resolve_config("mlp_relu")
+    cfg.training.optimizer = "adamm"
+    before = cfg.to_dict()
+    with pytest.raises(ConfigError) as api_err:
+        train(cfg, data="digits", run_dir=tmp_path / "run")
+    assert cfg.to_dict() == before and not (tmp_path / "run").exists()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(__import__("yaml").safe_dump(before))
+    res = CliRunner().invoke(app, ["train", "-c", str(bad)])
+    assert res.exit_code == 2
+    problem = str(api_err.value).removeprefix("config: ")
+    assert problem.startswith("training.optimizer: unknown 'adamm' (did you mean adam?)")
+    assert problem in " ".join(res.output.split())  # the CLI's message, word for word
+
+
+def test_unknown_keyword_and_bad_values_are_usage_errors() -> None:
+    with pytest.raises(UsageError, match="unknown option 'epoch' \\(did you mean epochs\\?\\)"):
+        train(data="digits", epoch=1)
+    with pytest.raises(ConfigError, match="training.epochs: must be >= 1"):
+        train(data="digits", epochs=0)
+    with pytest.raises(UsageError, match="strategy 'bogus'"):
+        train(data="digits", epochs=1, strategy="bogus")
+    with pytest.raises(UsageError, match=re.escape("drop --epochs, --[no-]deterministic")):
+        train(resume="runs/x", epochs=3, deterministic=False)
+
+
+@pytest.fixture(scope="module")
+def api_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """One quiet API training run on digits (its output is captured and checked)."""
+    run_dir = tmp_path_factory.mktemp("api") / "run"
+    return train(config="mlp_relu", activation="relu", data="digits", epochs=2, seed=3,
+                 run_dir=run_dir, sets={"training.batch_size": 64})
+
+
+def test_train_matches_the_cli_run_dir_and_load_run(api_run: Run, tmp_path: Path) -> None:
+    cli_dir = tmp_path / "cli"
+    res = CliRunner().invoke(app, ["train", "-c", "mlp_relu", "--activation", "relu",
+                                   "--data", "digits", "--epochs", "2", "--seed", "3",
+                                   "--set", "training.batch_size=64", "--run-dir",
+                                   str(cli_dir), "--quiet"])
+    assert res.exit_code == 0, res.output
+    files = {p.name for p in api_run.run_dir.iterdir()}
+    assert files == {p.name for p in cli_dir.iterdir()} and files >= ARTIFACTS
+    cli = load_run(cli_dir)
+    for key in ("test_accuracy", "test_loss", "balanced_accuracy", "epochs_run", "seed",
+                "final", "dataset", "params"):
+        assert api_run.metrics[key] == cli.metrics[key], key
+    pd.testing.assert_frame_equal(api_run.history, cli.history)
+    assert (api_run.run_dir / "config.yaml").read_text() == (cli_dir / "config.yaml").read_text()
+    assert list(api_run.history.index) == [1, 2] and "val_loss" in api_run.history
+    assert api_run.model.count_params() == api_run.metrics["params"]
+    assert api_run.metrics["versions"]["mnist_cli"] == mnist_cli.__version__
+    assert api_run.metrics["command"][0].startswith("mnist_cli.train(")
+    again = load_run(api_run.run_dir)
+    assert again.metrics == api_run.metrics and again.config == api_run.config
+    pd.testing.assert_frame_equal(again.history, api_run.history)
+
+
+def test_an_existing_run_dir_is_never_reused(api_run: Run) -> None:
+    with pytest.raises(UsageError, match="already exists and is not empty"):
+        train(data="digits", epochs=1, run_dir=api_run.run_dir)
+
+
+def test_no_output_unless_progress(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    gradcheck(data="digits", batch=8, params=5)
+    assert capfd.readouterr() == ("", "")
+    gradcheck(data="digits", batch=8, params=5, progress=True)
+    assert "checking gradients of mlp_relu" in capfd.readouterr().err
+
+
+def test_evaluate_predict_gradcheck(api_run: Run, tmp_path: Path,
+                                    capfd: pytest.CaptureFixture[str]) -> None:
+    ev = evaluate(api_run.run_dir, progress=True)
+    assert "evaluating" in capfd.readouterr().err
+    assert isinstance(ev, Evaluation)
+    assert ev.metrics["accuracy"] == pytest.approx(api_run.metrics["test_accuracy"])
+    assert int(ev.confusion_matrix.to_numpy().sum()) == ev.metrics["examples"]
+    assert {"evaluation.json", "confusion_matrix.png", "errors.png"} <= {
+        p.name for p in api_run.run_dir.iterdir()}
+    out = tmp_path / "p.csv"
+    pred = predict(api_run.run_dir, data="digits", out=out)
+    assert isinstance(pred, Prediction) and pred.path == out
+    assert len(pred.predictions) == pred.examples and set(pred.predictions["label"]) <= set(
+        range(10))
+    with pytest.raises(UsageError, match="already exists; pass --force"):
+        predict(api_run.run_dir, data="digits", out=out)
+    check = gradcheck("mlp_relu", data="digits", batch=16, params=20)
+    assert check.verdict == "pass" and check.exit_code == 0
+    assert capfd.readouterr() == ("", "")
+
+
+def readme_api_block() -> str:
+    """The fenced python block of the README's "Python API" section, as written."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Python API", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 1
+    return blocks[0]
+
+
+def test_readme_api_section_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    names: dict[str, object] = {"__name__": "readme"}
+    exec(compile(readme_api_block(), "README.md", "exec"), names)
+    out = capsys.readouterr().out
+    assert "McNemar" in out and "training.optimizer: unknown 'adamm'" in out
+    result = names["result"]
+    assert isinstance(result, Comparison) and len(result.table) == 2 and len(result.pairs) == 1
+    saved = json.loads((result.compare_dir / "comparison.json").read_text())
+    assert saved == json.loads(json.dumps(result.summary))  # the core's object, not a copy
+    assert result.winner == result.table["name"][0]
+    assert result.run("relu").metrics["status"] == "completed"
+    assert {p.name.split("-")[0] for p in (tmp_path / "runs").iterdir()} == {"mlp_relu",
+                                                                              "compare"}
+
+
+def test_example_runs_the_seed_experiment(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KERAS_HOME": str(tmp_path / "keras")}
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "softmax_vs_relu.py"), "--data", "digits",
+         "--epochs", "2", "--run-dir", str(tmp_path / "cmp")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=280)
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("softmax ") and lines[1].startswith("relu ")
+    assert lines[2] in ("winner: relu", "winner: softmax")
+    assert "McNemar" in lines[3] and ("beats" in lines[3] or "tie" in lines[3])
+    assert (tmp_path / "cmp" / "comparison.json").is_file()
