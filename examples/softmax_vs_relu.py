@@ -28,7 +28,8 @@ def main() -> None:
         run = result.run(name)
         print(f"{name:8} test accuracy {run.metrics['test_accuracy']:.4f}  ({run.run_dir})")
     print(f"winner: {result.winner}")
-    print(result.sentences[0])
+    for line in result.sentences:  # which test, then the pair's verdict
+        print(line)
 
 
 if __name__ == "__main__":

@@ -188,5 +188,8 @@ def test_example_runs_the_seed_experiment(tmp_path: Path) -> None:
     lines = res.stdout.splitlines()
     assert lines[0].startswith("softmax ") and lines[1].startswith("relu ")
     assert lines[2] in ("winner: relu", "winner: softmax")
-    assert "McNemar" in lines[3] and ("beats" in lines[3] or "tie" in lines[3])
+    assert "McNemar" in lines[3]
+    assert lines[4].split(":")[0] in ("softmax vs relu", "relu vs softmax")
+    assert ("significant at α = 0.05" in lines[4]
+            or "not significant: these runs cannot tell them apart" in lines[4])
     assert (tmp_path / "cmp" / "comparison.json").is_file()
