@@ -21,7 +21,9 @@ from mnist_cli.cli.options import (
     ImageShapeOpt,
     JsonOpt,
     LrOpt,
+    NoTensorboardOpt,
     OptimizerOpt,
+    PrecisionOpt,
     QuietOpt,
     SeedOpt,
     SetOpt,
@@ -32,6 +34,7 @@ from mnist_cli.cli.options import (
     ValSplitOpt,
     VerboseOpt,
     WorkerOpt,
+    ecosystem_sets,
     make_overrides,
     strategy_config,
 )
@@ -104,6 +107,8 @@ def compare(
     task_index: TaskIndexOpt = None,
     connect_timeout: ConnectTimeoutOpt = 60.0,
     tpu: TpuOpt = None,
+    precision: PrecisionOpt = None,
+    no_tensorboard: NoTensorboardOpt = False,
 ) -> None:
     """Train several variants on the same data and seeds, and compare them (McNemar's test)."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
@@ -113,7 +118,8 @@ def compare(
     overrides = make_overrides(
         epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
         seed=seed, data=data, test_data=test_data, validation_split=validation_split,
-        image_shape=image_shape, data_dir=data_dir, sets=sets,
+        image_shape=image_shape, data_dir=data_dir,
+        sets=[*ecosystem_sets(precision, no_tensorboard), *(sets or [])],
     )
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)

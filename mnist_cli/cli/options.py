@@ -104,3 +104,18 @@ def strategy_config(
         cross_device_ops=CrossDeviceOps(cross_device_ops).value, workers=list(workers or []),
         task_index=task_index, connect_timeout=connect_timeout, tpu=tpu,
     )
+
+
+# --- TensorBoard and precision (issue 17) ---
+NoTensorboardOpt = Annotated[bool, typer.Option(
+    "--no-tensorboard", help="Do not write TensorBoard event files (RUN_DIR/tensorboard/).")]
+PrecisionOpt = Annotated[str | None, typer.Option(
+    "--precision", metavar="float32|mixed_float16|mixed_bfloat16",
+    help="Keras dtype policy (training.precision); mixed_* compute in 16 bits with a float32 "
+    "output layer; fast on GPUs/TPUs, slow on CPU.")]
+
+
+def ecosystem_sets(precision: str | None, no_tensorboard: bool) -> list[str]:
+    """--precision / --no-tensorboard as `--set` items (checked like the config file)."""
+    sets = [f"training.precision={precision}"] if precision is not None else []
+    return [*sets, *(["training.tensorboard=false"] if no_tensorboard else [])]

@@ -25,7 +25,9 @@ from mnist_cli.cli.options import (
     JsonOpt,
     LrOpt,
     NoPlotsOpt,
+    NoTensorboardOpt,
     OptimizerOpt,
+    PrecisionOpt,
     QuietOpt,
     ResumeOpt,
     RunDirOpt,
@@ -38,10 +40,12 @@ from mnist_cli.cli.options import (
     ValSplitOpt,
     VerboseOpt,
     WorkerOpt,
+    ecosystem_sets,
     make_overrides,
     strategy_config,
 )
 from mnist_cli.config import resolve_config
+from mnist_cli.precision import precision_notes
 from mnist_cli.rundir import check_writable, new_run_dir
 from mnist_cli.signals import handle_interrupts
 from mnist_cli.strategy.config import CrossDeviceOps
@@ -130,6 +134,8 @@ def train(
     task_index: TaskIndexOpt = None,
     connect_timeout: ConnectTimeoutOpt = 60.0,
     tpu: TpuOpt = None,
+    precision: PrecisionOpt = None,
+    no_tensorboard: NoTensorboardOpt = False,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
@@ -140,7 +146,8 @@ def train(
                  "--learning-rate": learning_rate, "--seed": seed, "--data": data,
                  "--test-data": test_data, "--validation-split": validation_split,
                  "--image-shape": image_shape, "--data-dir": data_dir, "--set": sets,
-                 "--run-dir": run_dir, "--[no-]deterministic": deterministic is not None}
+                 "--run-dir": run_dir, "--[no-]deterministic": deterministic is not None,
+                 "--precision": precision, "--no-tensorboard": no_tensorboard}
         cfg, target = resume_run(resume, flags)
     else:
         det = [] if deterministic is None else [f"training.deterministic={deterministic}"]
@@ -148,7 +155,7 @@ def train(
             activation=activation, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
             learning_rate=learning_rate, seed=seed, data=data, test_data=test_data,
             validation_split=validation_split, image_shape=image_shape, data_dir=data_dir,
-            sets=[*det, *(sets or [])],
+            sets=[*det, *ecosystem_sets(precision, no_tensorboard), *(sets or [])],
         )
         cfg = resolve_config(config, overrides)
         target = new_run_dir(cfg.name, run_dir)
@@ -160,6 +167,7 @@ def train(
     dist, desc = make_strategy(strategy_config(strategy, device, cross_device_ops, worker,
                                                task_index, connect_timeout, tpu))
     dataset = load_data(cfg)  # after the strategy: multi-worker must come before TF ops
+    console.notes(precision_notes(cfg.training.precision))
     progress = None if console.Mode.quiet else make_progress()
     callbacks = [announce(summary_line(desc, cfg.training.batch_size))]
     callbacks += [progress_callback(progress, cfg.name)] if progress else []
