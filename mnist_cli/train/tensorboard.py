@@ -32,6 +32,25 @@ def config_markdown(cfg: RunConfig) -> str:
     return "\n".join("    " + line for line in text.splitlines())
 
 
+def metadata(plugin: str) -> bytes:
+    """Summary metadata TensorBoard's `scalars` / `text` plugins recognise (what the
+    tensorboard package's own `tf.summary.scalar` / `text` write, which TF 2.21 lacks)."""
+    from tensorflow.core.framework import summary_pb2
+
+    data_class = summary_pb2.DATA_CLASS_SCALAR if plugin == "scalars" else (
+        summary_pb2.DATA_CLASS_TENSOR)
+    return summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin),
+        data_class=data_class).SerializeToString()
+
+
+def write_scalar(tag: str, value: float, step: int) -> None:
+    """One float32 scalar event on the default writer."""
+    tf = import_tf()
+    tf.summary.write(tag, tf.constant(float(value), tf.float32), step=step,
+                     metadata=metadata("scalars"))
+
+
 def learning_rate(model: Any) -> float | None:
     """The optimizer's current learning rate (schedules evaluated), or None if unknown."""
     optimizer = getattr(model, "optimizer", None)
@@ -64,7 +83,8 @@ def make_board(cfg: RunConfig, run_dir: Path, train_examples: int) -> Any:
                 tf = import_tf()
                 self.writer = tf.summary.create_file_writer(str(self.log_dir))
                 with self.writer.as_default():
-                    tf.summary.text("config", config_markdown(cfg), step=0)
+                    tf.summary.write("config", tf.constant(config_markdown(cfg)), step=0,
+                                     metadata=metadata("text"))
             return self.writer
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -72,7 +92,6 @@ def make_board(cfg: RunConfig, run_dir: Path, train_examples: int) -> Any:
             self.epoch_start = time.perf_counter()
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            tf = import_tf()
             values = {k: float(v) for k, v in (logs or {}).items()}
             lr = learning_rate(getattr(self, "model", None))
             if lr is not None:
@@ -82,7 +101,7 @@ def make_board(cfg: RunConfig, run_dir: Path, train_examples: int) -> Any:
                 values["samples_per_second"] = train_examples / seconds
             with self.open().as_default():
                 for key, value in values.items():
-                    tf.summary.scalar(key, value, step=epoch + 1)
+                    write_scalar(key, value, epoch + 1)
             self.writer.flush()
 
         def on_train_end(self, logs: dict | None = None) -> None:
@@ -91,11 +110,10 @@ def make_board(cfg: RunConfig, run_dir: Path, train_examples: int) -> Any:
 
         def write_test(self, metrics: dict[str, Any], step: int) -> None:
             """The scored test metrics under test/, at the last epoch's step; closes."""
-            tf = import_tf()
             with self.open().as_default():
                 for key in TEST_KEYS:
                     if key in metrics:
-                        tf.summary.scalar(f"test/{key}", float(metrics[key]), step=step)
+                        write_scalar(f"test/{key}", metrics[key], step)
             self.writer.close()
 
     return RunBoard()
