@@ -1,8 +1,11 @@
-"""Export a trained model for serving (SavedModel) or phones (TFLite).
+"""Export a trained model for serving (SavedModel), phones (TFLite) or ONNX runtimes.
 
-Both formats take images shaped like the training images, (H, W, C), as uint8 0-255 and
+Every format takes images shaped like the training images, (H, W, C), as uint8 0-255 and
 return class probabilities: the pixel scaling and (for logits models) the softmax live
 inside the exported graph, so a server or an app needs no knowledge of either.
+
+ONNX goes through `tf2onnx` (optional extra `mnist-cli[onnx]`: tf2onnx 1.17 and onnxruntime
+1.32 install and convert with TF 2.21 / Keras 3.15; probabilities match Keras within 1e-6).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from mnist_cli.artifacts import atomic_write
 from mnist_cli.errors import UsageError
 from mnist_cli.modelio import LoadedModel, load_model
 
-FORMATS = ("saved-model", "tflite")
+FORMATS = ("saved-model", "tflite", "onnx")
+ONNX_HINT = "pip install 'mnist-cli[onnx]' (tf2onnx and onnxruntime)"
 QUANTIZE = ("dynamic", "float16")
 INPUT_NAME = "images"
 SIGNATURE = "serving_default"
@@ -41,7 +45,9 @@ class ExportResult:
                           "shape": [None, *self.input_shape], "range": [0, 255]},
                 "output": {"dtype": "float32", "shape": [None, self.num_classes],
                            "meaning": "class probabilities (rows sum to 1)"},
-                "signature": SIGNATURE if self.format == "saved-model" else None}
+                "signature": SIGNATURE if self.format == "saved-model" else None,
+                "output_name": {"saved-model": "output_0", "onnx": "probabilities"}.get(
+                    self.format)}
 
 
 def check_choice(fmt: str, quantize: str | None) -> tuple[str, str | None]:
@@ -54,8 +60,8 @@ def check_choice(fmt: str, quantize: str | None) -> tuple[str, str | None]:
         if quantize not in QUANTIZE:
             raise UsageError(f"--quantize {quantize!r}: choose one of {', '.join(QUANTIZE)}")
         if fmt != "tflite":
-            raise UsageError("--quantize applies to --format tflite only; drop it for a "
-                             "SavedModel (which keeps float32 weights)")
+            raise UsageError(f"--quantize applies to --format tflite only; drop it for "
+                             f"{fmt} (which keeps float32 weights)")
     return fmt, quantize
 
 
@@ -64,6 +70,8 @@ def default_out(loaded: LoadedModel, fmt: str, quantize: str | None) -> Path:
     base = loaded.out_dir / "export"
     if fmt == "saved-model":
         return base / "saved_model"
+    if fmt == "onnx":
+        return base / "model.onnx"
     return base / (f"model-{quantize}.tflite" if quantize else "model.tflite")
 
 
@@ -115,6 +123,24 @@ def tflite_bytes(serving: Any, quantize: str | None) -> bytes:
         return converter.convert()
 
 
+def onnx_bytes(serving: Any, image_shape: tuple[int, ...]) -> bytes:
+    """Convert with tf2onnx (opset 17) from a tf.function around the serving model."""
+    import logging
+
+    from mnist_cli.tfenv import import_tf
+
+    tf = import_tf()
+    try:
+        import tf2onnx
+    except ImportError:
+        raise UsageError(f"--format onnx needs tf2onnx: {ONNX_HINT}") from None
+    logging.getLogger("tf2onnx").setLevel(logging.ERROR)
+    spec = [tf.TensorSpec([None, *image_shape], tf.uint8, name=INPUT_NAME)]
+    fn = tf.function(lambda images: {"probabilities": serving(images)})
+    proto, _ = tf2onnx.convert.from_function(fn, input_signature=spec, opset=17)
+    return proto.SerializeToString()
+
+
 def size_of(path: Path) -> int:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
@@ -132,7 +158,8 @@ def export_model(target: Path | str, fmt: str = "saved-model", quantize: str | N
     if fmt == "saved-model":
         write_saved_model(serving, path)
     else:
-        data = tflite_bytes(serving, quantize)
+        data = (onnx_bytes(serving, loaded.image_shape) if fmt == "onnx"
+                else tflite_bytes(serving, quantize))
         atomic_write(path, lambda tmp: tmp.write_bytes(data))
     return ExportResult(path, fmt, quantize, size_of(path), loaded.image_shape,
                         loaded.num_classes)

@@ -1,4 +1,4 @@
-"""Run an exported model (SavedModel directory or .tflite file) on uint8 images.
+"""Run an exported model (SavedModel directory, .tflite or .onnx file) on uint8 images.
 
 TFLite files run with LiteRT (`ai_edge_litert`) when it is installed, else with
 `tf.lite.Interpreter`, which TF 2.21 still ships (it warns that it is deprecated; the
@@ -60,6 +60,23 @@ def saved_model_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
     return run
 
 
+def onnx_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
+    """uint8 images -> probabilities through onnxruntime (optional extra `mnist-cli[onnx]`)."""
+    from mnist_cli.export import ONNX_HINT
+
+    try:
+        import onnxruntime
+    except ImportError:
+        raise UsageError(f"{path}: running ONNX models needs onnxruntime: {ONNX_HINT}") from None
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+
+    def run(images: np.ndarray) -> np.ndarray:
+        return np.asarray(session.run(None, {name: images.astype(np.uint8)})[0])
+
+    return run
+
+
 def load_exported(path: Path | str) -> Callable[[np.ndarray], np.ndarray]:
     """A function from uint8 images to probabilities for a SavedModel dir or .tflite file."""
     path = Path(path)
@@ -67,8 +84,10 @@ def load_exported(path: Path | str) -> Callable[[np.ndarray], np.ndarray]:
         return saved_model_runner(path)
     if path.is_file() and path.suffix == ".tflite":
         return tflite_runner(path)
-    raise UsageError(f"{path}: not an exported model; pass a SavedModel directory or a "
-                     ".tflite file written by `mnist-cli export`")
+    if path.is_file() and path.suffix == ".onnx":
+        return onnx_runner(path)
+    raise UsageError(f"{path}: not an exported model; pass a SavedModel directory, a "
+                     ".tflite or an .onnx file written by `mnist-cli export`")
 
 
 def predict_exported(path: Path | str, images: np.ndarray, batch_size: int = 1024

@@ -46,10 +46,12 @@ def keras_probabilities(run_dir: Path, images: np.ndarray) -> np.ndarray:
     return to_probabilities(np.asarray(raw, np.float64), loaded.output_form)
 
 
-@pytest.mark.parametrize(("fmt", "quantize"), [("saved-model", None), ("tflite", None)])
-def test_float_exports_match_keras(run_dir: Path, images: np.ndarray, fmt: str,
-                                   quantize: str | None) -> None:
-    result = export_model(run_dir, fmt, quantize)
+@pytest.mark.parametrize("fmt", ["saved-model", "tflite", "onnx"])
+def test_float_exports_match_keras(run_dir: Path, images: np.ndarray, fmt: str) -> None:
+    if fmt == "onnx":
+        pytest.importorskip("tf2onnx", reason="optional extra mnist-cli[onnx]")
+        pytest.importorskip("onnxruntime", reason="optional extra mnist-cli[onnx]")
+    result = export_model(run_dir, fmt)
     got = predict_exported(result.path, images)
     want = keras_probabilities(run_dir, images)
     assert got.shape == (500, 10)
@@ -82,10 +84,21 @@ def test_existing_export_is_not_replaced_without_force(run_dir: Path) -> None:
 def test_bad_choices_are_usage_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="tflite only"):
         export_model(tmp_path, "saved-model", "dynamic")
-    with pytest.raises(UsageError, match="choose one of saved-model, tflite"):
-        export_model(tmp_path, "onnx")
+    with pytest.raises(UsageError, match="choose one of saved-model, tflite, onnx"):
+        export_model(tmp_path, "coreml")
     with pytest.raises(UsageError, match="not an exported model"):
         predict_exported(tmp_path, np.zeros((1, 8, 8, 1), np.uint8))
+
+
+def test_onnx_without_the_extra_says_how_to_install(run_dir: Path) -> None:
+    try:
+        import tf2onnx  # noqa: F401
+        pytest.skip("tf2onnx is installed")
+    except ImportError:
+        pass
+    with pytest.raises(UsageError, match=r"pip install 'mnist-cli\[onnx\]'"):
+        export_model(run_dir, "onnx", out=run_dir / "x.onnx")
+    assert not (run_dir / "x.onnx").exists()
 
 
 def test_cli_export_json_and_error(run_dir: Path, cli_env: dict[str, str]) -> None:

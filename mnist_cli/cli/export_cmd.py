@@ -14,14 +14,15 @@ from mnist_cli.cli.options import JsonOpt, QuietOpt, VerboseOpt
 from mnist_cli.tfenv import set_verbose
 
 ExportFormatOpt = Annotated[str, typer.Option(
-    "--format", metavar="saved-model|tflite",
-    help="saved-model (TensorFlow Serving, tf.saved_model.load) or tflite (LiteRT).")]
+    "--format", metavar="saved-model|tflite|onnx",
+    help="saved-model (TensorFlow Serving, tf.saved_model.load), tflite (LiteRT) or onnx "
+    "(needs the onnx extra).")]
 QuantizeOpt = Annotated[str | None, typer.Option(
     "--quantize", metavar="dynamic|float16",
     help="TFLite only: dynamic-range int8 weights (~4x smaller) or float16 weights (~2x).")]
 ExportOutOpt = Annotated[Path | None, typer.Option(
-    "--out", help="Where to write (default RUN_DIR/export/saved_model or "
-    "RUN_DIR/export/model[-QUANTIZE].tflite).")]
+    "--out", help="Where to write (default RUN_DIR/export/saved_model, "
+    "RUN_DIR/export/model[-QUANTIZE].tflite or RUN_DIR/export/model.onnx).")]
 ExportForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing export.")]
 
 
