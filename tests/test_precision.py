@@ -91,3 +91,22 @@ def test_cpu_note() -> None:
     assert precision_notes("float32") == []
     (note,) = precision_notes("mixed_bfloat16")  # this machine has no GPU/TPU
     assert "on CPU" in note and "slower" in note
+
+
+def test_multi_worker_loop_scales_the_loss() -> None:
+    """The custom loop (used under multi-worker) must scale the loss for the
+    LossScaleOptimizer, which divides the gradients by the scale: with SGD, unscaled
+    gradients (2^15 too small) leave the loss flat."""
+    import tensorflow as tf
+
+    from mnist_cli.model import compile_model
+    from mnist_cli.train.custom_loop import fit_custom
+
+    cfg = resolve_config("mlp_relu", Overrides(
+        epochs=4, seed=1, optimizer="sgd", learning_rate=0.3,
+        sets=["training.precision=mixed_float16"]))
+    model = build_model(cfg.model, (8, 8, 1), 10, precision="mixed_float16")
+    compile_model(model, cfg.model, cfg.training)
+    assert type(model.optimizer).__name__ == "LossScaleOptimizer"
+    history, _ = fit_custom(cfg, digits_dataset(), model, tf.distribute.get_strategy(), 128, [])
+    assert history["loss"][-1] < 0.8 * history["loss"][0]
