@@ -82,6 +82,23 @@ def check_out(path: Path, force: bool) -> None:
                          "choose another path")
 
 
+def float32_copy(model: Any) -> Any:
+    """The model with float32 compute: a mixed-precision model's weights are float32 already,
+    and TFLite's converter cannot translate its 16-bit MatMuls."""
+    from mnist_cli.tfenv import import_keras
+
+    if all(layer.compute_dtype == "float32" for layer in model.layers):
+        return model
+    keras = import_keras()
+
+    def clone(layer: Any) -> Any:
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def serving_model(loaded: LoadedModel) -> Any:
     """uint8 (H, W, C) -> the trained model's scaling -> model -> softmax (for logits)."""
     from mnist_cli.tfenv import import_keras
@@ -89,7 +106,7 @@ def serving_model(loaded: LoadedModel) -> Any:
     keras = import_keras()
     images = keras.Input(shape=loaded.image_shape, dtype="uint8", name=INPUT_NAME)
     x = keras.layers.Rescaling(1.0 / 255.0 if loaded.scale else 1.0, dtype="float32")(images)
-    out = loaded.model(x)
+    out = float32_copy(loaded.model)(x)
     if loaded.output_form == "logits":
         out = keras.layers.Softmax(dtype="float32")(out)
     return keras.Model(images, out, name="serving")

@@ -117,3 +117,22 @@ def test_cli_export_json_and_error(run_dir: Path, cli_env: dict[str, str]) -> No
     assert bad.returncode == 2
     assert "--quantize applies to --format tflite only" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_mixed_precision_model_exports_in_float32(tmp_path: Path, images: np.ndarray) -> None:
+    """TFLite cannot convert 16-bit MatMuls: the export computes in float32 with the trained
+    (float32 master) weights, matching a float32 rebuild of the model."""
+    from mnist_cli.model import build_model
+
+    cfg = resolve_config("mlp_relu", Overrides(epochs=2, seed=5, sets=[
+        "training.precision=mixed_bfloat16", "training.tensorboard=false"]))
+    run_training(cfg, tmp_path / "run", dataset=digits_dataset())
+    trained = load_model(tmp_path / "run").model
+    rebuilt = build_model(cfg.model, (8, 8, 1), 10)  # float32 policy
+    rebuilt.set_weights(trained.get_weights())
+    want = to_probabilities(np.asarray(rebuilt.predict(scale_images(images), verbose=0),
+                                       np.float64), "logits")
+    got = predict_exported(export_model(tmp_path / "run", "tflite").path, images)
+    assert (got.argmax(1) == want.argmax(1)).mean() == 1.0
+    assert np.abs(got - want).max() <= 1e-4
+    assert load_model(tmp_path / "run").model.layers[0].compute_dtype == "bfloat16"

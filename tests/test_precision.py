@@ -110,3 +110,15 @@ def test_multi_worker_loop_scales_the_loss() -> None:
     assert type(model.optimizer).__name__ == "LossScaleOptimizer"
     history, _ = fit_custom(cfg, digits_dataset(), model, tf.distribute.get_strategy(), 128, [])
     assert history["loss"][-1] < 0.8 * history["loss"][0]
+
+
+@pytest.mark.parametrize("extra", [["--precision", "mixed_float16"], ["--no-tensorboard"]])
+def test_resume_refuses_precision_and_tensorboard_flags(tmp_path: Path, extra: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from mnist_cli.cli.app import app
+
+    (tmp_path / "config.yaml").write_text("name: x\n")
+    result = CliRunner().invoke(app, ["train", "--resume", str(tmp_path), *extra])
+    assert result.exit_code == 2
+    assert f"drop {extra[0]}" in result.output
