@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import contenders as C  # noqa: E402
 import extras  # noqa: E402
+import tensorboard_cost  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -87,6 +88,8 @@ def side_measurements(repeats: int, quick: bool) -> dict[str, Any]:
     out["peak_memory"] = extras.peak_memory(10000 if quick else 60000)
     out["compare"] = (extras.compare_cost(1 if quick else repeats, 2 if quick else 10)
                       if extras.compare_available() else "not measured: compare not available")
+    out["tensorboard"] = tensorboard_cost.tensorboard_cost(1 if quick else repeats,
+                                                           QUICK_EPOCHS["mlp"] if quick else 10)
     return out
 
 
@@ -130,6 +133,10 @@ def side_table(side: dict[str, Any]) -> Table:
                       f"{cmp['train_seconds']:.1f} s, exit {cmp['exit_codes']})", "~2x or less")
     else:
         table.add_row("compare (2 variants) / train", cmp, "")
+    tb = side["tensorboard"]
+    table.add_row(f"TensorBoard: callback time / fit time, mlp {tb['epochs']} epochs",
+                  f"{tb['hook_share_of_fit']:.1%} (fit on/off {tb['ratio_on_off']:.2f}x)",
+                  "<= 3%")
     return table
 
 

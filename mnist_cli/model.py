@@ -7,6 +7,7 @@ from typing import Any
 from mnist_cli.config.optimizers import OPTIMIZERS
 from mnist_cli.config.schema import ModelConfig, TrainingConfig
 from mnist_cli.errors import ConfigError
+from mnist_cli.precision import dtype_policy, output_layer_kwargs
 from mnist_cli.tfenv import import_keras
 
 
@@ -40,18 +41,23 @@ def check_layers(model_cfg: ModelConfig, source: str = "config") -> None:
 
 
 def build_model(
-    model_cfg: ModelConfig, input_shape: tuple[int, ...], num_classes: int, name: str = "model"
+    model_cfg: ModelConfig, input_shape: tuple[int, ...], num_classes: int, name: str = "model",
+    precision: str = "float32",
 ) -> Any:
     """A `keras.Sequential` whose input comes from the data and whose last layer has
-    `num_classes` units (checked, so a 10-unit config on 3-class data fails clearly)."""
+    `num_classes` units (checked, so a 10-unit config on 3-class data fails clearly).
+
+    `precision` is a Keras dtype policy (float32, mixed_float16, mixed_bfloat16), applied
+    to this model only; its last layer stays float32."""
     keras = import_keras()
-    layers = [keras.Input(shape=tuple(input_shape))]
-    for i, spec in enumerate(model_cfg.layers):
-        kwargs = dict(spec.kwargs)
-        if i == len(model_cfg.layers) - 1:
-            kwargs.update(final_activation(model_cfg))
-        layers.append(make_layer(keras, spec.class_name, kwargs))
-    model = keras.Sequential(layers, name=_safe_name(name))
+    with dtype_policy(precision):
+        layers = [keras.Input(shape=tuple(input_shape))]
+        for i, spec in enumerate(model_cfg.layers):
+            kwargs = dict(spec.kwargs)
+            if i == len(model_cfg.layers) - 1:
+                kwargs = output_layer_kwargs(precision, {**kwargs, **final_activation(model_cfg)})
+            layers.append(make_layer(keras, spec.class_name, kwargs))
+        model = keras.Sequential(layers, name=_safe_name(name))
     out = model.output_shape[-1]
     if out != num_classes:
         raise ConfigError(

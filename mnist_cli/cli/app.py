@@ -10,6 +10,7 @@ from mnist_cli.cli.compare_cmd import compare
 from mnist_cli.cli.console import guarded
 from mnist_cli.cli.env_cmd import env
 from mnist_cli.cli.evaluate_cmd import evaluate
+from mnist_cli.cli.export_cmd import export
 from mnist_cli.cli.gradcheck_cmd import gradcheck
 from mnist_cli.cli.predict_cmd import predict
 from mnist_cli.cli.train_cmd import train
@@ -42,6 +43,7 @@ app.command(no_args_is_help=True)(guarded(predict))
 app.command(no_args_is_help=False)(guarded(compare))
 app.command(no_args_is_help=False)(guarded(gradcheck))
 app.command(no_args_is_help=False)(guarded(env))
+app.command(no_args_is_help=True)(guarded(export))
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(data_cmd.app, name="data")
 

@@ -22,8 +22,10 @@ from mnist_cli.cli.options import (
     JsonOpt,
     LabelColumnOpt,
     LrOpt,
+    NoTensorboardOpt,
     OptimizerOpt,
     PixelMaxOpt,
+    PrecisionOpt,
     QuietOpt,
     SeedOpt,
     SetOpt,
@@ -111,6 +113,8 @@ def compare(
     label_column: LabelColumnOpt = None,
     pixel_max: PixelMaxOpt = None,
     class_names: ClassNamesOpt = None,
+    precision: PrecisionOpt = None,
+    no_tensorboard: NoTensorboardOpt = False,
 ) -> None:
     """Train several variants on the same data and seeds; rank them on validation accuracy and
     test every pair for a significant difference on the test set."""
@@ -121,8 +125,10 @@ def compare(
     overrides = make_overrides(
         epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
         seed=seed, data=data, test_data=test_data, validation_split=validation_split,
-        image_shape=image_shape, data_dir=data_dir, sets=sets, label_column=label_column,
-        pixel_max=pixel_max, class_names=class_names,
+        image_shape=image_shape, data_dir=data_dir,
+        sets=sets,
+        label_column=label_column, pixel_max=pixel_max, class_names=class_names,
+        precision=precision, no_tensorboard=no_tensorboard,
     )
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)

@@ -74,6 +74,7 @@ def make_overrides(
     image_shape: tuple[int, int] | None = None, data_dir: str | None = None,
     sets: list[str] | None = None, label_column: str | None = None,
     pixel_max: int | None = None, class_names: str | None = None,
+    precision: str | None = None, no_tensorboard: bool = False,
 ) -> Overrides:
     """Flags -> Overrides (None keeps the file's value)."""
     return Overrides(
@@ -82,7 +83,8 @@ def make_overrides(
         test_data=test_data, validation_split=validation_split,
         image_shape=list(image_shape) if image_shape else None, data_dir=data_dir,
         sets=list(sets or []), label_column=label_column, pixel_max=pixel_max,
-        class_names=class_names_flag(class_names),
+        class_names=class_names_flag(class_names), precision=precision,
+        no_tensorboard=no_tensorboard or None,
     )
 
 
@@ -127,3 +129,13 @@ def class_names_flag(value: str | None) -> list[str] | str | None:
     from mnist_cli.data.class_names import parse_flag
 
     return parse_flag(value)
+
+
+# --- TensorBoard and precision (issue 17) ---
+NoTensorboardOpt = Annotated[bool, typer.Option(
+    "--no-tensorboard", help="Do not write TensorBoard event files (RUN_DIR/tensorboard/).")]
+PrecisionOpt = Annotated[str | None, typer.Option(
+    "--precision", metavar="float32|mixed_float16|mixed_bfloat16",
+    help="Keras dtype policy (training.precision); mixed_* compute in 16 bits with a float32 "
+    "output layer; fast on GPUs/TPUs, slow on CPU.")]
+

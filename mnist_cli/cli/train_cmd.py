@@ -25,8 +25,10 @@ from mnist_cli.cli.options import (
     LabelColumnOpt,
     LrOpt,
     NoPlotsOpt,
+    NoTensorboardOpt,
     OptimizerOpt,
     PixelMaxOpt,
+    PrecisionOpt,
     QuietOpt,
     ResumeOpt,
     RunDirOpt,
@@ -102,6 +104,8 @@ def train(
     label_column: LabelColumnOpt = None,
     pixel_max: PixelMaxOpt = None,
     class_names: ClassNamesOpt = None,
+    precision: PrecisionOpt = None,
+    no_tensorboard: NoTensorboardOpt = False,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
@@ -114,7 +118,8 @@ def train(
                  "--image-shape": image_shape, "--data-dir": data_dir, "--set": sets,
                  "--run-dir": run_dir, "--[no-]deterministic": deterministic is not None,
                  "--label-column": label_column, "--pixel-max": pixel_max,
-                 "--class-names": class_names}
+                 "--class-names": class_names,
+                 "--precision": precision, "--no-tensorboard": no_tensorboard}
         cfg, target = resume_target(resume, flags, notify=console.info)
     else:
         det = [] if deterministic is None else [f"training.deterministic={deterministic}"]
@@ -122,8 +127,9 @@ def train(
             activation=activation, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
             learning_rate=learning_rate, seed=seed, data=data, test_data=test_data,
             validation_split=validation_split, image_shape=image_shape, data_dir=data_dir,
-            sets=[*det, *(sets or [])], label_column=label_column, pixel_max=pixel_max,
-            class_names=class_names,
+            sets=[*det, *(sets or [])],
+            label_column=label_column, pixel_max=pixel_max, class_names=class_names,
+            precision=precision, no_tensorboard=no_tensorboard,
         )
         cfg = resolve_config(config, overrides)
         target = new_target(cfg.name, run_dir)

@@ -41,6 +41,8 @@ class Overrides:
     label_column: str | None = None
     pixel_max: int | None = None
     class_names: list[str] | str | None = None
+    precision: str | None = None
+    no_tensorboard: bool | None = None
 
 
 FLAG_KEYS = {
@@ -58,6 +60,7 @@ FLAG_KEYS = {
     "label_column": "data.label_column",
     "pixel_max": "data.pixel_max",
     "class_names": "data.class_names",
+    "precision": "training.precision",
 }
 
 
@@ -108,6 +111,8 @@ def apply_overrides(raw: dict[str, Any], ov: Overrides) -> dict[str, Any]:
             set_path(raw, dotted, value)
     if ov.activation:
         apply_activation(raw, ov.activation)
+    if ov.no_tensorboard:
+        set_path(raw, "training.tensorboard", False)
     for item in ov.sets:
         key, value = parse_set(item)
         if key == "name":

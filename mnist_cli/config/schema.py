@@ -58,6 +58,12 @@ class TrainingConfig:
     """Ask TensorFlow for deterministic ops so the same seed gives the same weights."""
     steps_per_execution: int = 1
     """Training steps run per call into TensorFlow; larger values cut Python overhead."""
+    precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"
+    """Keras dtype policy: float32, or mixed_float16 (with loss scaling) / mixed_bfloat16,
+    which compute in 16 bits on GPUs/TPUs; the output layer stays float32 (slow on CPU)."""
+    tensorboard: bool = True
+    """Write TensorBoard event files (per-epoch scalars, test metrics, config) under
+    RUN_DIR/tensorboard/."""
 
 
 @dataclass

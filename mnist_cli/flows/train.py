@@ -33,7 +33,9 @@ def load_data(cfg: RunConfig, notify: Notify = silent) -> Any:
 
     cfg.training.seed = resolve_seed(cfg.training.seed)
     dataset = load_dataset(cfg.data, cfg.training.seed)
-    for note in dataset.description.notes:  # notify's lines are rich markup
+    from mnist_cli.precision import precision_notes
+
+    for note in [*dataset.description.notes, *precision_notes(cfg.training.precision)]:
         notify(f"[yellow]note:[/] {escape(note)}")
     return dataset
 

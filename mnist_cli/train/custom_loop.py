@@ -78,7 +78,8 @@ def make_steps(model: Any, strategy: Any, from_logits: bool) -> tuple[Any, Any]:
             loss = tf.reduce_sum(per) / n
             if model.losses:
                 loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
-        grads = tape.gradient(loss, model.trainable_variables)
+            scaled = model.optimizer.scale_loss(loss)  # mixed_float16: LossScaleOptimizer
+        grads = tape.gradient(scaled, model.trainable_variables)
         model.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         return tf.reduce_sum(per), correct
 

@@ -15,12 +15,14 @@ from mnist_cli.data import class_names
 from mnist_cli.data.pipeline import scale_images, to_tf_dataset
 from mnist_cli.data.types import Dataset
 from mnist_cli.model import build_model, check_layers, compile_model
+from mnist_cli.precision import precision_record
 from mnist_cli.strategy import is_multi_worker
 from mnist_cli.train import backup, guards, resume
 from mnist_cli.train import outputs as out
 from mnist_cli.train.custom_loop import fit_custom, predict_local
 from mnist_cli.train.evaluation import predict_outputs, score
 from mnist_cli.train.seeding import resolve_seed, seed_everything
+from mnist_cli.train.tensorboard import board_callbacks, write_test
 
 
 @dataclass
@@ -160,13 +162,15 @@ def run_training(
     global_batch = cfg.training.batch_size * replicas
     with strategy.scope():
         model = build_model(cfg.model, data.description.image_shape,
-                            data.description.num_classes, cfg.name)
+                            data.description.num_classes, cfg.name, cfg.training.precision)
         compile_model(model, cfg.model, cfg.training)
     out.start_run_dir(run_dir, cfg)
     resumed_from = resume.completed_epochs(Path(run_dir))
     stopping = fit_callbacks(cfg)
+    boards = board_callbacks(cfg, Path(run_dir), len(data.train), strategy_desc)
     history, fit_seconds = reliable_fit(cfg, data, model, global_batch, Path(run_dir),
-                                        callbacks or [], command, resumed_from, stopping)
+                                        [*(callbacks or []), *boards], command, resumed_from,
+                                        stopping)
     start = time.perf_counter()
     predict = predict_local if is_multi_worker(strategy) else predict_outputs
     outputs = predict(model, data.test, global_batch, cfg.data.scale)
@@ -184,12 +188,14 @@ def run_training(
         **out.epoch_record(history, stopping),  # final: the kept epoch's metrics
         params=int(model.count_params()),
         strategy=strategy_record(strategy, strategy_desc, cfg.training.batch_size),
+        precision=precision_record(model, cfg.training.precision),
         seed=cfg.training.seed,
         dataset=data.description.to_dict(),
         versions=out.versions(),
         command=command or [],
         run_dir=str(run_dir),
     )
+    write_test(boards, metrics, epochs_run)
     out.finish_run_dir(run_dir, model, history, metrics)
     resume.cleanup(run_dir)
     return TrainResult(run_dir, metrics, history, model, outputs)

@@ -1,0 +1,123 @@
+"""TensorBoard event files: written by every run, read back and checked against history.csv."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_cli.compare import build_variants, run_comparison
+from mnist_cli.config import Overrides, resolve_config
+from mnist_cli.train import run_training
+from mnist_cli.train.tensorboard import board_callbacks, make_board
+from tests.conftest import cli_cmd
+from tests.test_compare import digits_dataset
+
+
+def read_events(log_dir: Path) -> tuple[dict[str, dict[int, float]], dict[str, str]]:
+    """{tag: {step: value}} for scalars and {tag: text} for text summaries, from every
+    event file under `log_dir`, decoded with TensorFlow's own Event proto reader."""
+    import tensorflow as tf
+
+    scalars: dict[str, dict[int, float]] = {}
+    texts: dict[str, str] = {}
+    files = sorted(log_dir.glob("events.out.tfevents.*"))
+    assert files, f"no event files in {log_dir}"
+    for path in files:
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                arr = tf.make_ndarray(value.tensor)
+                if value.metadata.plugin_data.plugin_name == "text":
+                    texts[value.tag] = arr.item().decode()
+                else:
+                    scalars.setdefault(value.tag, {})[event.step] = float(arr)
+    return scalars, texts
+
+
+def read_history(run_dir: Path) -> dict[str, dict[int, float]]:
+    with open(run_dir / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {k: {int(r["epoch"]): float(r[k]) for r in rows} for k in rows[0] if k != "epoch"}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cfg = resolve_config("mlp_relu", Overrides(epochs=3, seed=4))
+    run_dir = tmp_path_factory.mktemp("tb") / "run"
+    run_training(cfg, run_dir, dataset=digits_dataset())
+    return run_dir
+
+
+def test_epoch_scalars_match_history_csv(trained: Path) -> None:
+    scalars, _ = read_events(trained / "tensorboard")
+    history = read_history(trained)
+    assert set(history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    for key, per_epoch in history.items():
+        assert sorted(scalars[key]) == [1, 2, 3], key
+        for epoch, value in per_epoch.items():  # history.csv keeps 6 significant digits
+            assert scalars[key][epoch] == pytest.approx(value, rel=1e-5, abs=1e-7), key
+    assert scalars["learning_rate"] == pytest.approx({1: 0.01, 2: 0.01, 3: 0.01})
+    sps = json.loads((trained / "metrics.json").read_text())["samples_per_second"]
+    assert all(0 < v < 100 * sps for v in scalars["samples_per_second"].values())
+
+
+def test_test_metrics_and_config_text(trained: Path) -> None:
+    scalars, texts = read_events(trained / "tensorboard")
+    metrics = json.loads((trained / "metrics.json").read_text())
+    for key in ("test_loss", "test_accuracy", "balanced_accuracy"):
+        assert scalars[f"test/{key}"] == pytest.approx({3: metrics[key]}, rel=1e-6)
+    assert "seed: 4" in texts["config"] and "name: mlp_relu" in texts["config"]
+
+
+def test_board_works_with_only_epoch_hooks(tmp_path: Path) -> None:
+    """A loop that calls only on_epoch_begin/on_epoch_end/on_train_end (no on_train_begin,
+    no set_model) still gets every scalar written."""
+    cfg = resolve_config("mlp_relu", Overrides(seed=1))
+    board = make_board(cfg, tmp_path, train_examples=100)
+    for epoch in range(2):
+        board.on_epoch_begin(epoch)
+        board.on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1), "accuracy": 0.5})
+    board.on_train_end()
+    board.write_test({"test_accuracy": 0.75}, step=2)
+    scalars, texts = read_events(tmp_path / "tensorboard")
+    assert scalars["loss"] == {1: 1.0, 2: 0.5}
+    assert scalars["test/test_accuracy"] == {2: 0.75}
+    assert "learning_rate" not in scalars and "config" in texts
+
+
+def test_only_the_chief_writes_and_the_switch_turns_it_off(tmp_path: Path) -> None:
+    cfg = resolve_config("mlp_relu")
+    assert board_callbacks(cfg, tmp_path, 10, {"is_chief": False}) == []
+    assert len(board_callbacks(cfg, tmp_path, 10, {"is_chief": True})) == 1
+    cfg.training.tensorboard = False
+    assert board_callbacks(cfg, tmp_path, 10, None) == []
+
+
+def test_compare_writes_one_board_per_variant_and_seed(tmp_path: Path) -> None:
+    variants = build_variants(None, ["relu", "tanh"], None, Overrides(epochs=2))
+    run_comparison(variants, [3, 4], tmp_path / "cmp", dataset=digits_dataset())
+    boards = sorted(p.parent.name for p in (tmp_path / "cmp").glob("*/tensorboard"))
+    assert boards == ["relu-seed3", "relu-seed4", "tanh-seed3", "tanh-seed4"]
+    for name in boards:
+        scalars, _ = read_events(tmp_path / "cmp" / name / "tensorboard")
+        hist = read_history(tmp_path / "cmp" / name)
+        assert np.allclose([scalars["loss"][e] for e in (1, 2)], [hist["loss"][e] for e in (1, 2)],
+                           rtol=1e-5)
+
+
+def test_cli_no_tensorboard_and_precision(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    run_dir = tmp_path / "run"
+    proc = subprocess.run(cli_cmd("train", "--data", "digits", "--epochs", "1", "--seed", "2",
+                                  "--no-tensorboard", "--precision", "mixed_bfloat16", "--json",
+                                  "--run-dir", str(run_dir)),
+                          capture_output=True, text=True, env=cli_env, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads(proc.stdout)
+    assert metrics["precision"] == {"policy": "mixed_bfloat16", "loss_scaling": False,
+                                    "output_dtype": "float32"}
+    assert not (run_dir / "tensorboard").exists()
+    assert (run_dir / "model.keras").is_file()
