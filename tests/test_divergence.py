@@ -13,7 +13,7 @@ import pytest
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.errors import RunFailed
 from mnist_cli.train.guards import likely_causes
-from tests.conftest import cli_cmd
+from tests.helpers import cli_cmd
 
 RELU_OUTPUT = """
 name: relu_out

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from mnist_cli.cli.app import app
 from mnist_cli.config import Overrides, resolve_config
-from tests.conftest import cli_cmd
+from tests.helpers import cli_cmd
 
 EPOCHS, SEED, BATCH = 8, 7, 16
 ARGS = ["--data", "digits", "--epochs", str(EPOCHS), "--seed", str(SEED),

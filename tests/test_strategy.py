@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from mnist_cli.cli.app import app
 from mnist_cli.errors import UsageError
-from tests.conftest import ROOT, cli_cmd
+from tests.helpers import ROOT, cli_cmd
 
 SCRIPTS = Path(__file__).parent / "strategy_scripts"
 TRAIN = ["train", "--data", "digits", "--epochs", "2", "--batch-size", "32", "--seed", "1",

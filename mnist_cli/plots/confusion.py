@@ -19,7 +19,7 @@ def _annotate(ax: object, counts: np.ndarray, share: np.ndarray) -> None:
 def write_confusion(path: Path, confusion: list[list[int]], title: str = "Confusion matrix",
                     labels: list[str] | None = None) -> Path:
     """Rows are true classes, columns predictions; colour is the row-normalised share."""
-    from mnist_cli.plots import new_figure, save_png
+    from mnist_cli.plots.figure import new_figure, save_png
 
     counts = np.asarray(confusion, dtype=np.int64)
     totals = counts.sum(axis=1, keepdims=True)

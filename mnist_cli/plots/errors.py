@@ -21,7 +21,7 @@ def worst_errors(y: np.ndarray, probs: np.ndarray, limit: int = MAX_IMAGES) -> n
 def write_errors(path: Path, x: np.ndarray, y: np.ndarray, probs: np.ndarray,
                  title: str = "Most confident mistakes") -> Path:
     """A grid of images titled 'true T / pred P (confidence)'; digits drawn upright."""
-    from mnist_cli.plots import new_figure, save_png
+    from mnist_cli.plots.figure import new_figure, save_png
 
     idx = worst_errors(y, probs)
     cols = max(1, min(COLUMNS, len(idx)))
