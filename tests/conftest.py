@@ -14,26 +14,10 @@ from pathlib import Path
 import pytest
 
 from mnist_cli.data.types import Dataset
-from tests.helpers import TrainRun, make_digits_dataset, slow_fixture
+from tests.helpers import TrainRun, is_slow, make_digits_dataset, slow_fixture
 
 # Quiet TensorFlow in every test process and any subprocess it starts.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-SLOW_FIXTURES = {"cli_env"}
-"""Fixtures that make a test slow by name (the CLI in a subprocess: a fresh TF import)."""
-
-def is_slow(item: pytest.Item) -> bool:
-    """Marked slow, or needs a slow fixture anywhere in its fixture closure."""
-    if item.get_closest_marker("slow"):
-        return True
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return False
-    for name, defs in info.name2fixturedefs.items():
-        if name in SLOW_FIXTURES or any(getattr(d.func, "slow_fixture", False) for d in defs):
-            return True
-    return False
-
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
@@ -58,6 +42,7 @@ def digits_dataset() -> Dataset:
 
 
 @pytest.fixture(scope="session")
+@slow_fixture
 def train_run(digits_dataset: Dataset) -> TrainRun:
     """`train_run(run_dir, output="logits", epochs=4)`: a short real in-process training run
     of mlp_relu on `digits_dataset` (seed 0); returns the run directory and the data."""

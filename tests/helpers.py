@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+import pytest
 
 from mnist_cli.data.types import DataDescription, Dataset, Split
 
@@ -35,6 +36,28 @@ def slow_fixture(func: F) -> F:
     `make test-fast`. Apply it under `@pytest.fixture`."""
     func.slow_fixture = True  # type: ignore[attr-defined]
     return func
+
+
+SLOW_FIXTURES = {
+    "cli_env",  # the CLI in a subprocess: a fresh TensorFlow import, usually training
+    "trained",  # tests/test_cli.py: a CLI training run in a subprocess
+    "trio",  # tests/test_compare.py: 9 real training runs
+}
+"""Fixtures in test modules that make every test using them slow, by name (fixtures defined
+in conftest.py use the `slow_fixture` decorator instead, like `train_run`)."""
+
+
+def is_slow(item: pytest.Item) -> bool:
+    """Marked slow, or needs a slow fixture anywhere in its fixture closure."""
+    if item.get_closest_marker("slow"):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    for name, defs in info.name2fixturedefs.items():
+        if name in SLOW_FIXTURES or any(getattr(d.func, "slow_fixture", False) for d in defs):
+            return True
+    return False
 
 
 def make_digits_dataset() -> Dataset:

@@ -222,6 +222,7 @@ def test_one_seed_has_no_spread_and_one_test_has_no_correction(trio: Comparison)
     assert row["test_accuracy_std"] == row["test_accuracy_ci95_low"] == ""  # not 0.0
 
 
+@pytest.mark.slow
 def test_without_a_validation_split_the_ranking_says_it_uses_test_data(
         tmp_path: Path, data: Dataset) -> None:
     no_val = Dataset(data.train, None, data.test, data.description)
@@ -248,6 +249,7 @@ def test_comparison_png_is_a_valid_image(trio: Comparison) -> None:
     assert img[..., :3].std() > 0.05  # something was drawn, not a blank canvas
 
 
+@pytest.mark.slow
 def test_a_diverging_variant_fails_while_the_other_completes(tmp_path: Path,
                                                               data: Dataset) -> None:
     bad = tmp_path / "diverge.yaml"

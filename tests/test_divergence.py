@@ -67,6 +67,7 @@ def poison_at(epoch: int, step: int) -> Any:
     return Poison()
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_at_first_bad_step_and_keeps_last_good(tmp_path: Path) -> None:
     from mnist_cli.tfenv import import_keras
     from mnist_cli.train import run_training

@@ -25,6 +25,7 @@ def check_png(path: Path, min_w: int = 400, min_h: int = 300) -> None:
     assert image[..., :3].std() > 0.05  # not a blank canvas
 
 
+@pytest.mark.slow
 def test_train_writes_curves_and_no_plots_skips(tmp_path: Path) -> None:
     args = ["train", "--data", "digits", "--epochs", "2", "--seed", "0", "-q"]
     result = CliRunner().invoke(app, [*args, "--run-dir", str(tmp_path / "a")])

@@ -17,6 +17,8 @@ from mnist_cli.cli.app import app
 
 VOLATILE = {"train_seconds", "eval_seconds", "samples_per_second", "run_dir", "command",
             "versions"}
+pytestmark = pytest.mark.slow  # every test here trains
+
 TRAIN = ["train", "--data", "digits", "--epochs", "2", "--no-plots", "-q"]
 
 
