@@ -14,7 +14,7 @@ test:
 
 # Everything except tests marked `slow` (CLI subprocesses, real training); see tests/conftest.py.
 test-fast:
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" --hypothesis-profile fast
 
 lint:
 	$(BIN)/ruff check mnist_cli tests benchmarks

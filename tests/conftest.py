@@ -12,12 +12,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from mnist_cli.data.types import Dataset
 from tests.helpers import TrainRun, is_slow, make_digits_dataset, slow_fixture
 
 # Quiet TensorFlow in every test process and any subprocess it starts.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# `make test-fast` passes `--hypothesis-profile fast`: fewer examples per property test.
+settings.register_profile("fast", max_examples=25)
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:

@@ -24,7 +24,8 @@ from mnist_cli.config.optimizers import OPTIMIZERS
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import ConfigError
 
-SETTINGS = settings(max_examples=150, deadline=None,
+FAST = settings.default.max_examples < 100  # `--hypothesis-profile fast` (make test-fast)
+SETTINGS = settings(max_examples=settings.default.max_examples if FAST else 150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 KEYS = st.sampled_from(["name", "model", "training", "data", "layers", "output", "epochs",
                         "batch_size", "learning_rate", "seed", "spec", "validation_split",
