@@ -1,9 +1,10 @@
 """Shared fixtures and the fast lane. Tests never read ../shared: they make their own data.
 
 `make test-fast` runs `pytest -m "not slow"`. A test is slow when it is marked so, or when
-it uses (directly or through other fixtures) the subprocess fixture `cli_env` or a fixture
-decorated with `tests.helpers.slow_fixture`: new test files that start the CLI through
-`cli_env` leave the fast lane without anyone remembering to mark them.
+it uses (directly or through other fixtures) the subprocess fixture `cli_env`, a fixture
+decorated with `tests.helpers.slow_fixture` or one named in `tests.helpers.SLOW_FIXTURES`:
+new test files that start the CLI through `cli_env` leave the fast lane without anyone
+remembering to mark them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # `make test-fast` passes `--hypothesis-profile fast`: fewer examples per property test.
 settings.register_profile("fast", max_examples=25)
 
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark slow every test that `tests.helpers.is_slow` finds slow (see the module docstring)."""
     for item in items:
         if is_slow(item) and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
