@@ -2,7 +2,7 @@ PY ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint smoke wheel-check bench clean
+.PHONY: install test test-fast lint smoke wheel-check bench clean
 
 install:
 	$(PY) -m venv $(VENV)
@@ -11,6 +11,10 @@ install:
 
 test:
 	$(BIN)/python -m pytest -q
+
+# Everything except tests marked `slow` (CLI subprocesses, real training); see tests/conftest.py.
+test-fast:
+	$(BIN)/python -m pytest -q -m "not slow" --hypothesis-profile fast
 
 lint:
 	$(BIN)/ruff check mnist_cli tests benchmarks

@@ -1,17 +1,35 @@
-"""Shared fixtures. Tests never read ../shared: they make their own small data."""
+"""Shared fixtures and the fast lane. Tests never read ../shared: they make their own data.
+
+`make test-fast` runs `pytest -m "not slow"`. A test is slow when it is marked so, or when
+it uses (directly or through other fixtures) the subprocess fixture `cli_env`, a fixture
+decorated with `tests.helpers.slow_fixture` or one named in `tests.helpers.SLOW_FIXTURES`:
+new test files that start the CLI through `cli_env` leave the fast lane without anyone
+remembering to mark them.
+"""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
-ROOT = Path(__file__).resolve().parents[1]
+from mnist_cli.data.types import Dataset
+from tests.helpers import TrainRun, is_slow, make_digits_dataset, slow_fixture
 
 # Quiet TensorFlow in every test process and any subprocess it starts.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# `make test-fast` passes `--hypothesis-profile fast`: fewer examples per property test.
+settings.register_profile("fast", max_examples=25)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark slow every test that `tests.helpers.is_slow` finds slow (see the module docstring)."""
+    for item in items:
+        if is_slow(item) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -24,6 +42,25 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def cli_cmd(*args: str) -> list[str]:
-    """Run the CLI as `python -m mnist_cli` with this interpreter."""
-    return [sys.executable, "-m", "mnist_cli", *args]
+@pytest.fixture(scope="session")
+def digits_dataset() -> Dataset:
+    """sklearn's 8x8 digits split 1200 / 200 / 397 by the tests themselves (shared, read-only)."""
+    return make_digits_dataset()
+
+
+@pytest.fixture(scope="session")
+@slow_fixture
+def train_run(digits_dataset: Dataset) -> TrainRun:
+    """`train_run(run_dir, output="logits", epochs=4)`: a short real in-process training run
+    of mlp_relu on `digits_dataset` (seed 0); returns the run directory and the data."""
+
+    def train(run_dir: Path, output: str = "logits", epochs: int = 4) -> tuple[Path, Dataset]:
+        from mnist_cli.config import Overrides, resolve_config
+        from mnist_cli.train import run_training
+
+        cfg = resolve_config("mlp_relu", Overrides(epochs=epochs, seed=0, data="digits",
+                                                   output=output))
+        run_training(cfg, run_dir, dataset=digits_dataset)
+        return run_dir, digits_dataset
+
+    return train

@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from mnist_cli.cli.app import app
-from tests.conftest import cli_cmd
+from tests.helpers import cli_cmd
 
 HEAVY = ("tensorflow", "keras", "pandas", "sklearn", "matplotlib", "tensorflow_datasets")
 

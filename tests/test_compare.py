@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import itertools
 import json
@@ -16,7 +15,6 @@ import pytest
 from rich.console import Console
 from scipy.stats import binomtest, sem, ttest_rel
 from scipy.stats import t as t_dist
-from sklearn.datasets import load_digits
 
 from mnist_cli.compare import build_variants, plan_seeds, run_comparison
 from mnist_cli.compare.report import csv_text, sentences, table
@@ -24,9 +22,9 @@ from mnist_cli.compare.run import divergence
 from mnist_cli.compare.summary import summarize
 from mnist_cli.compare.types import Comparison
 from mnist_cli.config import Overrides
-from mnist_cli.data.types import DataDescription, Dataset, Split
+from mnist_cli.data.types import Dataset
 from mnist_cli.errors import UsageError
-from tests.conftest import cli_cmd
+from tests.helpers import cli_cmd
 
 DIVERGING = """\
 name: diverge
@@ -40,22 +38,9 @@ data: {spec: auto, validation_split: 0.1}
 """
 
 
-def digits_dataset() -> Dataset:
-    """The 1,797 8x8 digits as uint8 images, split 1200 / 200 / 397 with a fixed permutation."""
-    d = load_digits()
-    x = (d.images * 255 / 16).astype(np.uint8)[..., None]
-    y = d.target.astype(np.int64)
-    idx = np.random.default_rng(0).permutation(len(y))
-    tr, va, te = idx[:1200], idx[1200:1400], idx[1400:]
-    desc = DataDescription("digits (test fixture)", (8, 8, 1), 10,
-                           {"train": 1200, "validation": 200, "test": len(te)},
-                           sha256=hashlib.sha256(x.tobytes() + y.tobytes()).hexdigest())
-    return Dataset(Split(x[tr], y[tr]), Split(x[va], y[va]), Split(x[te], y[te]), desc)
-
-
 @pytest.fixture(scope="module")
-def data() -> Dataset:
-    return digits_dataset()
+def data(digits_dataset: Dataset) -> Dataset:
+    return digits_dataset
 
 
 @pytest.fixture(scope="module")
@@ -237,6 +222,7 @@ def test_one_seed_has_no_spread_and_one_test_has_no_correction(trio: Comparison)
     assert row["test_accuracy_std"] == row["test_accuracy_ci95_low"] == ""  # not 0.0
 
 
+@pytest.mark.slow
 def test_without_a_validation_split_the_ranking_says_it_uses_test_data(
         tmp_path: Path, data: Dataset) -> None:
     no_val = Dataset(data.train, None, data.test, data.description)
@@ -263,6 +249,7 @@ def test_comparison_png_is_a_valid_image(trio: Comparison) -> None:
     assert img[..., :3].std() > 0.05  # something was drawn, not a blank canvas
 
 
+@pytest.mark.slow
 def test_a_diverging_variant_fails_while_the_other_completes(tmp_path: Path,
                                                               data: Dataset) -> None:
     bad = tmp_path / "diverge.yaml"

@@ -13,7 +13,7 @@ import pytest
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.errors import RunFailed
 from mnist_cli.train.guards import likely_causes
-from tests.conftest import cli_cmd
+from tests.helpers import cli_cmd
 
 RELU_OUTPUT = """
 name: relu_out
@@ -67,6 +67,7 @@ def poison_at(epoch: int, step: int) -> Any:
     return Poison()
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_at_first_bad_step_and_keeps_last_good(tmp_path: Path) -> None:
     from mnist_cli.tfenv import import_keras
     from mnist_cli.train import run_training

@@ -11,40 +11,15 @@ import pytest
 from typer.testing import CliRunner
 
 from mnist_cli.cli.app import app
-from mnist_cli.config import Overrides, resolve_config
-from mnist_cli.data.types import DataDescription, Dataset, Split
+from mnist_cli.data.types import Dataset, Split
 from mnist_cli.errors import DataError
+from tests.helpers import TrainRun
 
 pytestmark = pytest.mark.timeout(300)
 
 
-def digits_dataset() -> Dataset:
-    """sklearn's 8x8 digits, split here (train / validation / test) so the test owns it."""
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    x = np.rint(bunch.images * 255 / 16).astype(np.uint8)[..., None]
-    y = bunch.target.astype(np.int64)
-    order = np.random.default_rng(0).permutation(len(y))
-    x, y = x[order], y[order]
-    desc = DataDescription("digits (test)", (8, 8, 1), 10)
-    return Dataset(Split(x[:1200], y[:1200]), Split(x[1200:1400], y[1200:1400]),
-                   Split(x[1400:], y[1400:]), desc)
-
-
-def train_run(run_dir: Path, output: str = "logits", epochs: int = 4) -> tuple[Path, Dataset]:
-    """A short real training run on digits; returns its run directory and the data."""
-    from mnist_cli.train import run_training
-
-    cfg = resolve_config("mlp_relu", Overrides(epochs=epochs, seed=0, data="digits",
-                                               output=output))
-    data = digits_dataset()
-    run_training(cfg, run_dir, dataset=data)
-    return run_dir, data
-
-
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Dataset]:
+def run(tmp_path_factory: pytest.TempPathFactory, train_run: TrainRun) -> tuple[Path, Dataset]:
     return train_run(tmp_path_factory.mktemp("eval") / "run")
 
 

@@ -31,6 +31,7 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     return (d.images[:48] / 16.0).reshape(-1, 8, 8, 1), d.target[:48].astype(np.int64)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
 def test_shipped_config_passes(path: Path, digits) -> None:
     x, y = digits
@@ -90,6 +91,7 @@ def test_planted_wrong_gradient_fails(digits) -> None:
     assert 1e-2 < bad[0].rel_diff < 1e-1  # 0.1 / 2.1
 
 
+@pytest.mark.slow
 def test_honest_custom_gradient_passes(digits) -> None:
     x, y = digits
     result = check_model(_mlp(_wrong_dense(1.0)), x, y, from_logits=True, params=40,
@@ -97,6 +99,7 @@ def test_honest_custom_gradient_passes(digits) -> None:
     assert result.verdict == "pass"
 
 
+@pytest.mark.slow
 def test_kinks_are_flagged_with_large_epsilon(digits) -> None:
     x, y = digits
     cfg = resolve_config("mlp_relu", Overrides())

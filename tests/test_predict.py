@@ -12,14 +12,14 @@ from typer.testing import CliRunner
 
 from mnist_cli.cli.app import app
 from mnist_cli.data.types import Dataset
-from tests.test_evaluate import train_run
+from tests.helpers import TrainRun
 
 pytestmark = pytest.mark.timeout(300)
 
 
 @pytest.fixture(scope="module", params=["logits", "probabilities"])
-def run(request: pytest.FixtureRequest,
-        tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Dataset, str]:
+def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+        train_run: TrainRun) -> tuple[Path, Dataset, str]:
     run_dir, data = train_run(tmp_path_factory.mktemp(request.param) / "run", request.param, 3)
     return run_dir, data, request.param
 

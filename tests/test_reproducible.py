@@ -1,34 +1,59 @@
-"""Same seed, same run: identical metrics.json numbers and identical weights."""
+"""`--deterministic` / `training.deterministic`: with it, the same seed gives identical metrics
+and weights, and TensorFlow's op determinism is really switched on; without it, the choice is
+recorded and op determinism is left off."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
 
-from mnist_cli.cli.options import make_overrides
-from mnist_cli.config import Overrides, resolve_config
+from mnist_cli.cli.app import app
 
 VOLATILE = {"train_seconds", "eval_seconds", "samples_per_second", "run_dir", "command",
             "versions"}
+pytestmark = pytest.mark.slow  # every test here trains
+
+TRAIN = ["train", "--data", "digits", "--epochs", "2", "--no-plots", "-q"]
 
 
-def train_once(run: Path, seed: int | None = 11) -> tuple[dict, list[np.ndarray]]:
+@pytest.fixture
+def op_determinism_off() -> Iterator[object]:
+    """TensorFlow's process-wide op determinism, switched off for the test and restored."""
+    from tensorflow.python.framework import config as tf_config
+
+    was = tf_config.is_op_determinism_enabled()
+    tf_config.disable_op_determinism()
+    yield tf_config
+    (tf_config.enable_op_determinism if was else tf_config.disable_op_determinism)()
+
+
+def train(run: Path, *flags: str) -> tuple[dict, list[np.ndarray]]:
+    """One real CLI training run; its metrics.json and final weights."""
     from mnist_cli.tfenv import import_keras
-    from mnist_cli.train import run_training
 
-    cfg = resolve_config("mlp_relu", Overrides(data="digits", epochs=2, seed=seed))
-    assert cfg.training.deterministic  # on by default
-    run_training(cfg, run)
+    result = CliRunner().invoke(app, [*TRAIN, *flags, "--run-dir", str(run)])
+    assert result.exit_code == 0, (result.stderr, result.exception)
     metrics = json.loads((run / "metrics.json").read_text())
     weights = import_keras().models.load_model(run / "model.keras").get_weights()
     return metrics, weights
 
 
-def test_same_seed_gives_identical_metrics_and_weights(tmp_path: Path) -> None:
-    m1, w1 = train_once(tmp_path / "a")
-    m2, w2 = train_once(tmp_path / "b")
+def saved_deterministic(run: Path) -> bool:
+    return yaml.safe_load((run / "config.yaml").read_text())["training"]["deterministic"]
+
+
+def test_deterministic_runs_with_one_seed_are_identical(tmp_path: Path,
+                                                        op_determinism_off: object) -> None:
+    m1, w1 = train(tmp_path / "a", "--seed", "11", "--deterministic")
+    assert op_determinism_off.is_op_determinism_enabled()  # type: ignore[attr-defined]
+    m2, w2 = train(tmp_path / "b", "--seed", "11", "--set", "training.deterministic=true")
+    assert saved_deterministic(tmp_path / "a") is saved_deterministic(tmp_path / "b") is True
     assert {k: v for k, v in m1.items() if k not in VOLATILE} == \
         {k: v for k, v in m2.items() if k not in VOLATILE}
     assert (tmp_path / "a" / "history.csv").read_text() == \
@@ -38,15 +63,16 @@ def test_same_seed_gives_identical_metrics_and_weights(tmp_path: Path) -> None:
         np.testing.assert_array_equal(a, b)
 
 
+def test_no_deterministic_is_recorded_and_leaves_op_determinism_off(
+        tmp_path: Path, op_determinism_off: object) -> None:
+    metrics, _ = train(tmp_path / "n", "--seed", "5", "--epochs", "1", "--no-deterministic")
+    assert metrics["status"] == "completed"
+    assert saved_deterministic(tmp_path / "n") is False
+    assert not op_determinism_off.is_op_determinism_enabled()  # type: ignore[attr-defined]
+
+
 def test_seed_is_recorded_when_not_given(tmp_path: Path) -> None:
-    metrics, _ = train_once(tmp_path / "r", seed=None)
+    metrics, _ = train(tmp_path / "r", "--epochs", "1")
     assert isinstance(metrics["seed"], int) and metrics["seed"] >= 0
-    saved = (tmp_path / "r" / "config.yaml").read_text()
-    assert f"seed: {metrics['seed']}" in saved
-
-
-def test_deterministic_flag_reaches_the_config() -> None:
-    for flag, expected in ((["training.deterministic=False"], False),
-                           (["training.deterministic=True"], True)):
-        cfg = resolve_config("mlp_relu", make_overrides(sets=flag))
-        assert cfg.training.deterministic is expected
+    saved = yaml.safe_load((tmp_path / "r" / "config.yaml").read_text())
+    assert saved["training"]["seed"] == metrics["seed"]

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from mnist_cli.cli.app import app
 from mnist_cli.config import Overrides, resolve_config
-from tests.conftest import cli_cmd
+from tests.helpers import cli_cmd
 
 EPOCHS, SEED, BATCH = 8, 7, 16
 ARGS = ["--data", "digits", "--epochs", str(EPOCHS), "--seed", str(SEED),
@@ -109,6 +109,7 @@ def interrupt_at_end_of_epoch(epoch: int):
     return Stop()
 
 
+@pytest.mark.slow
 def test_resume_keeps_early_stopping_state(tmp_path: Path) -> None:
     """Best val_loss at epoch 5, patience 2: stopped at 7 with epoch 5's weights restored. A
     run interrupted after epoch 6 must resume with its patience counter and best weights."""
@@ -145,6 +146,7 @@ data: {spec: digits}
 """
 
 
+@pytest.mark.slow
 def test_resume_continues_dropout_random_state(tmp_path: Path) -> None:
     """Dropout masks come from a seed generator whose state advances every step; a resumed
     run must continue it, not draw the first epochs' masks again."""

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from mnist_cli.cli.app import app
 from mnist_cli.errors import UsageError
-from tests.conftest import ROOT, cli_cmd
+from tests.helpers import ROOT, cli_cmd
 
 SCRIPTS = Path(__file__).parent / "strategy_scripts"
 TRAIN = ["train", "--data", "digits", "--epochs", "2", "--batch-size", "32", "--seed", "1",
@@ -81,6 +81,7 @@ def test_one_device_and_bad_device(tmp_path: Path) -> None:
         make_strategy(StrategyConfig(name="one-device", devices=["/gpu:3"]))
 
 
+@pytest.mark.slow
 def test_env_json_reports_strategies() -> None:
     env = dict(os.environ, TF_CONFIG=json.dumps(
         {"cluster": {"worker": ["h:1", "h:2"]}, "task": {"type": "worker", "index": 1}}))
@@ -217,6 +218,7 @@ def test_unknown_strategy_on_evaluate_and_compare(command: str, tmp_path: Path) 
     assert not (tmp_path / "c").exists()
 
 
+@pytest.mark.slow
 def test_compare_records_strategy_in_each_variant(tmp_path: Path) -> None:
     target = tmp_path / "c"
     result = CliRunner().invoke(app, ["compare", "--data", "digits", "--epochs", "1", "--seed",

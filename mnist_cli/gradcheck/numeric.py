@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from mnist_cli.gradcheck import kinks as kk
+import mnist_cli.gradcheck.kinks as kk
 from mnist_cli.gradcheck.report import GradcheckResult, compare_rows, noise_floor
 from mnist_cli.tfenv import import_keras, import_tf
 

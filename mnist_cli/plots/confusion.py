@@ -20,7 +20,7 @@ def write_confusion(path: Path, confusion: list[list[int]], title: str = "Confus
                     labels: list[str] | None = None) -> Path:
     """Rows are true classes, columns predictions; colour is the row-normalised share.
     `labels`: the axis names of classes 0..k-1 (e.g. class names), else the numbers."""
-    from mnist_cli.plots import new_figure, save_png
+    from mnist_cli.plots.figure import new_figure, save_png
 
     counts = np.asarray(confusion, dtype=np.int64)
     totals = counts.sum(axis=1, keepdims=True)

@@ -23,7 +23,7 @@ def _panel(ax: object, history: dict[str, list[float]], key: str, title: str) ->
 
 def write_curves(path: Path, history: dict[str, list[float]], title: str = "") -> Path:
     """Two panels side by side (loss, accuracy) so over-fitting shows at a glance."""
-    from mnist_cli.plots import new_figure, save_png
+    from mnist_cli.plots.figure import new_figure, save_png
 
     if not history.get("loss"):
         raise RunFailed("no training history to plot (the run logged no epochs)")

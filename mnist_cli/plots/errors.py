@@ -34,7 +34,7 @@ def write_errors(path: Path, x: np.ndarray, y: np.ndarray, probs: np.ndarray,
                  class_names: list[str] | None = None) -> Path:
     """A grid of images titled 'true T / pred P (confidence)', T and P as class names when
     given; digits drawn upright."""
-    from mnist_cli.plots import new_figure, save_png
+    from mnist_cli.plots.figure import new_figure, save_png
 
     idx = worst_errors(y, probs)
     cols = max(1, min(COLUMNS, len(idx)))

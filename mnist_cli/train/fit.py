@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import mnist_cli.train.backup as backup
+import mnist_cli.train.guards as guards
+import mnist_cli.train.outputs as out
+import mnist_cli.train.resume as resume
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.data import class_names
 from mnist_cli.data.pipeline import scale_images, to_tf_dataset
@@ -17,8 +21,6 @@ from mnist_cli.data.types import Dataset
 from mnist_cli.model import build_model, check_layers, compile_model
 from mnist_cli.precision import precision_record
 from mnist_cli.strategy import is_multi_worker
-from mnist_cli.train import backup, guards, resume
-from mnist_cli.train import outputs as out
 from mnist_cli.train.custom_loop import fit_custom, predict_local
 from mnist_cli.train.evaluation import predict_outputs, score
 from mnist_cli.train.seeding import resolve_seed, seed_everything

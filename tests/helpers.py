@@ -1,0 +1,76 @@
+"""Plain helpers shared by test modules (fixtures live in conftest.py).
+
+Test modules import from here, never from each other or from conftest.py, so a test file can
+be moved, renamed or run alone without dragging another test module's collection along.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import pytest
+
+from mnist_cli.data.types import DataDescription, Dataset, Split
+
+ROOT = Path(__file__).resolve().parents[1]
+
+F = TypeVar("F", bound=Callable)
+
+TrainRun = Callable[..., tuple[Path, Dataset]]
+"""The `train_run` fixture: `train_run(run_dir, output="logits", epochs=4)`."""
+
+
+def cli_cmd(*args: str) -> list[str]:
+    """Run the CLI as `python -m mnist_cli` with this interpreter."""
+    return [sys.executable, "-m", "mnist_cli", *args]
+
+
+def slow_fixture(func: F) -> F:
+    """Mark a fixture as slow (it trains, or starts training subprocesses): every test that
+    uses it, directly or through other fixtures, gets the `slow` marker and leaves
+    `make test-fast`. Apply it under `@pytest.fixture`."""
+    func.slow_fixture = True  # type: ignore[attr-defined]
+    return func
+
+
+SLOW_FIXTURES = {
+    "cli_env",  # the CLI in a subprocess: a fresh TensorFlow import, usually training
+    "trained",  # tests/test_cli.py: a CLI training run in a subprocess
+    "trio",  # tests/test_compare.py: 9 real training runs
+}
+"""Fixtures in test modules that make every test using them slow, by name (fixtures defined
+in conftest.py use the `slow_fixture` decorator instead, like `train_run`)."""
+
+
+def is_slow(item: pytest.Item) -> bool:
+    """Marked slow, or needs a slow fixture anywhere in its fixture closure."""
+    if item.get_closest_marker("slow"):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    for name, defs in info.name2fixturedefs.items():
+        if name in SLOW_FIXTURES or any(getattr(d.func, "slow_fixture", False) for d in defs):
+            return True
+    return False
+
+
+def make_digits_dataset() -> Dataset:
+    """The 1,797 bundled 8x8 digits as uint8 images, split 1200 / 200 / 397 by a fixed
+    permutation: the tests own the split, so no test depends on the loader under test."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = (d.images * 255 / 16).astype(np.uint8)[..., None]
+    y = d.target.astype(np.int64)
+    idx = np.random.default_rng(0).permutation(len(y))
+    tr, va, te = idx[:1200], idx[1200:1400], idx[1400:]
+    desc = DataDescription("digits (test fixture)", (8, 8, 1), 10,
+                           {"train": 1200, "validation": 200, "test": len(te)},
+                           sha256=hashlib.sha256(x.tobytes() + y.tobytes()).hexdigest())
+    return Dataset(Split(x[tr], y[tr]), Split(x[va], y[va]), Split(x[te], y[te]), desc)
