@@ -6,7 +6,9 @@ be moved, renamed or run alone without dragging another test module's collection
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import struct
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -74,3 +76,29 @@ def make_digits_dataset() -> Dataset:
                            {"train": 1200, "validation": 200, "test": len(te)},
                            sha256=hashlib.sha256(x.tobytes() + y.tobytes()).hexdigest())
     return Dataset(Split(x[tr], y[tr]), Split(x[va], y[va]), Split(x[te], y[te]), desc)
+
+
+# IDX files (the original MNIST format), written small for tests.
+def idx_images(x: np.ndarray) -> bytes:
+    return struct.pack(">IIII", 0x0803, *x.shape) + x.astype(np.uint8).tobytes()
+
+
+def idx_labels(y: np.ndarray) -> bytes:
+    return struct.pack(">II", 0x0801, len(y)) + y.astype(np.uint8).tobytes()
+
+
+def put(path: Path, data: bytes) -> Path:
+    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+    return path
+
+
+def make_pair(
+    d: Path, prefix: str, n: int, gz: bool, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, (n, 28, 28))
+    y = np.arange(n) % 10
+    ext = ".gz" if gz else ""
+    put(d / f"{prefix}-images-idx3-ubyte{ext}", idx_images(x))
+    put(d / f"{prefix}-labels-idx1-ubyte{ext}", idx_labels(y))
+    return x, y

@@ -20,7 +20,7 @@ from mnist_cli.api import Comparison, Evaluation, Prediction, Run
 from mnist_cli.cli.app import app
 from mnist_cli.config import resolve_config
 from mnist_cli.errors import ConfigError, UsageError
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 ARTIFACTS = {"config.yaml", "model.keras", "history.csv", "metrics.json", "curves.png"}
 

@@ -21,7 +21,7 @@ from mnist_cli.config.schema import DataConfig
 from mnist_cli.data import load_dataset, load_inputs, sources_tfds
 from mnist_cli.data.class_names import FASHION_MNIST, parse_flag, resolve
 from mnist_cli.errors import ConfigError, UsageError
-from tests.test_data_idx import make_pair
+from tests.helpers import make_pair
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import struct
 from pathlib import Path
 
 import numpy as np
@@ -12,31 +10,7 @@ import pytest
 from mnist_cli.config.schema import DataConfig
 from mnist_cli.data import load_dataset, load_inputs
 from mnist_cli.errors import DataError
-
-
-def idx_images(x: np.ndarray) -> bytes:
-    return struct.pack(">IIII", 0x0803, *x.shape) + x.astype(np.uint8).tobytes()
-
-
-def idx_labels(y: np.ndarray) -> bytes:
-    return struct.pack(">II", 0x0801, len(y)) + y.astype(np.uint8).tobytes()
-
-
-def put(path: Path, data: bytes) -> Path:
-    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
-    return path
-
-
-def make_pair(
-    d: Path, prefix: str, n: int, gz: bool, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, 256, (n, 28, 28))
-    y = np.arange(n) % 10
-    ext = ".gz" if gz else ""
-    put(d / f"{prefix}-images-idx3-ubyte{ext}", idx_images(x))
-    put(d / f"{prefix}-labels-idx1-ubyte{ext}", idx_labels(y))
-    return x, y
+from tests.helpers import idx_labels, make_pair, put
 
 
 @pytest.mark.parametrize("gz", [True, False])

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from mnist_cli.cli.app import app
 from mnist_cli.data.types import Dataset, Split
-from tests.test_evaluate import train_run
+from tests.helpers import TrainRun
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.filterwarnings(
     "error:y_pred contains classes not in y_true")]
@@ -85,7 +85,7 @@ def test_train_score_balanced_accuracy_ignores_absent_classes() -> None:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Dataset]:
+def run(tmp_path_factory: pytest.TempPathFactory, train_run: TrainRun) -> tuple[Path, Dataset]:
     return train_run(tmp_path_factory.mktemp("absent") / "run", epochs=3)
 
 

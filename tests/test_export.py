@@ -17,14 +17,13 @@ from mnist_cli.exported import predict_exported
 from mnist_cli.modelio import load_model
 from mnist_cli.train import run_training
 from mnist_cli.train.evaluation import to_probabilities
-from tests.conftest import cli_cmd
-from tests.test_compare import digits_dataset
+from tests.helpers import cli_cmd, make_digits_dataset
 
 
 @pytest.fixture(scope="module")
 def images() -> np.ndarray:
     """500 real uint8 digits (the fixture's test and validation images)."""
-    d = digits_dataset()
+    d = make_digits_dataset()
     x = np.concatenate([d.test.x, d.validation.x])[:500]
     assert x.shape == (500, 8, 8, 1) and x.dtype == np.uint8
     return x
@@ -35,7 +34,7 @@ def run_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     cfg = resolve_config("mlp_relu", Overrides(epochs=4, seed=3, output=request.param))
     cfg.training.tensorboard = False
     target = tmp_path_factory.mktemp("export") / request.param
-    run_training(cfg, target, dataset=digits_dataset())
+    run_training(cfg, target, dataset=make_digits_dataset())
     return target
 
 
@@ -126,7 +125,7 @@ def test_mixed_precision_model_exports_in_float32(tmp_path: Path, images: np.nda
 
     cfg = resolve_config("mlp_relu", Overrides(epochs=2, seed=5, sets=[
         "training.precision=mixed_bfloat16", "training.tensorboard=false"]))
-    run_training(cfg, tmp_path / "run", dataset=digits_dataset())
+    run_training(cfg, tmp_path / "run", dataset=make_digits_dataset())
     trained = load_model(tmp_path / "run").model
     rebuilt = build_model(cfg.model, (8, 8, 1), 10)  # float32 policy
     rebuilt.set_weights(trained.get_weights())

@@ -16,7 +16,7 @@ import pytest
 
 import mnist_cli
 from mnist_cli.config.load import shipped_configs
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def tracked_files() -> list[str]:

@@ -14,7 +14,7 @@ from mnist_cli.errors import ConfigError
 from mnist_cli.model import build_model
 from mnist_cli.precision import precision_notes
 from mnist_cli.train import run_training
-from tests.test_compare import digits_dataset
+from tests.helpers import make_digits_dataset
 
 SEEDS = (1, 2, 3)
 MIXED = ("mixed_float16", "mixed_bfloat16")
@@ -24,7 +24,7 @@ def train(tmp: Path, precision: str, seed: int) -> dict:
     cfg = resolve_config("mlp_relu", Overrides(epochs=8, seed=seed,
                                                sets=[f"training.precision={precision}",
                                                      "training.tensorboard=false"]))
-    return run_training(cfg, tmp / f"{precision}-{seed}", dataset=digits_dataset()).metrics
+    return run_training(cfg, tmp / f"{precision}-{seed}", dataset=make_digits_dataset()).metrics
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,8 @@ def test_multi_worker_loop_scales_the_loss() -> None:
     model = build_model(cfg.model, (8, 8, 1), 10, precision="mixed_float16")
     compile_model(model, cfg.model, cfg.training)
     assert type(model.optimizer).__name__ == "LossScaleOptimizer"
-    history, _ = fit_custom(cfg, digits_dataset(), model, tf.distribute.get_strategy(), 128, [])
+    history, _ = fit_custom(cfg, make_digits_dataset(), model, tf.distribute.get_strategy(),
+                            128, [])
     assert history["loss"][-1] < 0.8 * history["loss"][0]
 
 

@@ -14,8 +14,7 @@ from mnist_cli.compare import build_variants, run_comparison
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.train import run_training
 from mnist_cli.train.tensorboard import board_callbacks, make_board
-from tests.conftest import cli_cmd
-from tests.test_compare import digits_dataset
+from tests.helpers import cli_cmd, make_digits_dataset
 
 
 def read_events(log_dir: Path) -> tuple[dict[str, dict[int, float]], dict[str, str]]:
@@ -48,7 +47,7 @@ def read_history(run_dir: Path) -> dict[str, dict[int, float]]:
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cfg = resolve_config("mlp_relu", Overrides(epochs=3, seed=4))
     run_dir = tmp_path_factory.mktemp("tb") / "run"
-    run_training(cfg, run_dir, dataset=digits_dataset())
+    run_training(cfg, run_dir, dataset=make_digits_dataset())
     return run_dir
 
 
@@ -99,7 +98,7 @@ def test_only_the_chief_writes_and_the_switch_turns_it_off(tmp_path: Path) -> No
 
 def test_compare_writes_one_board_per_variant_and_seed(tmp_path: Path) -> None:
     variants = build_variants(None, ["relu", "tanh"], None, Overrides(epochs=2))
-    run_comparison(variants, [3, 4], tmp_path / "cmp", dataset=digits_dataset())
+    run_comparison(variants, [3, 4], tmp_path / "cmp", dataset=make_digits_dataset())
     boards = sorted(p.parent.name for p in (tmp_path / "cmp").glob("*/tensorboard"))
     assert boards == ["relu-seed3", "relu-seed4", "tanh-seed3", "tanh-seed4"]
     for name in boards:
