@@ -116,6 +116,7 @@ def strategy_record(strategy: Any, desc: dict[str, Any] | None,
             "global_batch_size": batch_per_replica * replicas}
 
 
+@guards.records_faults  # a full disk or vanished path mid-run: one line, run marked failed
 def run_training(
     cfg: RunConfig,
     run_dir: Path,
