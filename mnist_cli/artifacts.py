@@ -7,6 +7,7 @@ file, leaves any previous version of the file whole, and raises `mnist_cli.fault
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -44,10 +45,8 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
 
 def _discard(tmp: Path) -> None:
     """Remove a temp file; its directory may be gone too (that is reported already)."""
-    try:
+    with contextlib.suppress(OSError):
         tmp.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 def _umask() -> int:

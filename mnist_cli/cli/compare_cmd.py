@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +10,8 @@ import typer
 
 from mnist_cli.cli import console
 from mnist_cli.cli.options import (
+    MODEL,
+    OUTPUT,
     BatchOpt,
     ConnectTimeoutOpt,
     CrossOpsOpt,
@@ -18,10 +19,12 @@ from mnist_cli.cli.options import (
     DataOpt,
     DeviceOpt,
     EpochsOpt,
+    FailUnderOpt,
     ImageShapeOpt,
     JsonOpt,
     LrOpt,
     OptimizerOpt,
+    ProgressOpt,
     QuietOpt,
     SeedOpt,
     SetOpt,
@@ -40,17 +43,20 @@ from mnist_cli.strategy.config import CrossDeviceOps
 from mnist_cli.tfenv import set_verbose
 
 ConfigsOpt = Annotated[list[str] | None, typer.Option(
-    "--config", "-c", help="A variant's YAML config path or shipped name (repeatable).")]
+    "--config", "-c", metavar="NAME|FILE", rich_help_panel=MODEL,
+    help="A variant's config file or shipped name (repeatable).")]
 ActivationsOpt = Annotated[list[str] | None, typer.Option(
-    "--activation", help="A hidden-layer activation to compare, e.g. relu (repeatable). "
-    "With no --config/--activation: softmax vs relu, the seed's experiment.")]
+    "--activation", metavar="NAME", rich_help_panel=MODEL,
+    help="A hidden-layer activation to compare (repeatable; default softmax vs relu).")]
 OutputsOpt = Annotated[list[str] | None, typer.Option(
-    "--output", help="logits and/or probabilities, crossed with the other variants "
-    "(repeatable).")]
+    "--output", metavar="FORM", rich_help_panel=MODEL,
+    help="logits and/or probabilities, crossed with the variants (repeatable).")]
 RepeatsOpt = Annotated[int, typer.Option(
-    "--repeats", min=1, help="Seeds per variant (the same seeds for all); reports mean ± std.")]
+    "--repeats", min=1, metavar="N", rich_help_panel=MODEL, show_default=False,
+    help="Seeds per variant, the same for all (default 1); mean ± std.")]
 CompareDirOpt = Annotated[Path | None, typer.Option(
-    "--run-dir", help="Compare directory (default runs/compare-<UTC time>); never reused.")]
+    "--run-dir", metavar="DIR", rich_help_panel=OUTPUT,
+    help="New compare directory (default: under runs/).")]
 
 
 def print_table(t: Any) -> None:
@@ -104,10 +110,17 @@ def compare(
     task_index: TaskIndexOpt = None,
     connect_timeout: ConnectTimeoutOpt = 60.0,
     tpu: TpuOpt = None,
+    progress: ProgressOpt = "auto",
+    fail_under: FailUnderOpt = None,
 ) -> None:
     """Train several variants on the same data and seeds, and compare them (McNemar's test)."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
     set_verbose(verbose)
+    from mnist_cli.cli.progress import resolve_mode
+    from mnist_cli.gates import COMPARE_METRICS, parse_gates
+
+    resolve_mode(progress)  # a bad mode or gate is exit 2 before anything runs
+    gates = parse_gates(fail_under, COMPARE_METRICS)
     from mnist_cli.compare import build_variants, plan_seeds
 
     overrides = make_overrides(
@@ -121,6 +134,7 @@ def compare(
     seeds = plan_seeds(seed, repeats)
     target = new_run_dir("compare", run_dir)
     check_writable(target)
+    console.set_run_dir(target)
     from mnist_cli.data import load_dataset
     from mnist_cli.strategy import make_strategy, summary_line
 
@@ -130,27 +144,38 @@ def compare(
     console.info(summary_line(desc, variants[0].config.training.batch_size))
     console.info(f"comparing {', '.join(v.name for v in variants)} "
                  f"with seed(s) {', '.join(map(str, seeds))}")
-    summary = run(variants, seeds, target, dataset, dist, desc)
+    summary = run(variants, seeds, target, dataset, dist, desc, progress)
     if json_out:
         console.print_json(summary)
     report(summary, quiet or json_out)
+    finish_gates(gates, summary, desc.get("is_chief", True))
+
+
+def finish_gates(gates: list[Any], summary: dict[str, Any], chief: bool = True) -> None:
+    """Gates apply to the winner (best mean over seeds); step summary first, then exit 1
+    on any failed gate."""
+    from mnist_cli.ci_summary import compare_markdown
+    from mnist_cli.gates import enforce, evaluate_gates
+
+    best = next((v for v in summary["variants"] if v["name"] == summary["winner"]), {})
+    results = evaluate_gates(gates, best)
+    if chief:
+        console.step_summary(compare_markdown(summary, results))
+    enforce(results)
 
 
 def run(variants: list[Any], seeds: list[int], target: Path, dataset: Any,
-        dist: Any = None, desc: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Run the comparison with a rich progress display (unless quiet) and return its summary;
+        dist: Any = None, desc: dict[str, Any] | None = None,
+        progress: str = "auto") -> dict[str, Any]:
+    """Run the comparison with a progress display (`--progress`) and return its summary;
     under multi-worker only the chief keeps the compare directory."""
-    from mnist_cli.cli.progress import make_progress, progress_callback
+    from mnist_cli.cli.progress import TrainDisplay
     from mnist_cli.compare import run_comparison
     from mnist_cli.strategy import run_dir_for
 
-    progress = None if console.Mode.quiet else make_progress()
-
-    def callbacks_for(label: str) -> list[Any]:
-        return [progress_callback(progress, label)] if progress else []
-
-    with progress or nullcontext(), run_dir_for(desc or {}, target) as where:
+    display = TrainDisplay(progress, samples=len(dataset.train), labelled=True)
+    with display, run_dir_for(desc or {}, target) as where:
         comparison = run_comparison(variants, seeds, where, dataset=dataset, strategy=dist,
                                     strategy_desc=desc,
-                                    callbacks_for=callbacks_for, command=sys.argv)
+                                    callbacks_for=display.callbacks, command=sys.argv)
     return comparison.summary

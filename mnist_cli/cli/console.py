@@ -62,6 +62,26 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def fail_lines(lines: list[str], code: int) -> typer.Exit:
+    """Several independent errors (failed gates): one `error:` line each."""
+    for line in lines:
+        err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def step_summary(markdown: str) -> None:
+    """Append to $GITHUB_STEP_SUMMARY when set; a summary that cannot be written is a
+    warning, never the reason a good run fails."""
+    from mnist_cli.ci_summary import ENV, append
+
+    try:
+        append(markdown)
+    except OSError as exc:
+        where = exc.filename or os.environ.get(ENV)
+        err.print(f"[yellow]warning:[/] cannot append the job summary to {escape(str(where))}"
+                  f" ({ENV}): {escape(exc.strerror or str(exc))}", soft_wrap=True)
+
+
 class Context:
     """Where the current command writes, so an internal error can leave its traceback there."""
 
@@ -84,6 +104,8 @@ def guarded(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except MnistCliError as exc:
+            if getattr(exc, "lines", None):
+                raise fail_lines(exc.lines, exc.exit_code) from None
             raise fail(exc.message, exc.exit_code) from None
         except KeyboardInterrupt as exc:  # mnist_cli.signals.Interrupted says how to resume
             raise fail(str(exc) or "interrupted", getattr(exc, "exit_code", 130)) from None

@@ -15,9 +15,11 @@ from mnist_cli.cli.options import (
     DataDirOpt,
     DataOpt,
     DeviceOpt,
+    FailUnderOpt,
     ImageShapeOpt,
     JsonOpt,
     NoPlotsOpt,
+    ProgressOpt,
     QuietOpt,
     StrategyOpt,
     TaskIndexOpt,
@@ -28,6 +30,8 @@ from mnist_cli.cli.options import (
 )
 from mnist_cli.strategy.config import CrossDeviceOps
 from mnist_cli.tfenv import set_verbose
+
+PROGRESS_MIN = 5000  # examples; smaller inputs finish before progress would help
 
 TargetArg = Annotated[Path, typer.Argument(
     help="A run directory written by `mnist-cli train`, or a .keras model file.")]
@@ -84,10 +88,17 @@ def evaluate(
     task_index: TaskIndexOpt = None,
     connect_timeout: ConnectTimeoutOpt = 60.0,
     tpu: TpuOpt = None,
+    progress: ProgressOpt = "auto",
+    fail_under: FailUnderOpt = None,
 ) -> None:
     """Score a trained model: loss, accuracy, balanced accuracy, per-class report, confusion."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
     set_verbose(verbose)
+    from mnist_cli.cli.progress import resolve_mode
+    from mnist_cli.gates import EVALUATE_METRICS, parse_gates
+
+    resolve_mode(progress)  # a bad mode or gate is exit 2 before anything runs
+    gates = parse_gates(fail_under, EVALUATE_METRICS)
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)
     from mnist_cli.evaluate import BATCH_SIZE, evaluate_model, load_split, save_evaluation
@@ -100,16 +111,39 @@ def evaluate(
                                data_dir=data_dir, require_labels=True)
     console.info(summary_line(desc, BATCH_SIZE))
     console.info(f"evaluating {loaded.model_path} on {source} ({len(split):,} examples)")
-    result = evaluate_model(loaded, split, source, strategy=dist)
+    console.set_run_dir(loaded.run_dir)
+    with batch_display(progress, "evaluate", len(split), BATCH_SIZE) as display:
+        result = evaluate_model(loaded, split, source, callbacks=display.callbacks(),
+                                strategy=dist)
     files: dict[str, str] = {}
-    if desc.get("is_chief", True):  # other multi-worker tasks compute the same, write nothing
+    chief = desc.get("is_chief", True)
+    if chief:  # other multi-worker tasks compute the same, write nothing
         files = save_evaluation(loaded, result, split.x, plots=not no_plots)
     res = {**result.to_dict(), "output_form": loaded.output_form, "files": files}
     if json_out:
         console.print_json(res)
-        return
-    if not quiet:
+    elif not quiet:
         for table in (metrics_table(res), report_table(res), confusion_table(res)):
             console.out.print(table)
         if files:
             console.info("wrote " + ", ".join(files.values()))
+    finish_gates(gates, res, chief)
+
+
+def batch_display(mode: str, label: str, examples: int, batch_size: int) -> Any:
+    """Progress for a long predict/evaluate (none below PROGRESS_MIN examples)."""
+    from mnist_cli.cli.progress import BatchDisplay
+
+    mode = mode if examples >= PROGRESS_MIN else "none"
+    return BatchDisplay(mode, label, -(-examples // batch_size), examples)
+
+
+def finish_gates(gates: list[Any], res: dict[str, Any], chief: bool = True) -> None:
+    """Step summary (when GITHUB_STEP_SUMMARY is set), then exit 1 on any failed gate."""
+    from mnist_cli.ci_summary import evaluate_markdown
+    from mnist_cli.gates import enforce, evaluate_gates
+
+    results = evaluate_gates(gates, res)
+    if chief:
+        console.step_summary(evaluate_markdown(res, results))
+    enforce(results)

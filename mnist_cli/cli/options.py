@@ -11,59 +11,92 @@ from mnist_cli.config import Overrides
 from mnist_cli.errors import UsageError
 from mnist_cli.strategy.config import CrossDeviceOps, StrategyConfig, StrategyName
 
+# Help panels: `--help` groups the options under these headings.
+MODEL = "Model & training"
+DATA = "Data"
+OUTPUT = "Output"
+DISTRIBUTION = "Distribution"
+
 ConfigOpt = Annotated[str | None, typer.Option(
-    "--config", "-c", help="YAML config path or shipped name (mlp_relu, mlp_softmax, cnn).")]
+    "--config", "-c", metavar="NAME|FILE", rich_help_panel=MODEL,
+    help="mlp_relu, mlp_softmax, cnn or a YAML file.")]
 ActivationOpt = Annotated[str | None, typer.Option(
-    help="Activation for every hidden layer, e.g. relu, softmax, tanh, sigmoid.")]
-EpochsOpt = Annotated[int | None, typer.Option(help="Training epochs.")]
-BatchOpt = Annotated[int | None, typer.Option("--batch-size", help="Batch size per replica.")]
+    metavar="NAME", rich_help_panel=MODEL,
+    help="For hidden layers: relu, tanh, sigmoid, ...")]
+EpochsOpt = Annotated[int | None, typer.Option(
+    metavar="N", rich_help_panel=MODEL, help="Training epochs.")]
+BatchOpt = Annotated[int | None, typer.Option(
+    "--batch-size", metavar="N", rich_help_panel=MODEL, help="Batch size per replica.")]
 OptimizerOpt = Annotated[str | None, typer.Option(
-    help="adam, adamw, sgd, rmsprop, adagrad, nadam.")]
-LrOpt = Annotated[float | None, typer.Option("--learning-rate", help="Optimizer learning rate.")]
-SeedOpt = Annotated[int | None, typer.Option(help="Random seed (recorded; random if not given).")]
+    metavar="NAME", rich_help_panel=MODEL, help="adam, adamw, sgd, rmsprop, adagrad, nadam.")]
+LrOpt = Annotated[float | None, typer.Option(
+    "--learning-rate", metavar="X", rich_help_panel=MODEL, help="Learning rate.")]
+SeedOpt = Annotated[int | None, typer.Option(
+    metavar="N", rich_help_panel=MODEL, help="Random seed (default: drawn and recorded).")]
 SetOpt = Annotated[list[str] | None, typer.Option(
-    "--set", help="Override any config key, e.g. --set training.epochs=3 (repeatable).")]
+    "--set", metavar="KEY=VALUE", rich_help_panel=MODEL,
+    help="Override a config key: training.epochs=3 (repeatable).")]
 DataOpt = Annotated[str | None, typer.Option(
-    "--data", help="auto, digits, mnist, fashion_mnist, tfds:NAME, or a .csv/.npz/IDX path.")]
+    "--data", metavar="SPEC", rich_help_panel=DATA,
+    help="auto, digits, mnist, tfds:NAME, or a file.")]
 TestDataOpt = Annotated[str | None, typer.Option(
-    "--test-data", help="Separate test data (same forms as --data).")]
+    "--test-data", metavar="SPEC", rich_help_panel=DATA,
+    help="Separate test data (same forms as --data).")]
 ValSplitOpt = Annotated[float | None, typer.Option(
-    "--validation-split", help="Fraction of training data held out for validation, in [0, 1).")]
+    "--validation-split", metavar="F", rich_help_panel=DATA,
+    help="Held-out validation share, in [0, 1).")]
 ImageShapeOpt = Annotated[tuple[int, int] | None, typer.Option(
-    "--image-shape", help="Image height and width when not square-inferable, e.g. 28 28.")]
+    "--image-shape", metavar="H W", rich_help_panel=DATA,
+    help="Image size if not square, e.g. 28 28.")]
 DataDirOpt = Annotated[str | None, typer.Option(
-    "--data-dir", help="TensorFlow Datasets data directory.")]
+    "--data-dir", metavar="DIR", rich_help_panel=DATA,
+    help="TensorFlow Datasets data directory.")]
 RunDirOpt = Annotated[Path | None, typer.Option(
-    "--run-dir", help="Where to write this run (default runs/<config>-<UTC time>); never reused.")]
+    "--run-dir", metavar="DIR", rich_help_panel=OUTPUT,
+    help="New run directory (default: under runs/).")]
 ResumeOpt = Annotated[Path | None, typer.Option(
-    "--resume", help="Continue an interrupted run directory from its last completed epoch, "
-    "with its saved config.yaml (no config flags allowed).")]
+    "--resume", metavar="RUN_DIR", rich_help_panel=MODEL,
+    help="Continue an interrupted run from its last epoch.")]
 DeterministicOpt = Annotated[bool | None, typer.Option(
-    "--deterministic/--no-deterministic",
-    help="Deterministic TensorFlow ops: same seed, same weights (default on; no measurable "
-    "cost on CPU: 5-epoch mlp_relu/cnn runs on digits were within timing noise).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout only.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show TensorFlow's own log output.")]
+    "--deterministic/--no-deterministic", metavar="", rich_help_panel=MODEL,
+    show_default=False, help="Same seed, same weights (default on).")]
+JsonOpt = Annotated[bool, typer.Option(
+    "--json", metavar="", rich_help_panel=OUTPUT,
+    help="Print one JSON object on stdout only.")]
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", metavar="", rich_help_panel=OUTPUT, help="Print only errors.")]
+VerboseOpt = Annotated[bool, typer.Option(
+    "--verbose", metavar="", rich_help_panel=OUTPUT,
+    help="Show TensorFlow logs and full tracebacks.")]
 NoPlotsOpt = Annotated[bool, typer.Option(
-    "--no-plots", help="Do not draw PNG plots into the run directory.")]
+    "--no-plots", metavar="", rich_help_panel=OUTPUT, help="Do not draw PNG plots.")]
+ProgressOpt = Annotated[str, typer.Option(
+    "--progress", metavar="MODE", rich_help_panel=OUTPUT, show_default=False,
+    help="auto, bar, plain (log lines) or none.")]
+FailUnderOpt = Annotated[list[str] | None, typer.Option(
+    "--fail-under", metavar="METRIC=VALUE", rich_help_panel=OUTPUT,
+    help="Exit 1 if METRIC < VALUE (repeatable).")]
 StrategyOpt = Annotated[str, typer.Option(
-    "--strategy", metavar="auto|default|one-device|mirrored|multi-worker|tpu",
-    help="Distribution: auto (TPU if configured, else mirrored on >1 GPU, else "
-    "default), default, one-device, mirrored, multi-worker, tpu.")]
+    "--strategy", metavar="NAME", rich_help_panel=DISTRIBUTION, show_default=False,
+    help="auto, default, one-device, mirrored, multi-worker, tpu.")]
 DeviceOpt = Annotated[list[str] | None, typer.Option(
-    "--device", help="Device for one-device, or devices for mirrored, e.g. /gpu:0 (repeatable).")]
+    "--device", metavar="DEV", rich_help_panel=DISTRIBUTION,
+    help="Device(s), e.g. /gpu:0 (repeatable).")]
 CrossOpsOpt = Annotated[CrossDeviceOps, typer.Option(
-    "--cross-device-ops", help="Mirrored all-reduce (nccl needs GPUs).")]
+    "--cross-device-ops", metavar="NAME", rich_help_panel=DISTRIBUTION, show_default=False,
+    help="auto, nccl, hierarchical-copy, reduce-to-one.")]
 WorkerOpt = Annotated[list[str] | None, typer.Option(
-    "--worker", help="HOST:PORT of every multi-worker task, same order everywhere (repeatable; "
-    "default: TF_CONFIG).")]
+    "--worker", metavar="HOST:PORT", rich_help_panel=DISTRIBUTION,
+    help="Each worker, in order (repeatable).")]
 TaskIndexOpt = Annotated[int | None, typer.Option(
-    "--task-index", help="This process's position in the --worker list.")]
+    "--task-index", metavar="I", rich_help_panel=DISTRIBUTION,
+    help="This process's place in --worker.")]
 ConnectTimeoutOpt = Annotated[float, typer.Option(
-    "--connect-timeout", min=0, help="Seconds to wait for multi-worker peers or a TPU.")]
+    "--connect-timeout", min=0, metavar="SEC", rich_help_panel=DISTRIBUTION,
+    show_default=False, help="Wait for peers or a TPU (60).")]
 TpuOpt = Annotated[str | None, typer.Option(
-    "--tpu", help="TPU name or grpc://HOST:PORT (default: COLAB_TPU_ADDR or TPU_NAME).")]
+    "--tpu", metavar="NAME|URL", rich_help_panel=DISTRIBUTION,
+    help="TPU name or grpc://HOST:PORT.")]
 
 
 def make_overrides(

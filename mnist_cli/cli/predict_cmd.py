@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from mnist_cli.cli import console
-from mnist_cli.cli.evaluate_cmd import TargetArg
-from mnist_cli.cli.options import DataDirOpt, ImageShapeOpt, JsonOpt, QuietOpt, VerboseOpt
+from mnist_cli.cli.evaluate_cmd import TargetArg, batch_display
+from mnist_cli.cli.options import (
+    DataDirOpt,
+    ImageShapeOpt,
+    JsonOpt,
+    ProgressOpt,
+    QuietOpt,
+    VerboseOpt,
+)
 from mnist_cli.errors import UsageError
 from mnist_cli.tfenv import set_verbose
-
-PROGRESS_MIN = 5000  # examples; smaller inputs finish before a bar would help
 
 PredictDataOpt = Annotated[str | None, typer.Option(
     "--data", help="Images to label: a .csv/.npz/IDX path (labels optional), digits, mnist...")]
@@ -24,20 +28,6 @@ FormatOpt = Annotated[str, typer.Option(
     "--format", help="csv (label, probability, per-class probabilities), kaggle "
     "(ImageId,Label), or json.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
-
-
-def predict_callback(progress: Any, total: int) -> Any:
-    """A Keras callback advancing one bar per predicted batch."""
-    from mnist_cli.tfenv import import_keras
-
-    keras = import_keras()
-    task = progress.add_task("predict", total=total, stats="")
-
-    class PredictProgress(keras.callbacks.Callback):
-        def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            progress.update(task, completed=batch + 1)
-
-    return PredictProgress()
 
 
 def predict(
@@ -51,10 +41,14 @@ def predict(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
+    progress: ProgressOpt = "auto",
 ) -> None:
     """Predict a label for every image and write csv, Kaggle csv or JSON."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
     set_verbose(verbose)
+    from mnist_cli.cli.progress import resolve_mode
+
+    resolve_mode(progress)
     if data is None:
         raise UsageError("pass --data with the images to label, e.g. --data test.csv")
     from mnist_cli.evaluate import BATCH_SIZE, load_split
@@ -67,13 +61,10 @@ def predict(
     check_target(path, force)
     split, source = load_split(loaded, data, image_shape=list(image_shape) if image_shape else None,
                                data_dir=data_dir, require_labels=False)
-    from mnist_cli.cli.progress import make_progress
-
-    progress = make_progress() if len(split) >= PROGRESS_MIN and not console.Mode.quiet else None
-    callbacks = [predict_callback(progress, -(-len(split) // BATCH_SIZE))] if progress else []
-    with progress or nullcontext():
+    console.set_run_dir(loaded.run_dir)
+    with batch_display(progress, "predict", len(split), BATCH_SIZE) as display:
         result = predict_to_file(loaded, split, path, fmt, source=source, force=force,
-                                 callbacks=callbacks)
+                                 callbacks=display.callbacks())
     if json_out:
         console.print_json({**result.to_dict(), "source": source})
     elif not quiet:

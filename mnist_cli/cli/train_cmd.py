@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +20,13 @@ from mnist_cli.cli.options import (
     DeterministicOpt,
     DeviceOpt,
     EpochsOpt,
+    FailUnderOpt,
     ImageShapeOpt,
     JsonOpt,
     LrOpt,
     NoPlotsOpt,
     OptimizerOpt,
+    ProgressOpt,
     QuietOpt,
     ResumeOpt,
     RunDirOpt,
@@ -130,10 +131,17 @@ def train(
     task_index: TaskIndexOpt = None,
     connect_timeout: ConnectTimeoutOpt = 60.0,
     tpu: TpuOpt = None,
+    progress: ProgressOpt = "auto",
+    fail_under: FailUnderOpt = None,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
     set_verbose(verbose)
+    from mnist_cli.cli.progress import TrainDisplay, resolve_mode
+    from mnist_cli.gates import TRAIN_METRICS, parse_gates
+
+    resolve_mode(progress)  # a bad mode or gate is exit 2 before anything runs
+    gates = parse_gates(fail_under, TRAIN_METRICS)
     if resume is not None:
         flags = {"--config": config, "--activation": activation, "--epochs": epochs,
                  "--batch-size": batch_size, "--optimizer": optimizer,
@@ -153,17 +161,17 @@ def train(
         cfg = resolve_config(config, overrides)
         target = new_run_dir(cfg.name, run_dir)
         check_writable(target)
-    from mnist_cli.cli.progress import make_progress, progress_callback
+    console.set_run_dir(target)
     from mnist_cli.strategy import make_strategy, run_dir_for, summary_line
     from mnist_cli.train import run_training
 
     dist, desc = make_strategy(strategy_config(strategy, device, cross_device_ops, worker,
                                                task_index, connect_timeout, tpu))
     dataset = load_data(cfg)  # after the strategy: multi-worker must come before TF ops
-    progress = None if console.Mode.quiet else make_progress()
-    callbacks = [announce(summary_line(desc, cfg.training.batch_size))]
-    callbacks += [progress_callback(progress, cfg.name)] if progress else []
-    with progress or nullcontext(), handle_interrupts(), run_dir_for(desc, target) as where:
+    display = TrainDisplay(progress, samples=len(dataset.train))
+    callbacks = [announce(summary_line(desc, cfg.training.batch_size)),
+                 *display.callbacks(cfg.name)]
+    with display, handle_interrupts(), run_dir_for(desc, target) as where:
         result = run_training(cfg, where, dataset=dataset, strategy=dist, strategy_desc=desc,
                               callbacks=callbacks, command=sys.argv)
     no_plots = no_plots or not desc.get("is_chief", True)  # other workers keep nothing
@@ -175,3 +183,16 @@ def train(
         console.print_json(result.metrics)
     elif not quiet:
         console.out.print(summary_table(result.metrics))
+    finish_gates(gates, result.metrics, desc.get("is_chief", True))
+
+
+def finish_gates(gates: list[Any], metrics: dict[str, Any], chief: bool = True) -> None:
+    """Step summary (when GITHUB_STEP_SUMMARY is set), then the gates: exit 1 naming each
+    failed one, now that every artifact is written."""
+    from mnist_cli.ci_summary import train_markdown
+    from mnist_cli.gates import enforce, evaluate_gates
+
+    results = evaluate_gates(gates, metrics)
+    if chief:
+        console.step_summary(train_markdown(metrics, results))
+    enforce(results)
