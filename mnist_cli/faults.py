@@ -35,6 +35,9 @@ class WriteFailed(RunFailed, OSError):
         RunFailed.__init__(self, message)
         self.errno, self.filename = code, filename
 
+    def __str__(self) -> str:  # OSError's own would print `[Errno 28] None: ...`
+        return str(self.args[0]) if self.args else ""
+
 
 def describe(exc: OSError, path: Path | str | None = None, action: str = "write") -> str:
     """`cannot write runs/x/model.keras: No space left on device; free some space ...`."""

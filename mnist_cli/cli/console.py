@@ -39,8 +39,8 @@ def set_mode(*, quiet: bool = False, json_out: bool = False) -> None:
 
 def info(message: str) -> None:
     """A progress/status line on stderr (never pollutes --json stdout); hidden by --quiet."""
-    if not Mode.quiet:
-        err.print(message)
+    if not Mode.quiet:  # a log (not a terminal) gets whole lines, never wrapped at 80
+        err.print(message, soft_wrap=not err.is_terminal)
 
 
 def notes(lines: list[str]) -> None:

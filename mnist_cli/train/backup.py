@@ -12,6 +12,7 @@ divergence) through `flush`, so only a hard kill loses the epochs since the last
 
 from __future__ import annotations
 
+import errno
 import time
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,20 @@ def saved_epochs(backup_dir: Path) -> int:
     return 0 if state is None else state.epoch
 
 
-def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None) -> Any:
+def check_run_dir(run_dir: Path | None) -> None:
+    """A run directory removed or moved mid-run must stop the run, not be silently
+    re-created by the next write with half its files."""
+    if run_dir is not None and not (Path(run_dir) / "config.yaml").is_file():
+        raise FileNotFoundError(errno.ENOENT, "the run directory lost its config.yaml",
+                                str(Path(run_dir) / "config.yaml"))
+
+
+def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None,
+                 run_dir: Path | None = None) -> Any:
     """A keras Callback restoring the backup at train begin and writing it when due (see
     module doc); it carries the state of the `stopping` (early-stopping) callbacks, which
-    must come before it in the callback list."""
+    must come before it in the callback list. With `run_dir`, every epoch end first checks
+    that the run directory is still in place."""
     from mnist_cli.tfenv import import_keras
 
     keras = import_keras()
@@ -61,6 +72,7 @@ def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None) -> Any:
             self.written_at = time.monotonic()
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            check_run_dir(run_dir)
             self.snapshot = extra_state.capture(epoch + 1, self.model, stoppers)
             last = epoch + 1 >= self.params.get("epochs", 0)
             if last or signals.pending() is not None or self._due():

@@ -134,7 +134,8 @@ def training_callbacks(run_dir: Path, probe: Any = None,
     early-stopping callbacks whose state the backup carries."""
     from mnist_cli.train.backup import epoch_backup
 
-    return [guard_callback(probe), epoch_backup(keras_backup_dir(run_dir), stopping)]
+    return [guard_callback(probe),
+            epoch_backup(keras_backup_dir(run_dir), stopping, run_dir=Path(run_dir))]
 
 
 def keep_last_good(run_dir: Path, model: Any) -> Path | None:
@@ -193,7 +194,7 @@ def record_fault(run_dir: Path, cfg: RunConfig, exc: OSError,
     """metrics.json `failed` with the fault, if the directory can still take it."""
     from mnist_cli.train.resume import completed_epochs, resume_hint
 
-    message = describe(exc)
+    message = describe(exc, action="use")
     if not run_dir.is_dir():
         return WriteFailed(f"{message} (run directory {run_dir} is gone)", exc.errno)
     try:
