@@ -10,6 +10,8 @@ import typer
 from mnist_cli.cli import console
 from mnist_cli.cli.evaluate_cmd import TargetArg, batch_display
 from mnist_cli.cli.options import (
+    DATA,
+    OUTPUT,
     DataDirOpt,
     ImageShapeOpt,
     JsonOpt,
@@ -21,13 +23,16 @@ from mnist_cli.errors import UsageError
 from mnist_cli.tfenv import set_verbose
 
 PredictDataOpt = Annotated[str | None, typer.Option(
-    "--data", help="Images to label: a .csv/.npz/IDX path (labels optional), digits, mnist...")]
+    "--data", metavar="SPEC", rich_help_panel=DATA,
+    help="Images to label: a .csv/.npz/IDX path (labels optional), digits, mnist...")]
 OutOpt = Annotated[Path | None, typer.Option(
-    "--out", help="Output file (default: <input name>-predictions.csv in the run directory).")]
+    "--out", metavar="FILE", rich_help_panel=OUTPUT,
+    help="Output file (default: <input>-predictions.csv in the run directory).")]
 FormatOpt = Annotated[str, typer.Option(
-    "--format", help="csv (label, probability, per-class probabilities), kaggle "
-    "(ImageId,Label), or json.")]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
+    "--format", metavar="FORMAT", rich_help_panel=OUTPUT, show_default=False,
+    help="csv (default: label and probabilities), kaggle (ImageId,Label) or json.")]
+ForceOpt = Annotated[bool, typer.Option(
+    "--force", metavar="", rich_help_panel=OUTPUT, help="Overwrite an existing output file.")]
 
 
 def predict(
