@@ -160,3 +160,26 @@ def test_evaluate_and_predict_in_a_log(ci_run: dict, tmp_path: Path,
     assert [int(p) for p, _ in steps] == list(range(10, 101, 10)), result.stderr
     assert steps[-1][1] == "6,000"
     assert not any(c in result.stderr for c in BAR_CHARS)
+
+
+def test_compare_summary_ranks_variants_and_gates_the_winner(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary_md = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary_md))
+    target = tmp_path / "cmp"
+    result = CliRunner().invoke(app, [
+        "compare", "--data", "digits", "--epochs", "2", "--seed", "4", "--run-dir", str(target),
+        "--fail-under", "test_accuracy=1.01"])
+    assert result.exit_code == 1, result.output
+    summary = json.loads((target / "comparison.json").read_text())
+    winner = next(v for v in summary["variants"] if v["name"] == summary["winner"])
+    assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
+        f"error: gate test_accuracy >= 1.01 FAILED: got {winner['test_accuracy']:.4f}"]
+    assert not any(c in result.stderr for c in BAR_CHARS)
+    assert re.search(rf"^{winner['name']}: epoch 2/2  loss ", result.stderr, re.M)
+    text = summary_md.read_text()
+    assert text.startswith(f"### mnist-cli compare: winner {summary['winner']}")
+    rows = [line for line in text.splitlines() if re.match(r"\| \d+ \| ", line)]
+    assert [r.split(" | ")[1] for r in rows] == [v["name"] for v in summary["variants"]]
+    for pair in summary["pairs"]:
+        assert f"- {pair['sentence']}" in text
