@@ -36,6 +36,7 @@ def test_writes_are_throttled_and_flush_writes_the_last_completed_epoch(
         cb.on_epoch_end(epoch)
     assert not state.exists()  # nothing due yet: 4 epochs in far less than the interval
     at_epoch_4 = [w.copy() for w in model.get_weights()]
+    optimizer_4 = [np.array(v.numpy()) for v in model.optimizer.variables]
     model.train_on_batch(x, y)  # a partial epoch 5, as when a signal stops it mid-way
     backup.flush([cb])
     assert backup.saved_epochs(tmp_path / "bk") == 4
@@ -47,6 +48,8 @@ def test_writes_are_throttled_and_flush_writes_the_last_completed_epoch(
     assert restored._initial_epoch == 4
     for got, want in zip(restored.get_weights(), at_epoch_4, strict=True):
         np.testing.assert_array_equal(got, want)
+    for got, want in zip(restored.optimizer.variables, optimizer_4, strict=True):  # Adam m, v
+        np.testing.assert_array_equal(got.numpy(), want)
 
 
 def test_last_epoch_is_always_written(tmp_path: Path,

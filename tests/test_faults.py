@@ -129,6 +129,28 @@ def test_enospc_in_backup_fails_the_run_keeps_the_last_backup_and_resumes(
     assert resumed.metrics["resumed_from_epoch"] == 2 and resumed.metrics["epochs_run"] == 4
 
 
+def test_full_disk_while_drawing_curves_is_one_line_exit_1(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENOSPC inside matplotlib's PNG writer (it was a 40-line traceback): one line naming
+    curves.png, exit 1, no partial PNG, the finished model and metrics kept."""
+    from matplotlib.figure import Figure
+
+    def full_disk(self: Figure, fname: object, **kwargs: object) -> None:
+        Path(str(fname)).write_bytes(b"\x89PNG partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    run = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train", "--data", "digits", "--epochs", "1",
+                                      "--progress", "none", "--run-dir", str(run)])
+    assert result.exit_code == 1, result.output
+    line = one_error_line(result.stderr)
+    assert f"cannot write {run / 'curves.png'}: No space left on device" in line
+    assert not (run / "curves.png").exists() and temp_leftovers(run) == []
+    assert (run / "model.keras").is_file()
+    assert json.loads((run / "metrics.json").read_text())["status"] == "completed"
+
+
 def test_run_dir_removed_mid_run_stops_with_one_line(tmp_path: Path) -> None:
     import shutil
 
