@@ -1,7 +1,13 @@
-"""Atomic file writes: a crash never leaves a truncated artifact (temp file, then rename)."""
+"""Atomic file writes: a crash never leaves a truncated artifact (temp file, then rename).
+
+A write that fails (full disk, permissions, a directory removed under it) removes its temp
+file, leaves any previous version of the file whole, and raises `mnist_cli.faults.WriteFailed`
+(an `OSError`) whose message names the file and the fix.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -11,22 +17,36 @@ from typing import Any
 
 import yaml
 
+from mnist_cli.faults import write_failed
+
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Call `write(tmp)` on a temp file beside `path`, then rename it into place."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                        dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise write_failed(exc, path) from exc
     tmp = Path(tmp_name)
     try:
         write(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        _discard(tmp)
+        if isinstance(exc, OSError):
+            raise write_failed(exc, path) from exc
         raise
     return path
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a temp file; its directory may be gone too (that is reported already)."""
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
 
 
 def _umask() -> int:
@@ -63,6 +83,8 @@ def save_model(model: Any, path: Path) -> Path:
     try:
         model.save(tmp)
         os.replace(tmp, path)
+    except OSError as exc:
+        raise write_failed(exc, path) from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
     return path

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import os
+import shutil
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from mnist_cli.errors import UsageError
+from mnist_cli.faults import describe
 
 DEFAULT_ROOT = Path("runs")
+MIN_FREE_BYTES = 256 * 1024  # less cannot hold even the smallest model and its backup
 
 
 def timestamp() -> str:
@@ -19,6 +22,9 @@ def new_run_dir(name: str, run_dir: Path | None = None, root: Path = DEFAULT_ROO
     """Pick (but do not create) a fresh run directory; refuse an existing one."""
     if run_dir is not None:
         run_dir = Path(run_dir)
+        if run_dir.exists() and not run_dir.is_dir():
+            raise UsageError(f"--run-dir {run_dir} is an existing file, not a directory; "
+                             "choose a new directory name")
         if run_dir.exists() and any(run_dir.iterdir()):
             raise UsageError(
                 f"run directory {run_dir} already exists and is not empty; "
@@ -33,10 +39,22 @@ def new_run_dir(name: str, run_dir: Path | None = None, root: Path = DEFAULT_ROO
     return candidate
 
 
-def check_writable(path: Path) -> None:
-    """Fail before training if the run directory cannot be created/written."""
+def check_writable(path: Path, min_free: int = MIN_FREE_BYTES) -> None:
+    """Fail before training if the run directory cannot be created and written: its nearest
+    existing ancestor must be a writable directory (tried with a real temp file, since root
+    passes every permission check) with some free space."""
     parent = Path(path)
-    while not parent.exists():
+    while not parent.exists() and parent != parent.parent:
         parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write under {parent}: choose a writable --run-dir")
+    if not parent.is_dir():
+        raise UsageError(f"cannot create {path}: {parent} is a file, not a directory; "
+                         "choose another --run-dir")
+    try:
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+        free = shutil.disk_usage(parent).free
+    except OSError as exc:
+        raise UsageError(describe(exc, parent)) from None
+    if free < min_free:
+        raise UsageError(f"cannot write under {parent}: only {free / 1024:.0f} KiB free on "
+                         "that disk; free some space or choose a --run-dir on another one")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ def test_writes_are_throttled_and_flush_writes_the_last_completed_epoch(
     monkeypatch.setattr(backup, "MIN_INTERVAL_S", 3600.0)
     model, x, y = tiny_model()
     cb = backup.epoch_backup(tmp_path / "bk")
-    meta = tmp_path / "bk" / "training_metadata.json"
+    state = tmp_path / "bk" / "state.npz"
     model.fit(x, y, epochs=3, verbose=0)  # build optimizer state before the callback sees it
     cb.set_model(model)
     cb.set_params({"epochs": 10})
@@ -35,16 +34,22 @@ def test_writes_are_throttled_and_flush_writes_the_last_completed_epoch(
     for epoch in range(4):
         model.train_on_batch(x, y)
         cb.on_epoch_end(epoch)
-    assert not meta.exists()  # nothing due yet: 4 epochs in far less than the interval
+    assert not state.exists()  # nothing due yet: 4 epochs in far less than the interval
     at_epoch_4 = [w.copy() for w in model.get_weights()]
+    optimizer_4 = [np.array(v.numpy()) for v in model.optimizer.variables]
     model.train_on_batch(x, y)  # a partial epoch 5, as when a signal stops it mid-way
     backup.flush([cb])
-    assert json.loads(meta.read_text())["epoch"] == 4
+    assert backup.saved_epochs(tmp_path / "bk") == 4
     restored, _, _ = tiny_model()
     restored.fit(x, y, epochs=1, verbose=0)
-    restored.load_weights(str(tmp_path / "bk" / "latest.weights.h5"))
+    cb2 = backup.epoch_backup(tmp_path / "bk")
+    cb2.set_model(restored)
+    cb2.on_train_begin()
+    assert restored._initial_epoch == 4
     for got, want in zip(restored.get_weights(), at_epoch_4, strict=True):
         np.testing.assert_array_equal(got, want)
+    for got, want in zip(restored.optimizer.variables, optimizer_4, strict=True):  # Adam m, v
+        np.testing.assert_array_equal(got.numpy(), want)
 
 
 def test_last_epoch_is_always_written(tmp_path: Path,
@@ -56,7 +61,6 @@ def test_last_epoch_is_always_written(tmp_path: Path,
     cb.set_params({"epochs": 2})
     model.fit(x, y, epochs=1, verbose=0)
     cb.on_epoch_end(0)
-    meta = tmp_path / "bk" / "training_metadata.json"
-    assert not meta.exists()
+    assert not (tmp_path / "bk" / "state.npz").exists()
     cb.on_epoch_end(1)
-    assert json.loads(meta.read_text())["epoch"] == 2
+    assert backup.saved_epochs(tmp_path / "bk") == 2

@@ -56,7 +56,7 @@ def test_interrupt_then_resume_matches_uninterrupted(tmp_path: Path, cli_env: di
     partial = json.loads((run / "metrics.json").read_text())
     assert partial["status"] == "interrupted"
     assert 1 <= partial["epochs_completed"] < EPOCHS
-    assert (run / "backup" / "keras" / "latest.weights.h5").exists()
+    assert (run / "backup" / "keras" / "state.npz").exists()
 
     resumed = subprocess.run(cli_cmd("train", "--resume", str(run), "--json"),
                              capture_output=True, text=True, env=cli_env, timeout=240)

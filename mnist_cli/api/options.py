@@ -66,8 +66,8 @@ def strategy_from(options: dict[str, Any]) -> StrategyConfig:
 
 # Flow parameters the API fills itself (never a user's keyword).
 # (`fmt` is the API's `format`, named like the flag.)
-FLOW_INTERNALS = {"callbacks", "callbacks_for", "command", "fmt", "notify", "plots", "progress",
-                  "progress_for"}
+FLOW_INTERNALS = {"callbacks", "callbacks_for", "command", "display_for", "fmt", "notify",
+                  "plots", "progress", "progress_for"}
 FLAGS = OVERRIDE_KEYS | set(STRATEGY_KEYS)
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
 from mnist_cli import __version__
 from mnist_cli.cli import config_cmd, data_cmd
 from mnist_cli.cli.compare_cmd import compare
-from mnist_cli.cli.console import guarded
+from mnist_cli.cli.console import err, guarded
 from mnist_cli.cli.env_cmd import env
 from mnist_cli.cli.evaluate_cmd import evaluate
 from mnist_cli.cli.export_cmd import export
@@ -15,7 +20,41 @@ from mnist_cli.cli.gradcheck_cmd import gradcheck
 from mnist_cli.cli.predict_cmd import predict
 from mnist_cli.cli.train_cmd import train
 
+
+class OneLineErrors(TyperGroup):
+    """Bad flags and choice values get the tool's one-line `error:` (exit 2), naming the
+    valid choices, instead of a multi-line box."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except typer.TyperException as exc:  # click's usage errors
+            sys.exit(usage_error(exc))
+        except typer.Abort:
+            err.print("[bold red]error:[/] aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_error(exc: Any) -> int:
+    """Print a click usage error as one line with a pointer to --help; its exit code."""
+    from rich.markup import escape
+
+    message = " ".join(exc.format_message().replace("Value error, ", "").split())
+    if not message:  # no_args_is_help: the help is already printed
+        return int(getattr(exc, "exit_code", 2))
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    err.print(f"[bold red]error:[/] {escape(message)}{hint}", soft_wrap=True)
+    return int(getattr(exc, "exit_code", 2))
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="mnist-cli",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,

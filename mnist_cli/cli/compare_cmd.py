@@ -10,6 +10,8 @@ import typer
 
 from mnist_cli.cli import console
 from mnist_cli.cli.options import (
+    MODEL,
+    OUTPUT,
     BatchOpt,
     ClassNamesOpt,
     ConnectTimeoutOpt,
@@ -18,6 +20,7 @@ from mnist_cli.cli.options import (
     DataOpt,
     DeviceOpt,
     EpochsOpt,
+    FailUnderOpt,
     ImageShapeOpt,
     JsonOpt,
     LabelColumnOpt,
@@ -26,6 +29,7 @@ from mnist_cli.cli.options import (
     OptimizerOpt,
     PixelMaxOpt,
     PrecisionOpt,
+    ProgressOpt,
     QuietOpt,
     SeedOpt,
     SetOpt,
@@ -44,18 +48,21 @@ from mnist_cli.strategy.config import CrossDeviceOps
 from mnist_cli.tfenv import set_verbose
 
 ConfigsOpt = Annotated[list[str] | None, typer.Option(
-    "--config", "-c", help="A variant's YAML config path or shipped name (repeatable).")]
+    "--config", "-c", metavar="NAME|FILE", rich_help_panel=MODEL,
+    help="A variant's config file or shipped name (repeatable).")]
 ActivationsOpt = Annotated[list[str] | None, typer.Option(
-    "--activation", help="A hidden-layer activation to compare, e.g. relu (repeatable). "
-    "With no --config/--activation: softmax vs relu, the seed's experiment.")]
+    "--activation", metavar="NAME", rich_help_panel=MODEL,
+    help="A hidden-layer activation to compare (repeatable; default softmax vs relu).")]
 OutputsOpt = Annotated[list[str] | None, typer.Option(
-    "--output", help="logits and/or probabilities, crossed with the other variants "
-    "(repeatable).")]
+    "--output", metavar="FORM", rich_help_panel=MODEL,
+    help="logits and/or probabilities, crossed with the variants (repeatable).")]
 RepeatsOpt = Annotated[int, typer.Option(
-    "--repeats", min=1, help="Seeds per variant (the same seeds for all): 2+ give a t-based "
-    "95% CI of the mean, 3+ a paired t-test between variants.")]
+    "--repeats", min=1, metavar="N", rich_help_panel=MODEL, show_default=False,
+    help="Seeds per variant, the same for all (default 1): 2+ give a t-based 95% CI "
+    "of the mean, 3+ a paired t-test between variants.")]
 CompareDirOpt = Annotated[Path | None, typer.Option(
-    "--run-dir", help="Compare directory (default runs/compare-<UTC time>); never reused.")]
+    "--run-dir", metavar="DIR", rich_help_panel=OUTPUT,
+    help="New compare directory (default: under runs/).")]
 
 
 def print_table(t: Any) -> None:
@@ -115,11 +122,18 @@ def compare(
     class_names: ClassNamesOpt = None,
     precision: PrecisionOpt = None,
     no_tensorboard: NoTensorboardOpt = False,
+    progress: ProgressOpt = "auto",
+    fail_under: FailUnderOpt = None,
 ) -> None:
     """Train several variants on the same data and seeds; rank them on validation accuracy and
     test every pair for a significant difference on the test set."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
     set_verbose(verbose)
+    from mnist_cli.cli.progress import resolve_mode
+    from mnist_cli.gates import COMPARE_METRICS, parse_gates
+
+    resolve_mode(progress)  # a bad mode or gate is exit 2 before anything runs
+    gates = parse_gates(fail_under, COMPARE_METRICS)
     from mnist_cli.compare import build_variants, plan_seeds
 
     overrides = make_overrides(
@@ -135,22 +149,38 @@ def compare(
     variants = build_variants(config, activation, output, overrides)
     seeds = plan_seeds(seed, repeats)
     target = new_target("compare", run_dir)
-    summary = run(variants, seeds, target, scfg)
+    console.set_run_dir(target)
+    comparison = run(variants, seeds, target, scfg, progress)
+    summary = comparison.summary
     if json_out:
         console.print_json(summary)
     report(summary, quiet or json_out)
+    finish_gates(gates, summary, comparison.chief)
 
 
-def run(variants: list[Any], seeds: list[int], target: Path, scfg: Any) -> dict[str, Any]:
-    """Run the comparison with a rich progress display (unless quiet) and return its summary."""
-    from mnist_cli.cli.progress import make_progress, progress_callback
+def finish_gates(gates: list[Any], summary: dict[str, Any], chief: bool = True) -> None:
+    """Gates apply to the winner (best mean over seeds); step summary first, then exit 1
+    on any failed gate."""
+    from mnist_cli.ci_summary import compare_markdown
+    from mnist_cli.gates import enforce, evaluate_gates
+
+    best = next((v for v in summary["variants"] if v["name"] == summary["winner"]), {})
+    results = evaluate_gates(gates, best)
+    if chief:
+        console.step_summary(compare_markdown(summary, results))
+    enforce(results)
+
+
+def run(variants: list[Any], seeds: list[int], target: Path, scfg: Any,
+        progress: str = "auto") -> Any:
+    """Run the comparison with a progress display (`--progress`) and return it; under
+    multi-worker only the chief keeps the compare directory."""
+    from mnist_cli.cli.progress import TrainDisplay
     from mnist_cli.flows.compare import compare_flow
 
-    progress = None if console.Mode.quiet else make_progress()
+    def display_for(samples: int) -> tuple[Any, Any]:
+        display = TrainDisplay(progress, samples=samples, labelled=True)
+        return display, display.callbacks
 
-    def callbacks_for(label: str) -> list[Any]:
-        return [progress_callback(progress, label)] if progress else []
-
-    comparison = compare_flow(variants, seeds, target, scfg, callbacks_for=callbacks_for,
-                              progress=progress, notify=console.info, command=sys.argv)
-    return comparison.summary
+    return compare_flow(variants, seeds, target, scfg, display_for=display_for,
+                        notify=console.info, command=sys.argv)

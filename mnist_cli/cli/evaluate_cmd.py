@@ -17,11 +17,13 @@ from mnist_cli.cli.options import (
     DataDirOpt,
     DataOpt,
     DeviceOpt,
+    FailUnderOpt,
     ImageShapeOpt,
     JsonOpt,
     LabelColumnOpt,
     NoPlotsOpt,
     PixelMaxOpt,
+    ProgressOpt,
     QuietOpt,
     StrategyOpt,
     TaskIndexOpt,
@@ -33,6 +35,8 @@ from mnist_cli.cli.options import (
 )
 from mnist_cli.strategy.config import CrossDeviceOps
 from mnist_cli.tfenv import set_verbose
+
+PROGRESS_MIN = 5000  # examples; smaller inputs finish before progress would help
 
 TargetArg = Annotated[Path, typer.Argument(
     help="A run directory written by `mnist-cli train`, or a .keras model file.")]
@@ -105,24 +109,59 @@ def evaluate(
     label_column: LabelColumnOpt = None,
     pixel_max: PixelMaxOpt = None,
     class_names: ClassNamesOpt = None,
+    progress: ProgressOpt = "auto",
+    fail_under: FailUnderOpt = None,
 ) -> None:
     """Score a trained model: loss, accuracy, balanced accuracy, per-class report, confusion."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
     set_verbose(verbose)
+    from mnist_cli.cli.progress import resolve_mode
+    from mnist_cli.gates import EVALUATE_METRICS, parse_gates
+
+    resolve_mode(progress)  # a bad mode or gate is exit 2 before anything runs
+    gates = parse_gates(fail_under, EVALUATE_METRICS)
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)
     from mnist_cli.flows.evaluate import evaluate_flow
 
+    console.set_run_dir(Path(target) if Path(target).is_dir() else None)
     done = evaluate_flow(target, scfg, data=data, data_dir=data_dir, plots=not no_plots,
                          image_shape=list(image_shape) if image_shape else None,
                          label_column=label_column, pixel_max=pixel_max,
-                         class_names=class_names_flag(class_names), notify=console.info)
-    res, files = done.report, done.files
+                         class_names=class_names_flag(class_names), notify=console.info,
+                         progress_for=batch_progress(progress, "evaluate"))
+    res, files, chief = done.report, done.files, done.chief
     if json_out:
         console.print_json(res)
-        return
-    if not quiet:
+    elif not quiet:
         for table in (metrics_table(res), report_table(res), confusion_table(res)):
             console.out.print(table)
         if files:
             console.info("wrote " + ", ".join(files.values()))
+    finish_gates(gates, res, chief)
+
+
+def batch_progress(mode: str, label: str) -> Any:
+    """A flow's `progress_for`: the display of a long predict/evaluate (none below
+    PROGRESS_MIN examples) and the Keras callbacks driving it."""
+
+    def progress_for(examples: int) -> tuple[Any, list[Any]]:
+        from mnist_cli.cli.progress import BatchDisplay
+        from mnist_cli.evaluate import BATCH_SIZE
+
+        shown = mode if examples >= PROGRESS_MIN else "none"
+        display = BatchDisplay(shown, label, -(-examples // BATCH_SIZE), examples)
+        return display, display.callbacks()
+
+    return progress_for
+
+
+def finish_gates(gates: list[Any], res: dict[str, Any], chief: bool = True) -> None:
+    """Step summary (when GITHUB_STEP_SUMMARY is set), then exit 1 on any failed gate."""
+    from mnist_cli.ci_summary import evaluate_markdown
+    from mnist_cli.gates import enforce, evaluate_gates
+
+    results = evaluate_gates(gates, res)
+    if chief:
+        console.step_summary(evaluate_markdown(res, results))
+    enforce(results)

@@ -11,59 +11,92 @@ from mnist_cli.config import Overrides
 from mnist_cli.errors import UsageError
 from mnist_cli.strategy.config import CrossDeviceOps, StrategyConfig, StrategyName
 
+# Help panels: `--help` groups the options under these headings.
+MODEL = "Model & training"
+DATA = "Data"
+OUTPUT = "Output"
+DISTRIBUTION = "Distribution"
+
 ConfigOpt = Annotated[str | None, typer.Option(
-    "--config", "-c", help="YAML config path or shipped name (mlp_relu, mlp_softmax, cnn).")]
+    "--config", "-c", metavar="NAME|FILE", rich_help_panel=MODEL,
+    help="mlp_relu, mlp_softmax, cnn or a YAML file.")]
 ActivationOpt = Annotated[str | None, typer.Option(
-    help="Activation for every hidden layer, e.g. relu, softmax, tanh, sigmoid.")]
-EpochsOpt = Annotated[int | None, typer.Option(help="Training epochs.")]
-BatchOpt = Annotated[int | None, typer.Option("--batch-size", help="Batch size per replica.")]
+    metavar="NAME", rich_help_panel=MODEL,
+    help="Hidden-layer activation.")]
+EpochsOpt = Annotated[int | None, typer.Option(
+    metavar="N", rich_help_panel=MODEL, help="Training epochs.")]
+BatchOpt = Annotated[int | None, typer.Option(
+    "--batch-size", metavar="N", rich_help_panel=MODEL, help="Batch size per replica.")]
 OptimizerOpt = Annotated[str | None, typer.Option(
-    help="adam, adamw, sgd, rmsprop, adagrad, nadam.")]
-LrOpt = Annotated[float | None, typer.Option("--learning-rate", help="Optimizer learning rate.")]
-SeedOpt = Annotated[int | None, typer.Option(help="Random seed (recorded; random if not given).")]
+    metavar="NAME", rich_help_panel=MODEL, help="adam, sgd, rmsprop, ...")]
+LrOpt = Annotated[float | None, typer.Option(
+    "--learning-rate", metavar="X", rich_help_panel=MODEL, help="Learning rate.")]
+SeedOpt = Annotated[int | None, typer.Option(
+    metavar="N", rich_help_panel=MODEL, help="Random seed (recorded).")]
 SetOpt = Annotated[list[str] | None, typer.Option(
-    "--set", help="Override any config key, e.g. --set training.epochs=3 (repeatable).")]
+    "--set", metavar="KEY=VALUE", rich_help_panel=MODEL,
+    help="Config override (repeatable).")]
 DataOpt = Annotated[str | None, typer.Option(
-    "--data", help="auto, digits, mnist, fashion_mnist, tfds:NAME, or a .csv/.npz/IDX path.")]
+    "--data", metavar="SPEC", rich_help_panel=DATA,
+    help="auto, digits, mnist, tfds:NAME, or a file.")]
 TestDataOpt = Annotated[str | None, typer.Option(
-    "--test-data", help="Separate test data (same forms as --data).")]
+    "--test-data", metavar="SPEC", rich_help_panel=DATA,
+    help="Separate test data (same forms as --data).")]
 ValSplitOpt = Annotated[float | None, typer.Option(
-    "--validation-split", help="Fraction of training data held out for validation, in [0, 1).")]
+    "--validation-split", metavar="F", rich_help_panel=DATA,
+    help="Held-out validation share, in [0, 1).")]
 ImageShapeOpt = Annotated[tuple[int, int] | None, typer.Option(
-    "--image-shape", help="Image height and width when not square-inferable, e.g. 28 28.")]
+    "--image-shape", metavar="H W", rich_help_panel=DATA,
+    help="Image size if not square, e.g. 28 28.")]
 DataDirOpt = Annotated[str | None, typer.Option(
-    "--data-dir", help="TensorFlow Datasets data directory.")]
+    "--data-dir", metavar="DIR", rich_help_panel=DATA,
+    help="TensorFlow Datasets data directory.")]
 RunDirOpt = Annotated[Path | None, typer.Option(
-    "--run-dir", help="Where to write this run (default runs/<config>-<UTC time>); never reused.")]
+    "--run-dir", metavar="DIR", rich_help_panel=OUTPUT,
+    help="New run directory (default: under runs/).")]
 ResumeOpt = Annotated[Path | None, typer.Option(
-    "--resume", help="Continue an interrupted run directory from its last completed epoch, "
-    "with its saved config.yaml (no config flags allowed).")]
+    "--resume", metavar="RUN_DIR", rich_help_panel=MODEL,
+    help="Continue an interrupted run.")]
 DeterministicOpt = Annotated[bool | None, typer.Option(
-    "--deterministic/--no-deterministic",
-    help="Deterministic TensorFlow ops: same seed, same weights (default on; no measurable "
-    "cost on CPU: 5-epoch mlp_relu/cnn runs on digits were within timing noise).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout only.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", help="Show TensorFlow's own log output.")]
+    "--deterministic/--no-deterministic", metavar="", rich_help_panel=MODEL,
+    show_default=False, help="Same seed, same weights (default on).")]
+JsonOpt = Annotated[bool, typer.Option(
+    "--json", metavar="", rich_help_panel=OUTPUT,
+    help="Print one JSON object on stdout only.")]
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", metavar="", rich_help_panel=OUTPUT, help="Print only errors.")]
+VerboseOpt = Annotated[bool, typer.Option(
+    "--verbose", metavar="", rich_help_panel=OUTPUT,
+    help="Show TensorFlow logs and full tracebacks.")]
 NoPlotsOpt = Annotated[bool, typer.Option(
-    "--no-plots", help="Do not draw PNG plots into the run directory.")]
+    "--no-plots", metavar="", rich_help_panel=OUTPUT, help="Do not draw PNG plots.")]
+ProgressOpt = Annotated[str, typer.Option(
+    "--progress", metavar="MODE", rich_help_panel=OUTPUT, show_default=False,
+    help="auto, bar, plain (log lines) or none.")]
+FailUnderOpt = Annotated[list[str] | None, typer.Option(
+    "--fail-under", metavar="METRIC=VALUE", rich_help_panel=OUTPUT,
+    help="Exit 1 if METRIC < VALUE (repeatable).")]
 StrategyOpt = Annotated[str, typer.Option(
-    "--strategy", metavar="auto|default|one-device|mirrored|multi-worker|tpu",
-    help="Distribution: auto (TPU if configured, else mirrored on >1 GPU, else "
-    "default), default, one-device, mirrored, multi-worker, tpu.")]
+    "--strategy", metavar="NAME", rich_help_panel=DISTRIBUTION, show_default=False,
+    help="auto, default, one-device, mirrored, multi-worker, tpu.")]
 DeviceOpt = Annotated[list[str] | None, typer.Option(
-    "--device", help="Device for one-device, or devices for mirrored, e.g. /gpu:0 (repeatable).")]
+    "--device", metavar="DEV", rich_help_panel=DISTRIBUTION,
+    help="Device(s), e.g. /gpu:0 (repeatable).")]
 CrossOpsOpt = Annotated[CrossDeviceOps, typer.Option(
-    "--cross-device-ops", help="Mirrored all-reduce (nccl needs GPUs).")]
+    "--cross-device-ops", metavar="NAME", rich_help_panel=DISTRIBUTION, show_default=False,
+    help="auto, nccl, hierarchical-copy, reduce-to-one.")]
 WorkerOpt = Annotated[list[str] | None, typer.Option(
-    "--worker", help="HOST:PORT of every multi-worker task, same order everywhere (repeatable; "
-    "default: TF_CONFIG).")]
+    "--worker", metavar="HOST:PORT", rich_help_panel=DISTRIBUTION,
+    help="Each worker, in order (repeatable).")]
 TaskIndexOpt = Annotated[int | None, typer.Option(
-    "--task-index", help="This process's position in the --worker list.")]
+    "--task-index", metavar="I", rich_help_panel=DISTRIBUTION,
+    help="This process's place in --worker.")]
 ConnectTimeoutOpt = Annotated[float, typer.Option(
-    "--connect-timeout", min=0, help="Seconds to wait for multi-worker peers or a TPU.")]
+    "--connect-timeout", min=0, metavar="SEC", rich_help_panel=DISTRIBUTION,
+    show_default=False, help="Wait for peers or a TPU (60).")]
 TpuOpt = Annotated[str | None, typer.Option(
-    "--tpu", help="TPU name or grpc://HOST:PORT (default: COLAB_TPU_ADDR or TPU_NAME).")]
+    "--tpu", metavar="NAME|URL", rich_help_panel=DISTRIBUTION,
+    help="TPU name or grpc://HOST:PORT.")]
 
 
 def make_overrides(
@@ -110,18 +143,16 @@ def strategy_config(
     )
 
 
-# CSV layout and pixel scale (data.label_column, data.pixel_max).
+# CSV layout and pixel scale (data.label_column, data.pixel_max); see README "CSV files".
 LabelColumnOpt = Annotated[str | None, typer.Option(
-    "--label-column", metavar="auto|first|last|NAME",
-    help="CSV label column: auto (default: a column named label/digit/..., else first or last "
-    "from the values; refuses when it cannot tell), first, last, or a header name.")]
+    "--label-column", metavar="COL", rich_help_panel=DATA,
+    help="CSV label: auto|first|last|NAME.")]
 PixelMaxOpt = Annotated[int | None, typer.Option(
-    "--pixel-max", min=1, help="Pixel value that means white in CSV/npz/IDX files, e.g. 255, "
-    "16 (scikit-learn/UCI digits) or 1; default: detected from the values, with a note.")]
-# --- class names (issue 17 point 3) ---
+    "--pixel-max", min=1, metavar="N", rich_help_panel=DATA,
+    help="White pixel value: 255, 16, 1 (default: detected).")]
 ClassNamesOpt = Annotated[str | None, typer.Option(
-    "--class-names", help="Label names shown instead of numbers: fashion (Fashion-MNIST's "
-    "ten), a,b,c, or a FILE with one name a line. Default: the run's or TFDS's own names.")]
+    "--class-names", metavar="NAMES", rich_help_panel=DATA,
+    help="Label names: fashion, a,b,c or a FILE.")]
 
 
 def class_names_flag(value: str | None) -> list[str] | str | None:
@@ -131,11 +162,9 @@ def class_names_flag(value: str | None) -> list[str] | str | None:
     return parse_flag(value)
 
 
-# --- TensorBoard and precision (issue 17) ---
 NoTensorboardOpt = Annotated[bool, typer.Option(
-    "--no-tensorboard", help="Do not write TensorBoard event files (RUN_DIR/tensorboard/).")]
+    "--no-tensorboard", metavar="", rich_help_panel=OUTPUT,
+    help="Do not write TensorBoard event files.")]
 PrecisionOpt = Annotated[str | None, typer.Option(
-    "--precision", metavar="float32|mixed_float16|mixed_bfloat16",
-    help="Keras dtype policy (training.precision); mixed_* compute in 16 bits with a float32 "
-    "output layer; fast on GPUs/TPUs, slow on CPU.")]
-
+    "--precision", metavar="POLICY", rich_help_panel=MODEL,
+    help="e.g. mixed_float16.")]

@@ -20,6 +20,7 @@ from mnist_cli.cli.options import (
     DeterministicOpt,
     DeviceOpt,
     EpochsOpt,
+    FailUnderOpt,
     ImageShapeOpt,
     JsonOpt,
     LabelColumnOpt,
@@ -29,6 +30,7 @@ from mnist_cli.cli.options import (
     OptimizerOpt,
     PixelMaxOpt,
     PrecisionOpt,
+    ProgressOpt,
     QuietOpt,
     ResumeOpt,
     RunDirOpt,
@@ -106,10 +108,17 @@ def train(
     class_names: ClassNamesOpt = None,
     precision: PrecisionOpt = None,
     no_tensorboard: NoTensorboardOpt = False,
+    progress: ProgressOpt = "auto",
+    fail_under: FailUnderOpt = None,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
     console.set_mode(quiet=quiet or json_out, json_out=json_out)
     set_verbose(verbose)
+    from mnist_cli.cli.progress import TrainDisplay, resolve_mode
+    from mnist_cli.gates import TRAIN_METRICS, parse_gates
+
+    resolve_mode(progress)  # a bad mode or gate is exit 2 before anything runs
+    gates = parse_gates(fail_under, TRAIN_METRICS)
     if resume is not None:
         flags = {"--config": config, "--activation": activation, "--epochs": epochs,
                  "--batch-size": batch_size, "--optimizer": optimizer,
@@ -133,15 +142,30 @@ def train(
         )
         cfg = resolve_config(config, overrides)
         target = new_target(cfg.name, run_dir)
-    from mnist_cli.cli.progress import make_progress, progress_callback
+    console.set_run_dir(target)
 
-    progress = None if console.Mode.quiet else make_progress()
-    callbacks = [progress_callback(progress, cfg.name)] if progress else []
+    def display_for(samples: int) -> tuple[Any, list[Any]]:
+        display = TrainDisplay(progress, samples=samples)
+        return display, display.callbacks(cfg.name)
+
     result = train_flow(cfg, target, strategy_config(strategy, device, cross_device_ops, worker,
                                                      task_index, connect_timeout, tpu),
-                        plots=not no_plots, callbacks=callbacks, progress=progress,
+                        plots=not no_plots, display_for=display_for,
                         notify=console.info, command=sys.argv)
     if json_out:
         console.print_json(result.metrics)
     elif not quiet:
         console.out.print(summary_table(result.metrics))
+    finish_gates(gates, result.metrics, result.chief)
+
+
+def finish_gates(gates: list[Any], metrics: dict[str, Any], chief: bool = True) -> None:
+    """Step summary (when GITHUB_STEP_SUMMARY is set), then the gates: exit 1 naming each
+    failed one, now that every artifact is written."""
+    from mnist_cli.ci_summary import train_markdown
+    from mnist_cli.gates import enforce, evaluate_gates
+
+    results = evaluate_gates(gates, metrics)
+    if chief:
+        console.step_summary(train_markdown(metrics, results))
+    enforce(results)

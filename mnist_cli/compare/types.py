@@ -39,6 +39,8 @@ class Comparison:
     summary: dict[str, Any] = field(default_factory=dict)
     validation: bool = True
     """Whether the data had a validation split (the ranking uses it; else test data)."""
+    chief: bool = True
+    """False on multi-worker tasks other than the chief, which keep no files."""
 
     def runs_of(self, name: str) -> list[RunOutcome]:
         return [o for o in self.outcomes if o.variant == name]

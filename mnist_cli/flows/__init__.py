@@ -10,8 +10,13 @@ returns the core's typed result. It never prints and never imports `mnist_cli.cl
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
 
 Notify = Callable[[str], None]
+# Given the number of examples: a progress display to enter (or None) and what drives it
+# (Keras callbacks, or for compare a function of the run's label giving them).
+DisplayFor = Callable[[int], tuple[AbstractContextManager[Any] | None, Any]]
 
 
 def silent(line: str) -> None:

@@ -9,13 +9,14 @@ from typing import Any
 from rich.markup import escape
 
 from mnist_cli.compare.run import CallbacksFor
-from mnist_cli.flows import Notify, silent
+from mnist_cli.flows import DisplayFor, Notify, silent
 from mnist_cli.strategy.config import StrategyConfig
 
 
 def compare_flow(variants: list[Any], seeds: list[int], target: Path, scfg: StrategyConfig, *,
                  callbacks_for: CallbacksFor | None = None,
                  progress: AbstractContextManager[Any] | None = None,
+                 display_for: DisplayFor | None = None,
                  notify: Notify = silent, command: list[str] | None = None) -> Any:
     """Train every variant x seed into `target` and return the core's Comparison (its
     `summary` is what `--json` prints); under multi-worker only the chief keeps the directory."""
@@ -30,6 +31,11 @@ def compare_flow(variants: list[Any], seeds: list[int], target: Path, scfg: Stra
     notify(summary_line(desc, variants[0].config.training.batch_size))
     notify(f"comparing {', '.join(v.name for v in variants)} "
            f"with seed(s) {', '.join(map(str, seeds))}")
+    if display_for is not None:
+        progress, callbacks_for = display_for(len(dataset.train))
     with progress or nullcontext(), run_dir_for(desc, target) as where:
-        return run_comparison(variants, seeds, where, dataset=dataset, strategy=dist,
-                              strategy_desc=desc, callbacks_for=callbacks_for, command=command)
+        comparison = run_comparison(variants, seeds, where, dataset=dataset, strategy=dist,
+                                    strategy_desc=desc, callbacks_for=callbacks_for,
+                                    command=command)
+    comparison.chief = desc.get("is_chief", True)
+    return comparison

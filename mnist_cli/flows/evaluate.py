@@ -11,6 +11,9 @@ from typing import Any
 from mnist_cli.flows import Notify, silent
 from mnist_cli.strategy.config import StrategyConfig
 
+# (progress display or None, Keras callbacks driving it), given the number of examples.
+ProgressFor = Callable[[int], tuple[AbstractContextManager[Any] | None, list[Any]]]
+
 
 @dataclass
 class Evaluated:
@@ -20,13 +23,15 @@ class Evaluated:
     loaded: Any
     result: Any
     files: dict[str, str] = field(default_factory=dict)
+    chief: bool = True
 
 
 def evaluate_flow(target: Path | str, scfg: StrategyConfig, *, data: str | None = None,
                   image_shape: list[int] | None = None, data_dir: str | None = None,
                   label_column: str | None = None, pixel_max: int | None = None,
                   class_names: list[str] | str | None = None,
-                  plots: bool = True, notify: Notify = silent) -> Evaluated:
+                  plots: bool = True, notify: Notify = silent,
+                  progress_for: ProgressFor | None = None) -> Evaluated:
     """Score a run directory's (or .keras file's) model; only the multi-worker chief writes
     evaluation.json and the PNGs."""
     from mnist_cli.evaluate import (
@@ -49,16 +54,16 @@ def evaluate_flow(target: Path | str, scfg: StrategyConfig, *, data: str | None 
     report_notes(notes, notify)
     notify(summary_line(desc, BATCH_SIZE))
     notify(f"evaluating {loaded.model_path} on {source} ({len(split):,} examples)")
-    result = evaluate_model(loaded, split, source, strategy=dist, class_names=class_names)
+    progress, callbacks = (progress_for or no_progress)(len(split))
+    with progress or nullcontext():
+        result = evaluate_model(loaded, split, source, callbacks=callbacks, strategy=dist,
+                                class_names=class_names)
     files: dict[str, str] = {}
-    if desc.get("is_chief", True):  # other multi-worker tasks compute the same, write nothing
+    chief = desc.get("is_chief", True)
+    if chief:  # other multi-worker tasks compute the same, write nothing
         files = save_evaluation(loaded, result, split.x, plots=plots)
     report = {**result.to_dict(), "output_form": loaded.output_form, "files": files}
-    return Evaluated(report, loaded, result, files)
-
-
-# (progress display or None, Keras callbacks driving it), given the number of examples.
-ProgressFor = Callable[[int], tuple[AbstractContextManager[Any] | None, list[Any]]]
+    return Evaluated(report, loaded, result, files, chief)
 
 
 def predict_flow(target: Path | str, data: str, *, out: Path | None = None,

@@ -9,7 +9,7 @@ from typing import Any
 from rich.markup import escape
 
 from mnist_cli.config.schema import RunConfig
-from mnist_cli.flows import Notify, silent
+from mnist_cli.flows import DisplayFor, Notify, silent
 from mnist_cli.rundir import check_writable, new_run_dir
 from mnist_cli.strategy.config import StrategyConfig
 
@@ -63,10 +63,12 @@ def resume_target(run_dir: Path, flags: dict[str, Any],
 def train_flow(cfg: RunConfig, target: Path, scfg: StrategyConfig, *, plots: bool = True,
                callbacks: list[Any] | None = None,
                progress: AbstractContextManager[Any] | None = None,
+               display_for: DisplayFor | None = None,
                notify: Notify = silent, command: list[str] | None = None) -> Any:
     """Train `cfg` into `target` and return the TrainResult. Under multi-worker only the
     chief keeps the run directory and draws curves.png. `progress` (e.g. a rich Progress
-    driven by `callbacks`) is entered around training only."""
+    driven by `callbacks`) is entered around training only; `display_for(training examples)`
+    gives another such (display, callbacks) pair once the data is loaded."""
     from mnist_cli.signals import handle_interrupts
     from mnist_cli.strategy import make_strategy, run_dir_for, summary_line
     from mnist_cli.train import run_training
@@ -74,10 +76,14 @@ def train_flow(cfg: RunConfig, target: Path, scfg: StrategyConfig, *, plots: boo
     dist, desc = make_strategy(scfg)
     dataset = load_data(cfg, notify)  # after the strategy: multi-worker must come before TF ops
     hooks = [announce(summary_line(desc, cfg.training.batch_size), notify), *(callbacks or [])]
+    if display_for is not None:
+        progress, shown = display_for(len(dataset.train))
+        hooks += shown
     with progress or nullcontext(), handle_interrupts(), run_dir_for(desc, target) as where:
         result = run_training(cfg, where, dataset=dataset, strategy=dist, strategy_desc=desc,
                               callbacks=hooks, command=command)
-    if plots and desc.get("is_chief", True) and result.history.get("loss"):
+    result.chief = desc.get("is_chief", True)
+    if plots and result.chief and result.history.get("loss"):
         from mnist_cli.plots import write_curves
 
         write_curves(Path(target) / "curves.png", result.history, title=cfg.name)

@@ -1,71 +1,38 @@
-"""State that Keras `BackupAndRestore` does not keep, saved with each backup.
+"""The training state an epoch backup holds, and its one-file `.npz` form.
 
-It keeps weights, optimizer and epoch; a resumed run would also need early stopping's state
-(patience counter, best value, best weights: without them it restarts patience and forgets
-the weights it should restore) and the layers' random-seed generators (Dropout: without
-them a resumed run draws the first epochs' masks again). Each is saved with the backup's
-epoch and applied only to a backup of that same epoch.
+Resuming exactly needs more than the weights: the optimizer's variables (Adam's moments and
+iteration count), early stopping's state (patience counter, best value, best weights:
+without them it restarts patience and forgets the weights it should restore) and the
+layers' random-seed generators (Dropout: without them a resumed run draws the first epochs'
+masks again). All of it travels in one file, so its parts can never disagree on the epoch.
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mnist_cli.artifacts import atomic_write, write_json
+from mnist_cli.artifacts import atomic_write
+from mnist_cli.errors import UsageError
 
-STATE = "early_stopping.json"
-RNG = "seed_generators.npz"
+STATE_FILE = "state.npz"
 FIELDS = ("wait", "stopped_epoch", "best", "best_epoch")
 
 
-def capture(stoppers: list[Any]) -> list[dict[str, Any]]:
-    """The state now (Keras replaces `best_weights` rather than mutating it: no copy)."""
-    return [{**{f: getattr(s, f) for f in FIELDS}, "best_weights": s.best_weights}
-            for s in stoppers]
+@dataclass
+class TrainingState:
+    """Everything one completed epoch leaves behind that a resumed run must restore."""
 
-
-def save(directory: Path, epochs_done: int, states: list[dict[str, Any]]) -> None:
-    if not states:
-        return
-    directory = Path(directory)
-    for i, state in enumerate(states):
-        if state["best_weights"] is not None:  # restore reads it only if has_best_weights
-            atomic_write(directory / f"early_stopping_{i}.npz",
-                         lambda tmp, w=state["best_weights"]: _savez(tmp, w))
-    write_json(directory / STATE, {
-        "epoch": epochs_done,
-        "stoppers": [{f: _plain(s[f]) for f in FIELDS} | {"has_best_weights":
-                     s["best_weights"] is not None} for s in states]})
-
-
-def restore(directory: Path, epochs_done: int, stoppers: list[Any]) -> None:
-    """Apply the saved state if it belongs to the backup being resumed (`epochs_done`)."""
-    directory = Path(directory)
-    try:
-        saved = json.loads((directory / STATE).read_text())
-    except (OSError, ValueError):
-        return
-    if saved.get("epoch") != epochs_done or len(saved.get("stoppers", [])) != len(stoppers):
-        return
-    for i, (stopper, state) in enumerate(zip(stoppers, saved["stoppers"], strict=True)):
-        for f in FIELDS:
-            setattr(stopper, f, state[f])
-        if state["has_best_weights"]:
-            with np.load(directory / f"early_stopping_{i}.npz", allow_pickle=False) as npz:
-                stopper.best_weights = [npz[f"w{k}"] for k in range(len(npz.files))]
-
-
-def _savez(path: Path, weights: list[Any]) -> None:
-    with open(path, "wb") as fh:
-        np.savez(fh, **{f"w{k}": np.asarray(w) for k, w in enumerate(weights)})
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
+    epoch: int  # epochs completed
+    weights: list[np.ndarray]
+    optimizer: list[np.ndarray]
+    rng: list[np.ndarray] = field(default_factory=list)
+    stoppers: list[dict[str, Any]] = field(default_factory=list)  # FIELDS + best_weights
 
 
 def rng_variables(model: Any) -> list[Any]:
@@ -74,20 +41,87 @@ def rng_variables(model: Any) -> list[Any]:
     return [v for v in model.variables if id(v) not in weights]
 
 
-def save_rng(directory: Path, epochs_done: int, values: list[Any]) -> None:
-    if values:
-        atomic_write(Path(directory) / RNG, lambda tmp: _savez(
-            tmp, [np.asarray(epochs_done), *values]))
+def capture(epochs_done: int, model: Any, stoppers: list[Any]) -> TrainingState:
+    """The state now, as copies (Keras replaces `best_weights` rather than mutating it)."""
+    return TrainingState(
+        epoch=epochs_done, weights=model.get_weights(),
+        optimizer=[np.array(v.numpy()) for v in model.optimizer.variables],
+        rng=[np.array(v.numpy()) for v in rng_variables(model)],
+        stoppers=[{**{f: _plain(getattr(s, f)) for f in FIELDS},
+                   "best_weights": s.best_weights} for s in stoppers])
 
 
-def restore_rng(directory: Path, epochs_done: int, model: Any) -> None:
-    variables = rng_variables(model)
-    try:
-        with np.load(Path(directory) / RNG, allow_pickle=False) as npz:
-            saved = [npz[f"w{k}"] for k in range(len(npz.files))]
-    except (OSError, ValueError):
-        return
-    if int(saved[0]) != epochs_done or len(saved) - 1 != len(variables):
-        return
-    for variable, value in zip(variables, saved[1:], strict=True):
+def apply(state: TrainingState, model: Any, stoppers: list[Any]) -> None:
+    """Put a saved state back into the model, its optimizer and the early-stopping
+    callbacks (an optimizer not built yet is built first, as Keras's own restore does)."""
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    model.set_weights(state.weights)
+    _assign(model.optimizer.variables, state.optimizer, "optimizer")
+    _assign(rng_variables(model), state.rng, "seed-generator")
+    if len(state.stoppers) != len(stoppers):
+        raise UsageError(f"the backup has {len(state.stoppers)} early-stopping state(s), the "
+                         f"config {len(stoppers)}; start a new run")
+    for stopper, saved in zip(stoppers, state.stoppers, strict=True):
+        for f in FIELDS:
+            setattr(stopper, f, saved[f])
+        stopper.best_weights = saved["best_weights"]
+
+
+def _assign(variables: list[Any], values: list[np.ndarray], what: str) -> None:
+    if len(variables) != len(values):
+        raise UsageError(f"the backup holds {len(values)} {what} variables, the model "
+                         f"{len(variables)}: it belongs to another model; start a new run")
+    for variable, value in zip(variables, values, strict=True):
         variable.assign(value)
+
+
+def write_state(path: Path, state: TrainingState) -> None:
+    """One atomic `.npz`; a full disk raises OSError and leaves the previous file whole."""
+    arrays: dict[str, np.ndarray] = {"epoch": np.asarray(state.epoch)}
+    for prefix, values in (("w", state.weights), ("o", state.optimizer), ("r", state.rng)):
+        arrays.update({f"{prefix}{k}": np.asarray(v) for k, v in enumerate(values)})
+    meta = []
+    for i, s in enumerate(state.stoppers):
+        best = s["best_weights"]
+        meta.append({f: s[f] for f in FIELDS} | {"has_best_weights": best is not None})
+        arrays.update({f"s{i}_{k}": np.asarray(w) for k, w in enumerate(best or [])})
+    arrays["stoppers"] = np.asarray(json.dumps(meta))
+    atomic_write(path, lambda tmp: _savez(tmp, arrays))
+
+
+def _savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def read_state(path: Path) -> TrainingState | None:
+    """The saved state, None if there is no backup; an unreadable one is a UsageError."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        meta = json.loads(str(arrays["stoppers"]))
+        return TrainingState(
+            epoch=int(arrays["epoch"]), weights=_series(arrays, "w"),
+            optimizer=_series(arrays, "o"), rng=_series(arrays, "r"),
+            stoppers=[{**{f: m[f] for f in FIELDS}, "best_weights": _series(
+                arrays, f"s{i}_") if m["has_best_weights"] else None}
+                for i, m in enumerate(meta)])
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise UsageError(f"the backup {path} cannot be read ({exc}); it was changed or "
+                         "damaged after it was written: start a new run") from None
+
+
+def _series(arrays: dict[str, np.ndarray], prefix: str) -> list[np.ndarray]:
+    out, k = [], 0
+    while f"{prefix}{k}" in arrays:
+        out.append(arrays[f"{prefix}{k}"])
+        k += 1
+    return out
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value

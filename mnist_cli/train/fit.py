@@ -36,6 +36,8 @@ class TrainResult:
     history: dict[str, list[float]] = field(default_factory=dict)
     model: Any = None
     test_outputs: Any = None
+    chief: bool = True
+    """False on multi-worker tasks other than the chief, which keep no files."""
 
 
 def default_strategy() -> Any:
@@ -135,6 +137,7 @@ def strategy_record(strategy: Any, desc: dict[str, Any] | None,
             "global_batch_size": batch_per_replica * replicas}
 
 
+@guards.records_faults  # a full disk or vanished path mid-run: one line, run marked failed
 def run_training(
     cfg: RunConfig,
     run_dir: Path,

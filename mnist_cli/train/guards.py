@@ -6,14 +6,17 @@ last completed epoch's backup (`mnist_cli.train.backup`) is kept as the last goo
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mnist_cli import signals
 from mnist_cli.artifacts import save_model, write_json, write_text
 from mnist_cli.config.schema import RunConfig
-from mnist_cli.errors import RunFailed
+from mnist_cli.errors import RunFailed, UsageError
+from mnist_cli.faults import WriteFailed, describe
 
 BACKUP_DIR = "backup"
 KERAS_BACKUP = "keras"
@@ -21,6 +24,7 @@ LAST_GOOD = "last_good.keras"
 # Learning rates above which an optimizer usually diverges on MNIST-style data.
 LR_LIMITS = {"sgd": 1.0, "adagrad": 1.0}
 ADAPTIVE_LR_LIMIT = 0.1
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Diverged(RunFailed):
@@ -130,15 +134,18 @@ def training_callbacks(run_dir: Path, probe: Any = None,
     early-stopping callbacks whose state the backup carries."""
     from mnist_cli.train.backup import epoch_backup
 
-    return [guard_callback(probe), epoch_backup(keras_backup_dir(run_dir), stopping)]
+    return [guard_callback(probe),
+            epoch_backup(keras_backup_dir(run_dir), stopping, run_dir=Path(run_dir))]
 
 
 def keep_last_good(run_dir: Path, model: Any) -> Path | None:
     """Save the last completed epoch's backed-up weights as a loadable model."""
-    weights = keras_backup_dir(run_dir) / "latest.weights.h5"
-    if not weights.exists():
+    from mnist_cli.train.extra_state import STATE_FILE, read_state
+
+    state = read_state(keras_backup_dir(run_dir) / STATE_FILE)
+    if state is None:
         return None
-    model.load_weights(str(weights))
+    model.set_weights(state.weights)
     return save_model(model, Path(run_dir) / LAST_GOOD)
 
 
@@ -164,3 +171,44 @@ def record_failure(run_dir: Path, cfg: RunConfig, exc: Diverged, model: Any,
     exc.args = (f"{exc.args[0]}; likely cause: {exc.causes[0]}; run marked failed in "
                 f"{run_dir / 'metrics.json'}; {kept_text}",)
     return exc
+
+
+def records_faults(run: F) -> F:
+    """Decorate `run_training(cfg, run_dir, ..., command=...)`: an `OSError` once the run
+    directory exists (full disk, a path removed or made unwritable mid-run) marks the run
+    failed in metrics.json where that can still be written, and becomes one `WriteFailed`
+    line (exit 1) saying what is kept and how to continue."""
+
+    @functools.wraps(run)
+    def wrapper(cfg: RunConfig, run_dir: Path, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return run(cfg, run_dir, *args, **kwargs)
+        except OSError as exc:
+            raise record_fault(Path(run_dir), cfg, exc, kwargs.get("command")) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def record_fault(run_dir: Path, cfg: RunConfig, exc: OSError,
+                 command: list[str] | None) -> WriteFailed:
+    """metrics.json `failed` with the fault, if the directory can still take it."""
+    from mnist_cli.train.resume import completed_epochs, resume_hint
+
+    message = describe(exc, action="use")
+    if not run_dir.is_dir():
+        return WriteFailed(f"{message} (run directory {run_dir} is gone)", exc.errno)
+    try:
+        done = completed_epochs(run_dir)
+    except UsageError:  # the backup itself is unreadable
+        done = 0
+    record = {"status": "failed", "failure": {"reason": message, "errno": exc.errno},
+              "epochs_completed": done, "seed": cfg.training.seed,
+              "command": command or [], "run_dir": str(run_dir)}
+    kept = (f"; the backup of epoch {done} is kept: once fixed, continue with "
+            f"{resume_hint(run_dir)}") if done else ""
+    try:
+        write_json(run_dir / "metrics.json", record)
+        marked = f"; run marked failed in {run_dir / 'metrics.json'}"
+    except OSError:
+        marked = "; metrics.json could not be updated either"
+    return WriteFailed(message + marked + kept, exc.errno)

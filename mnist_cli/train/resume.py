@@ -1,9 +1,10 @@
 """Resuming an interrupted run from its last completed epoch, bit-for-bit where possible.
 
-Keras `BackupAndRestore` restores weights, optimizer state and the epoch number; this module
-adds what it does not: the history of the epochs already run, the run's saved config, and
-the shuffle order (a seeded tf.data shuffle draws a new order per iterator, so a resumed
-fit first skips the orders the finished epochs used).
+The epoch backup (`mnist_cli.train.backup`) restores weights, optimizer, early-stopping and
+seed-generator state and the epoch number; this module adds the rest: the history of the
+epochs already run, the run's saved config, and the shuffle order (a seeded tf.data shuffle
+draws a new order per iterator, so a resumed fit first skips the orders the finished epochs
+used).
 """
 
 from __future__ import annotations

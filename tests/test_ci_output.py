@@ -1,0 +1,185 @@
+"""Output that suits a CI log, gates that fail a job, a job summary, help that fits 80
+columns, and one-line errors for bad choices."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from mnist_cli.cli.app import app
+from tests.conftest import cli_cmd
+
+EPOCH_LINE = re.compile(r"^epoch (\d+)/3  loss \d+\.\d{4}  acc \d\.\d{4}  val_loss \d+\.\d{4}"
+                        r"  val_acc \d\.\d{4}  \d+\.\d s  [\d,]+ samples/s$")
+BAR_CHARS = ("━", "█", "…", "╸")
+
+
+def help_lines(*args: str) -> list[str]:
+    env = {**os.environ, "COLUMNS": "80", "TERMINAL_WIDTH": "80"}
+    proc = subprocess.run(cli_cmd(*args, "--help"), capture_output=True, text=True, env=env,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.rstrip("\n").splitlines()
+
+
+@pytest.mark.parametrize("command", ["train", "compare", "evaluate", "predict"])
+def test_help_reads_at_80_columns(command: str) -> None:
+    lines = help_lines(command)
+    assert len(lines) <= 70, "\n".join(lines)  # train was 134 lines before the panels
+    assert all(len(line) <= 80 for line in lines)
+    text = "\n".join(lines)
+    assert "<list[str]>" not in text and "<str>" not in text
+    assert "…" not in text  # no option name cut short
+
+
+def test_train_help_groups_options_into_panels() -> None:
+    text = "\n".join(help_lines("train"))
+    for panel in ("Model & training", "Data", "Output", "Distribution"):
+        assert f"─ {panel} ─" in text
+    assert "METRIC=VALUE" in text and "KEY=VALUE" in text and "HOST:PORT" in text
+
+
+@pytest.mark.parametrize(("args", "choices"), [
+    (["train", "--cross-device-ops", "bogus"], "'auto', 'nccl', 'hierarchical-copy'"),
+    (["evaluate", "x.keras", "--cross-device-ops", "bogus"], "'reduce-to-one'"),
+    (["train", "--strategy", "bogus"], "auto, default, one-device, mirrored"),
+    (["train", "--progress", "bogus"], "auto, bar, plain, none"),
+    (["compare", "--progress", "fancy"], "auto, bar, plain, none"),
+    (["train", "--fail-under", "accuracy=0.9"], "test_accuracy, balanced_accuracy"),
+    (["evaluate", "x.keras", "--fail-under", "f1=0.9"], "accuracy, balanced_accuracy"),
+    (["compare", "--fail-under", "test_accuracy"], "METRIC=VALUE"),
+    (["train", "--epochs", "many"], "'--epochs'"),
+])
+def test_bad_values_are_one_line_exit_2_naming_the_choices(
+        args: list[str], choices: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, [*args])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert choices in lines[0]
+    assert not any(c in result.stderr for c in "╭╰│")
+
+
+@pytest.fixture(scope="module")
+def ci_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A CI-style train: stderr is not a terminal, gates on, GITHUB_STEP_SUMMARY set."""
+    tmp = tmp_path_factory.mktemp("ci")
+    summary = tmp / "summary.md"
+    summary.write_text("earlier step\n")
+    run = tmp / "run"
+    old = os.environ.get("GITHUB_STEP_SUMMARY")
+    os.environ["GITHUB_STEP_SUMMARY"] = str(summary)
+    try:
+        result = CliRunner().invoke(app, [
+            "train", "--data", "digits", "--epochs", "3", "--seed", "2", "--run-dir", str(run),
+            "--fail-under", "test_accuracy=0.01", "--fail-under", "balanced_accuracy=1.01"])
+    finally:
+        if old is None:
+            os.environ.pop("GITHUB_STEP_SUMMARY", None)
+        else:
+            os.environ["GITHUB_STEP_SUMMARY"] = old
+    return {"result": result, "run": run, "summary": summary}
+
+
+def test_log_gets_one_plain_line_per_epoch(ci_run: dict) -> None:
+    stderr = ci_run["result"].stderr
+    epochs = [m for m in map(EPOCH_LINE.match, stderr.splitlines()) if m]
+    assert [int(m.group(1)) for m in epochs] == [1, 2, 3], stderr
+    assert not any(c in stderr for c in BAR_CHARS), stderr
+    history = (ci_run["run"] / "history.csv").read_text().splitlines()
+    last_loss = float(history[-1].split(",")[history[0].split(",").index("loss")])
+    assert f"loss {last_loss:.4f}" in epochs[-1].group(0)
+
+
+def test_failed_gate_exits_1_after_every_artifact(ci_run: dict) -> None:
+    result, run = ci_run["result"], ci_run["run"]
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert errors == [f"error: gate balanced_accuracy >= 1.01 FAILED: got "
+                      f"{metrics['balanced_accuracy']:.4f}"]
+    assert metrics["status"] == "completed"
+    for name in ("model.keras", "history.csv", "curves.png", "config.yaml"):
+        assert (run / name).is_file(), name
+
+
+def test_step_summary_is_appended(ci_run: dict) -> None:
+    text = ci_run["summary"].read_text()
+    metrics = json.loads((ci_run["run"] / "metrics.json").read_text())
+    assert text.startswith("earlier step\n### mnist-cli train")
+    assert f"| test accuracy | {metrics['test_accuracy']:.4f} |" in text
+    assert "| `balanced_accuracy` >= 1.01 |" in text and "**FAIL**" in text
+    assert "| `test_accuracy` >= 0.01 |" in text and "| pass |" in text
+
+
+def test_progress_none_prints_no_epoch_lines(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["train", "--data", "digits", "--epochs", "1",
+                                      "--progress", "none", "--run-dir", str(tmp_path / "r"),
+                                      "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert "epoch 1/1" not in result.stderr
+
+
+def test_unknown_gate_is_refused_before_training(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train", "--data", "digits", "--run-dir", str(run),
+                                      "--fail-under", "test_acc=0.9"])
+    assert result.exit_code == 2
+    assert "unknown metric 'test_acc'" in result.stderr
+    assert not run.exists()
+
+
+def test_evaluate_and_predict_in_a_log(ci_run: dict, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """evaluate: gates on its own metrics and a summary; predict on 6,000 images: one
+    progress line per 10%."""
+    run = ci_run["run"]
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = CliRunner().invoke(app, ["evaluate", str(run), "--fail-under", "accuracy=0.01",
+                                      "--fail-under", "macro_f1=1.5", "--no-plots"])
+    assert result.exit_code == 1, result.output
+    evaluation = json.loads((run / "evaluation.json").read_text())
+    assert "error: gate macro_f1 >= 1.5 FAILED: got " in result.stderr
+    assert f"| accuracy | {evaluation['accuracy']:.4f} |" in summary.read_text()
+    images = np.random.default_rng(0).integers(0, 17, size=(6000, 64))
+    data = tmp_path / "many.csv"
+    np.savetxt(data, images, fmt="%d", delimiter=",",
+               header=",".join(f"pixel{i}" for i in range(64)), comments="")
+    result = CliRunner().invoke(app, ["predict", str(run), "--data", str(data),
+                                      "--out", str(tmp_path / "p.csv")])
+    assert result.exit_code == 0, result.output
+    steps = re.findall(r"^predict (\d+)%  ([\d,]+)/6,000 examples", result.stderr, re.M)
+    assert [int(p) for p, _ in steps] == list(range(10, 101, 10)), result.stderr
+    assert steps[-1][1] == "6,000"
+    assert not any(c in result.stderr for c in BAR_CHARS)
+
+
+def test_compare_summary_ranks_variants_and_gates_the_winner(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary_md = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary_md))
+    target = tmp_path / "cmp"
+    result = CliRunner().invoke(app, [
+        "compare", "--data", "digits", "--epochs", "2", "--seed", "4", "--run-dir", str(target),
+        "--fail-under", "test_accuracy=1.01"])
+    assert result.exit_code == 1, result.output
+    summary = json.loads((target / "comparison.json").read_text())
+    winner = next(v for v in summary["variants"] if v["name"] == summary["winner"])
+    assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
+        f"error: gate test_accuracy >= 1.01 FAILED: got {winner['test_accuracy']:.4f}"]
+    assert not any(c in result.stderr for c in BAR_CHARS)
+    assert re.search(rf"^{winner['name']}: epoch 2/2  loss ", result.stderr, re.M)
+    text = summary_md.read_text()
+    assert text.startswith(f"### mnist-cli compare: winner {summary['winner']}")
+    rows = [line for line in text.splitlines() if re.match(r"\| \d+ \| ", line)]
+    assert [r.split(" | ")[1] for r in rows] == [v["name"] for v in summary["variants"]]
+    for pair in summary["pairs"]:
+        assert f"- {pair['sentence']}" in text
