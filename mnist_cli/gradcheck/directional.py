@@ -1,0 +1,145 @@
+"""Directional derivatives: a check that involves every entry of every variable.
+
+For k seeded random unit directions v, autodiff's g·v is compared with the float64 central
+difference (L(θ+εv) - L(θ-εv)) / 2ε, once with v spanning the whole model and once per
+variable (so small variables are not drowned by big ones). A wrong gradient entry e shifts
+g·v by e·v for every v, so any single wrong entry shows up unless its error is tiny against
+||g|| (sampled entries, by contrast, miss an entry they do not draw).
+
+Kinks: a perturbation along v moves every unit a little, so some unit of some sample may
+straddle a ReLU / max-pool kink. The loss is a mean over samples and units belong to one
+sample, so the straddling samples are found (the same piece codes as `kinks`) and dropped
+from both sides: the finite difference sums the clean samples' losses, and autodiff's side
+becomes g·v minus the dropped samples' own GradientTape gradients · v.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mnist_cli.gradcheck import kinks as kk
+from mnist_cli.gradcheck.clone import Clone, apply_stage, call_kwargs, forward, per_sample_loss
+from mnist_cli.gradcheck.report import DirectionCheck, direction_row
+from mnist_cli.tfenv import import_keras, import_tf
+
+DEFAULT_DIRECTIONS = 16
+"""Random directions per group (whole model, each variable)."""
+
+
+def unit_directions(size: int, count: int, seed: int, group: int) -> np.ndarray:
+    """(count, size) random unit vectors, seeded by (seed, group)."""
+    rng = np.random.default_rng([seed, 7919, group])
+    v = rng.standard_normal((count, size))
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+@dataclass
+class Problem:
+    """What the directional check evaluates: the clone, the batch and autodiff's gradient."""
+
+    clone: Clone
+    x: Any
+    y: Any
+    from_logits: bool
+    grads: list[np.ndarray]
+    """Autodiff gradient of the mean loss per trainable variable (the one under test)."""
+
+
+def _pair_fn(problem: Problem) -> Any:
+    """Graph: (weights at θ+εv, weights at θ-εv) -> per-sample losses of each, and per sample
+    how many units changed piece between the two."""
+    tf, keras = import_tf(), import_keras()
+    stages = problem.clone.stages
+
+    def losses(weights: list) -> tuple[Any, list]:
+        probes: list = []
+        h, i = problem.x, 0
+        for stage in stages:
+            layer, n = stage.layer, len(stage.layer.trainable_variables)
+            if n:
+                ntv = [v.value for v in layer.non_trainable_variables]
+                out = layer.stateless_call(weights[i:i + n], ntv, h, **call_kwargs(layer))[0]
+            else:
+                out = layer(h, training=False)
+            h, i = apply_stage(tf, stage, h, out, probes), i + n
+        return per_sample_loss(keras, problem.y, h, problem.from_logits), probes
+
+    @tf.function(reduce_retracing=True)
+    def pair(plus: list, minus: list) -> tuple[Any, Any, Any]:
+        lp, pp = losses(plus)
+        lm, pm = losses(minus)
+        changes = [kk.sample_changes(tf, a, b) for a, b in zip(pp, pm, strict=True)]
+        return lp, lm, tf.add_n(changes) if changes else tf.zeros_like(lp, tf.int64)
+
+    return pair
+
+
+def _sample_grad_fn(problem: Problem) -> Any:
+    """Sample i -> GradientTape gradient of its share L_i / N of the mean loss, flattened."""
+    tf, keras = import_tf(), import_keras()
+    variables = problem.clone.model.trainable_variables
+    n = int(problem.x.shape[0])
+    cache: dict[int, np.ndarray] = {}
+
+    @tf.function(reduce_retracing=True)
+    def grad(xi: Any, yi: Any) -> list:
+        with tf.GradientTape() as tape:
+            out = forward(tf, problem.clone.stages, xi)
+            loss = tf.reduce_sum(per_sample_loss(keras, yi, out, problem.from_logits)) / n
+        return tape.gradient(loss, variables)
+
+    def of(i: int) -> np.ndarray:
+        if i not in cache:
+            gs = grad(problem.x[i:i + 1], problem.y[i:i + 1])
+            cache[i] = np.concatenate([np.asarray(g, np.float64).ravel() for g in gs])
+        return cache[i]
+
+    return of
+
+
+def _one_direction(problem: Problem, pair: Any, sample_grad: Any, base: list[np.ndarray],
+                   which: list[int], v: np.ndarray, epsilon: float) -> tuple[float, float, int]:
+    """(finite difference, autodiff) of the loss along v (spread over variables `which`), over
+    the samples that straddle no kink; and how many samples were dropped."""
+    tf = import_tf()
+    plus, minus, step = list(base), list(base), np.zeros(sum(b.size for b in base))
+    offsets = np.cumsum([0] + [b.size for b in base])
+    start = 0
+    for j in which:
+        part = v[start:start + base[j].size].reshape(base[j].shape)
+        start += base[j].size
+        plus[j], minus[j] = base[j] + epsilon * part, base[j] - epsilon * part
+        step[offsets[j]:offsets[j + 1]] = ((plus[j] - minus[j]) / (2 * epsilon)).ravel()
+    lp, lm, changes = (np.asarray(t) for t in pair([tf.constant(w) for w in plus],
+                                                   [tf.constant(w) for w in minus]))
+    n, dirty = len(lp), np.flatnonzero(changes)
+    clean = changes == 0
+    fd = float(np.sum(lp[clean] - lm[clean]) / n / (2 * epsilon))
+    g = np.concatenate([gr.ravel() for gr in problem.grads])
+    ad = float(g @ step) - sum(float(sample_grad(int(i)) @ step) for i in dirty)
+    return fd, ad, len(dirty)
+
+
+def check_directions(problem: Problem, *, count: int, epsilon: float, seed: int,
+                     floor: float, names: list[str]) -> list[DirectionCheck]:
+    """One row for the whole model, then one per variable, each over `count` directions."""
+    base = [np.asarray(v, np.float64) for v in problem.clone.model.trainable_variables]
+    pair, sample_grad = _pair_fn(problem), _sample_grad_fn(problem)
+    n = int(problem.x.shape[0])
+    groups = [("all variables", list(range(len(base))))]
+    groups += [(name, [j]) for j, name in enumerate(names)]
+    rows = []
+    for gi, (name, which) in enumerate(groups):
+        size = sum(base[j].size for j in which)
+        fds, ads, dropped = [], [], []
+        for v in unit_directions(size, count, seed, gi):
+            fd, ad, d = _one_direction(problem, pair, sample_grad, base, which, v, epsilon)
+            fds.append(fd)
+            ads.append(ad)
+            dropped.append(d)
+        rows.append(direction_row(name, size, np.array(fds), np.array(ads),
+                                  np.array(dropped), n, floor))
+    return rows
