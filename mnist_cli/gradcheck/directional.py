@@ -9,19 +9,26 @@ g·v by e·v for every v, so any single wrong entry shows up unless its error is
 Kinks: a perturbation along v moves every unit a little, so some unit of some sample may
 straddle a ReLU / max-pool kink. The loss is a mean over samples and units belong to one
 sample, so the straddling samples are found (the same piece codes as `kinks`) and dropped
-from both sides: the finite difference sums the clean samples' losses, and autodiff's side
-becomes g·v minus the dropped samples' own GradientTape gradients · v.
+from both sides: the finite difference sums the kept samples' losses, and autodiff's side is
+GradientTape's gradient of that same partial sum (one batched pass, like the main one).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from mnist_cli.gradcheck import kinks as kk
-from mnist_cli.gradcheck.clone import Clone, apply_stage, call_kwargs, forward, per_sample_loss
+from mnist_cli.gradcheck.clone import (
+    Clone,
+    apply_stage,
+    call_kwargs,
+    forward,
+    per_sample_loss,
+)
 from mnist_cli.gradcheck.report import DirectionCheck, direction_row
 from mnist_cli.tfenv import import_keras, import_tf
 
@@ -46,6 +53,8 @@ class Problem:
     from_logits: bool
     grads: list[np.ndarray]
     """Autodiff gradient of the mean loss per trainable variable (the one under test)."""
+    hook: Callable[[list[np.ndarray]], list[np.ndarray]] | None = None
+    """Applied to every autodiff gradient computed here, as to `grads` (tests plant bugs)."""
 
 
 def _pair_fn(problem: Problem) -> Any:
@@ -77,33 +86,40 @@ def _pair_fn(problem: Problem) -> Any:
     return pair
 
 
-def _sample_grad_fn(problem: Problem) -> Any:
-    """Sample i -> GradientTape gradient of its share L_i / N of the mean loss, flattened."""
+def _masked_grad_fn(problem: Problem) -> Any:
+    """Dropped samples -> autodiff gradient (flattened) of the mean loss with their terms
+    left out: (1/N) sum over kept i of L_i, one batched GradientTape pass like the main one,
+    then `problem.hook` like the main gradient."""
     tf, keras = import_tf(), import_keras()
     variables = problem.clone.model.trainable_variables
     n = int(problem.x.shape[0])
-    cache: dict[int, np.ndarray] = {}
+    cache: dict[tuple[int, ...], np.ndarray] = {}
 
     @tf.function(reduce_retracing=True)
-    def grad(xi: Any, yi: Any) -> list:
+    def grad(keep: Any) -> list:
         with tf.GradientTape() as tape:
-            out = forward(tf, problem.clone.stages, xi)
-            loss = tf.reduce_sum(per_sample_loss(keras, yi, out, problem.from_logits)) / n
+            out = forward(tf, problem.clone.stages, problem.x)
+            losses = per_sample_loss(keras, problem.y, out, problem.from_logits)
+            loss = tf.reduce_sum(losses * keep) / n
         return tape.gradient(loss, variables)
 
-    def of(i: int) -> np.ndarray:
-        if i not in cache:
-            gs = grad(problem.x[i:i + 1], problem.y[i:i + 1])
-            cache[i] = np.concatenate([np.asarray(g, np.float64).ravel() for g in gs])
-        return cache[i]
+    def of(dropped: tuple[int, ...]) -> np.ndarray:
+        if dropped not in cache:
+            keep = np.ones(n)
+            keep[list(dropped)] = 0.0
+            grads = [np.asarray(g, np.float64) for g in grad(tf.constant(keep))]
+            if problem.hook is not None:
+                grads = [np.asarray(g, np.float64) for g in problem.hook(grads)]
+            cache[dropped] = np.concatenate([g.ravel() for g in grads])
+        return cache[dropped]
 
     return of
 
 
-def _one_direction(problem: Problem, pair: Any, sample_grad: Any, base: list[np.ndarray],
+def _one_direction(problem: Problem, pair: Any, masked_grad: Any, base: list[np.ndarray],
                    which: list[int], v: np.ndarray, epsilon: float) -> tuple[float, float, int]:
-    """(finite difference, autodiff) of the loss along v (spread over variables `which`), over
-    the samples that straddle no kink; and how many samples were dropped."""
+    """(finite difference, autodiff) of the loss along v (spread over variables `which`), both
+    over the samples that straddle no kink; and how many samples were dropped."""
     tf = import_tf()
     plus, minus, step = list(base), list(base), np.zeros(sum(b.size for b in base))
     offsets = np.cumsum([0] + [b.size for b in base])
@@ -115,19 +131,18 @@ def _one_direction(problem: Problem, pair: Any, sample_grad: Any, base: list[np.
         step[offsets[j]:offsets[j + 1]] = ((plus[j] - minus[j]) / (2 * epsilon)).ravel()
     lp, lm, changes = (np.asarray(t) for t in pair([tf.constant(w) for w in plus],
                                                    [tf.constant(w) for w in minus]))
-    n, dirty = len(lp), np.flatnonzero(changes)
-    clean = changes == 0
-    fd = float(np.sum(lp[clean] - lm[clean]) / n / (2 * epsilon))
-    g = np.concatenate([gr.ravel() for gr in problem.grads])
-    ad = float(g @ step) - sum(float(sample_grad(int(i)) @ step) for i in dirty)
-    return fd, ad, len(dirty)
+    clean, dropped = changes == 0, tuple(int(i) for i in np.flatnonzero(changes))
+    fd = float(np.sum(lp[clean] - lm[clean]) / len(lp) / (2 * epsilon))
+    g = np.concatenate([gr.ravel() for gr in problem.grads]) if not dropped else \
+        masked_grad(dropped)
+    return fd, float(g @ step), len(dropped)
 
 
 def check_directions(problem: Problem, *, count: int, epsilon: float, seed: int,
                      floor: float, names: list[str]) -> list[DirectionCheck]:
     """One row for the whole model, then one per variable, each over `count` directions."""
     base = [np.asarray(v, np.float64) for v in problem.clone.model.trainable_variables]
-    pair, sample_grad = _pair_fn(problem), _sample_grad_fn(problem)
+    pair, masked_grad = _pair_fn(problem), _masked_grad_fn(problem)
     n = int(problem.x.shape[0])
     groups = [("all variables", list(range(len(base))))]
     groups += [(name, [j]) for j, name in enumerate(names)]
@@ -136,7 +151,7 @@ def check_directions(problem: Problem, *, count: int, epsilon: float, seed: int,
         size = sum(base[j].size for j in which)
         fds, ads, dropped = [], [], []
         for v in unit_directions(size, count, seed, gi):
-            fd, ad, d = _one_direction(problem, pair, sample_grad, base, which, v, epsilon)
+            fd, ad, d = _one_direction(problem, pair, masked_grad, base, which, v, epsilon)
             fds.append(fd)
             ads.append(ad)
             dropped.append(d)

@@ -146,7 +146,7 @@ def check_model(model: Any, x: np.ndarray, y: np.ndarray, *, from_logits: bool,
     result = compare_rows(checks, "finite-difference", floor=floor)
     if directions > 0:
         t1 = time.perf_counter()
-        problem = Problem(clone, xs, ys, from_logits, tape)
+        problem = Problem(clone, xs, ys, from_logits, tape, gradient_hook)
         result.directional = check_directions(problem, count=directions, epsilon=epsilon,
                                               seed=seed, floor=floor, names=[c[0] for c in checks])
         result.directional_seconds = time.perf_counter() - t1

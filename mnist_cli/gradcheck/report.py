@@ -188,10 +188,13 @@ def judge(rows: list[VariableCheck], overall: float, overall_judged: bool = True
     return judged_verdict([(overall, overall_judged)] + [(r.rel_diff, r.judged) for r in rows])
 
 
-def is_judged(rel_diff: float, worst_abs_diff: float, floor: float) -> bool:
+def is_judged(rel_diff: float, worst_abs_diff: float, floor: float, *values: np.ndarray) -> bool:
     """A figure means something if its largest difference clears the noise floor (a real
-    error), or if it agrees to PASS_BELOW anyway."""
-    return bool(np.isfinite(rel_diff) and (worst_abs_diff >= floor or rel_diff < PASS_BELOW))
+    error), or if it agrees to PASS_BELOW anyway; never when both sides are exactly zero
+    (dead units, zero inputs: nothing was tested)."""
+    signal = any(np.any(np.asarray(v) != 0) for v in values)
+    return bool(np.isfinite(rel_diff) and signal
+                and (worst_abs_diff >= floor or rel_diff < PASS_BELOW))
 
 
 def direction_row(name: str, size: int, fd: np.ndarray, ad: np.ndarray, dropped: np.ndarray,
@@ -203,7 +206,7 @@ def direction_row(name: str, size: int, fd: np.ndarray, ad: np.ndarray, dropped:
     worst_abs = float(diff.max()) if keep.any() else 0.0
     row = DirectionCheck(name, int(size), len(fd), int(keep.sum()), int(dropped.sum()), rel,
                          worst_abs)
-    row.judged = is_judged(rel, worst_abs, floor)
+    row.judged = is_judged(rel, worst_abs, floor, fd[keep], ad[keep])
     row.verdict = verdict_for(rel) if row.judged else "pass"
     return row
 
@@ -225,7 +228,8 @@ def variable_row(check: Check, reference: str,
         pos = int(np.argmax(np.where(clean, diff, -1.0)))
         row.worst_index = [int(i) for i in np.unravel_index(entries[pos], shape)]
         row.worst_abs_diff = float(diff[pos])
-        row.judged = is_judged(row.rel_diff, row.worst_abs_diff, floor)
+        row.judged = is_judged(row.rel_diff, row.worst_abs_diff, floor, approx[clean],
+                               calc[clean])
     else:
         row.rel_diff, row.judged = float("nan"), False
     if row.kinks:
@@ -247,9 +251,9 @@ def compare_rows(checks: list[Check], reference: str, model: str = "model",
     approx, calc = np.concatenate(approx_all), np.concatenate(calc_all)
     overall = relative_difference(approx, calc) if len(approx) else float("nan")
     worst_abs = float(np.abs(approx - calc).max()) if len(approx) else 0.0
-    overall_judged = is_judged(overall, worst_abs, floor)
-    notes = [f"{r.name}: tiny gradient, differences within float64 rounding noise "
-             f"(< {floor:.1e}); judged by the overall figure" if r.checked > r.kinks
+    overall_judged = is_judged(overall, worst_abs, floor, approx, calc)
+    notes = [f"{r.name}: tiny or exactly zero gradient, differences within float64 rounding "
+             f"noise (< {floor:.1e}); not judged on its own" if r.checked > r.kinks
              else f"{r.name}: all {r.checked} checked entries straddle a kink, none judged "
              "(e.g. a zero-initialised bias over all-zero inputs sits exactly on a ReLU kink)"
              for r in rows if not r.judged]
