@@ -110,8 +110,26 @@ def forward(tf: Any, stages: list[Stage], h: Any, start: int = 0,
 
 
 def per_sample_loss(keras: Any, y: Any, out: Any, from_logits: bool) -> Any:
-    """The training loss (sparse categorical cross-entropy) of each sample."""
-    return keras.losses.sparse_categorical_crossentropy(y, out, from_logits=from_logits)
+    """The training loss (sparse categorical cross-entropy) of each sample.
+
+    `tf.identity` hides where `out` came from: Keras's loss otherwise swaps a softmax /
+    sigmoid output for its input logits when it can tell (eagerly by an attribute, in a graph
+    by the op type), which differs between the autodiff and finite-difference paths here and
+    would compare two different losses. See `logits_note` for what training does."""
+    return keras.losses.sparse_categorical_crossentropy(y, import_tf().identity(out),
+                                                        from_logits=from_logits)
+
+
+def logits_note(model: Any, from_logits: bool) -> list[str]:
+    """Say so when the output layer ends in softmax/sigmoid but the loss takes logits: Keras's
+    training loss then silently uses the pre-activation values instead (it warns)."""
+    act = model.layers[-1].get_config().get("activation") if model.layers else None
+    if from_logits and act in ("softmax", "sigmoid"):
+        return [f"the last layer applies {act} but model.output is 'logits': Keras training "
+                f"would feed the values before {act} to the loss; gradcheck checks the loss of "
+                "the output as configured (set model.output: probabilities, or drop the "
+                "activation)"]
+    return []
 
 
 def tape_gradients(clone: Clone, x: Any, y: Any,

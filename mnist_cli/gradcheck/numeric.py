@@ -25,6 +25,7 @@ from mnist_cli.gradcheck.clone import (
     call_kwargs,
     float64_clone,
     forward,
+    logits_note,
     per_sample_loss,
     tape_gradients,
 )
@@ -155,7 +156,7 @@ def check_model(model: Any, x: np.ndarray, y: np.ndarray, *, from_logits: bool,
                             "entries were compared")
     result.finalise()
     result.model = name or model.name
-    result.notes += clone.notes
+    result.notes += clone.notes + logits_note(clone.model, from_logits)
     result.settings = {"epsilon": epsilon, "params": "all" if params is None else params,
                        "directions": directions, "batch": int(len(x)), "seed": seed,
                        "dtype": "float64", "mode": "inference (training=False)"}
