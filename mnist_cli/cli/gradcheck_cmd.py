@@ -40,8 +40,9 @@ def gradcheck(
     = None,
     batch: Annotated[int, typer.Option(help="Real training examples in the batch.")] = 64,
     params: Annotated[str, typer.Option(
-        help="Entries checked per variable (seeded sample), or 'all'. 200 checks small "
-             "variables fully and keeps the CNN near 10 s.")] = "200",
+        help="Entries checked one by one per variable (seeded sample; the per-entry table "
+             "and kink report), or 'all'. 100 checks small variables fully; --directions "
+             "covers every entry.")] = "100",
     epsilon: Annotated[float, typer.Option(
         help="Finite-difference step (float64). 1e-5 balances rounding against ReLU kinks.")]
     = 1e-5,

@@ -112,7 +112,7 @@ def logistic_directions(W: np.ndarray, b: np.ndarray, X: np.ndarray, Y: np.ndarr
 
 def run_logistic_gradcheck(x: np.ndarray, y: np.ndarray, *, digit: int | None = None,
                            epsilon: float = 1e-5, seed: int = 0,
-                           params: int | None = 200,
+                           params: int | None = 100,
                            gradients: Callable[..., Grads] = hand_gradients,
                            directions: int = 16) -> GradcheckResult:
     """Check the hand-derived gradients against finite differences and GradientTape.
