@@ -1,7 +1,8 @@
 """Time the default gradcheck of mlp_relu and cnn on a real-size (28x28) batch.
 
 Uses ../shared/data/mnist's gz IDX test set when present, else digits upsampled to 28x28.
-Run: .venv/bin/python benchmarks/bench_gradcheck.py [--batch N] [--epsilon E]
+Reports the total and the directional check's share (the sampled entries are the rest).
+Run: .venv/bin/python benchmarks/bench_gradcheck.py [--batch N] [--epsilon E] [--directions K]
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ def read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def load_batch(n: int) -> tuple[np.ndarray, np.ndarray, str]:
-    images, labels = MNIST / "t10k-images-idx3-ubyte.gz", MNIST / "t10k-labels-idx1-ubyte.gz"
+def load_batch(n: int, mnist: Path = MNIST) -> tuple[np.ndarray, np.ndarray, str]:
+    images, labels = mnist / "t10k-images-idx3-ubyte.gz", mnist / "t10k-labels-idx1-ubyte.gz"
     if images.exists() and labels.exists():
         x, y = read_idx(images)[:n], read_idx(labels)[:n]
         return x[..., None].astype(np.float64) / 255.0, y.astype(np.int64), "mnist t10k"
@@ -45,18 +46,25 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=numeric.DEFAULT_BATCH)
     parser.add_argument("--epsilon", type=float, default=numeric.DEFAULT_EPSILON)
     parser.add_argument("--params", type=int, default=numeric.DEFAULT_PARAMS)
+    parser.add_argument("--directions", type=int, default=numeric.DEFAULT_DIRECTIONS)
+    parser.add_argument("--mnist", type=Path, default=MNIST, help="dir with t10k IDX gz files")
     args = parser.parse_args()
-    x, y, source = load_batch(args.batch)
-    print(f"data: {source}, batch {len(x)}, epsilon {args.epsilon}, params {args.params}")
+    x, y, source = load_batch(args.batch, args.mnist)
+    print(f"data: {source}, batch {len(x)}, epsilon {args.epsilon}, params {args.params}, "
+          f"directions {args.directions}")
     for name in ("mlp_relu", "cnn"):
         cfg = resolve_config(f"configs/{name}.yaml", Overrides())
         t0 = time.perf_counter()
         result = numeric.run_gradcheck(cfg.model, x, y, params=args.params,
-                                       epsilon=args.epsilon, name=name)
+                                       epsilon=args.epsilon, name=name,
+                                       directions=args.directions)
         wall = time.perf_counter() - t0
-        kinks = result.total_kinks
-        print(f"{name}: {wall:.1f}s  overall rel diff {result.overall_rel_diff:.2e}  "
-              f"kinks {kinks}  verdict {result.verdict}")
+        share = result.directional_seconds
+        dropped = sum(d.dropped_samples for d in result.directional)
+        print(f"{name}: {wall:.1f}s (directional {share:.1f}s = {share / wall:.0%})  "
+              f"overall rel diff {result.overall_rel_diff:.2e}  kinks {result.total_kinks}  "
+              f"dropped samples {dropped}  directional {result.directional_verdict}  "
+              f"verdict {result.verdict}")
 
 
 if __name__ == "__main__":

@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import sys
 import types
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-try:  # the version lives in pyproject.toml only; installs record it in the metadata
-    __version__ = version("mnist-cli")
-except PackageNotFoundError:  # a bare source tree that was never installed
-    __version__ = "0+unknown"
+from mnist_cli.version import __version__
 
 API = ("train", "evaluate", "predict", "compare", "gradcheck", "load_run")
 # These API names are also submodules (mnist_cli/train/, evaluate.py, ...).

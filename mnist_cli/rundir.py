@@ -11,6 +11,12 @@ from mnist_cli.errors import UsageError
 from mnist_cli.faults import describe
 
 DEFAULT_ROOT = Path("runs")
+BACKUP_DIR = "backup"  # the epoch backup `--resume` restarts from, removed when a run completes
+KERAS_BACKUP = "keras"
+
+
+def keras_backup_dir(run_dir: Path) -> Path:
+    return Path(run_dir) / BACKUP_DIR / KERAS_BACKUP
 MIN_FREE_BYTES = 256 * 1024  # less cannot hold even the smallest model and its backup
 
 

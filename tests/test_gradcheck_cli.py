@@ -45,3 +45,21 @@ def test_digit_needs_logistic() -> None:
     result = CliRunner().invoke(app, ["gradcheck", "--data", "digits", "--digit", "3"])
     assert result.exit_code == 2
     assert "--digit only applies with --model logistic" in result.output
+
+
+def test_directions_flag_reaches_json_and_table(tmp_path: Path) -> None:
+    code, out = run("--json", "--params", "10", "--directions", "3", "--run-dir", str(tmp_path))
+    assert code == 0, out
+    report = json.loads(out)
+    assert report["settings"]["directions"] == 3 and report["settings"]["dtype"] == "float64"
+    rows = report["directional"]
+    assert rows[0]["name"] == "all variables" and len(rows) == 1 + len(report["variables"])
+    assert all(r["directions"] == 3 for r in rows)
+    assert report["directional_verdict"] == "pass" and report["entry_verdict"] == "pass"
+    assert json.loads((tmp_path / "gradcheck.json").read_text())["directional"] == rows
+
+
+def test_negative_directions_is_usage_error() -> None:
+    result = CliRunner().invoke(app, ["gradcheck", "--data", "digits", "--directions", "-1"])
+    assert result.exit_code == 2
+    assert "--directions -1: must be >= 0" in result.output

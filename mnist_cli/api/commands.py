@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mnist_cli.api import options as opt
+import mnist_cli.api.options as opt
 from mnist_cli.api.display import Display
 from mnist_cli.api.results import Comparison, Evaluation, Prediction, Run, load_run
 from mnist_cli.config import resolve_config
@@ -114,11 +114,11 @@ def predict(target: str | Path, *, data: str, out: str | Path | None = None,
 
 def predict_progress(examples: int) -> tuple[Any, list[Any]]:
     """The CLI's prediction bar, for progress=True."""
-    from mnist_cli.cli.predict_cmd import predict_callback
+    from mnist_cli.cli.progress import BatchDisplay
     from mnist_cli.evaluate import BATCH_SIZE
 
-    display = Display(True)
-    return display.progress, [predict_callback(display.progress, -(-examples // BATCH_SIZE))]
+    display = BatchDisplay("bar", "predict", -(-examples // BATCH_SIZE), examples)
+    return display, display.callbacks()
 
 
 def read_predictions(path: Path, fmt: str) -> Any:

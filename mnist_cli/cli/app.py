@@ -9,7 +9,6 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from mnist_cli import __version__
 from mnist_cli.cli import config_cmd, data_cmd
 from mnist_cli.cli.compare_cmd import compare
 from mnist_cli.cli.console import err, guarded
@@ -19,6 +18,7 @@ from mnist_cli.cli.export_cmd import export
 from mnist_cli.cli.gradcheck_cmd import gradcheck
 from mnist_cli.cli.predict_cmd import predict
 from mnist_cli.cli.train_cmd import train
+from mnist_cli.version import __version__
 
 
 class OneLineErrors(TyperGroup):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+import mnist_cli.data.class_names as class_names
 from mnist_cli.config.schema import DataConfig
-from mnist_cli.data import class_names
 from mnist_cli.data.raw import RawData
 from mnist_cli.data.spec import load_source
 from mnist_cli.data.split import class_counts, hold_out, train_test

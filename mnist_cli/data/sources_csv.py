@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_cli.data import csv_layout as lay
+import mnist_cli.data.csv_layout as lay
 from mnist_cli.data.csv_scan import decode, first_line, line_of_row, refuse_binary, scan
 from mnist_cli.data.pixels import FLAG as PIXEL_FLAG
 from mnist_cli.data.pixels import fmt, to_uint8, white_level

@@ -6,18 +6,27 @@ Importing this package does not import TensorFlow; the check functions do, lazil
 from mnist_cli.gradcheck.logistic import run_logistic_gradcheck
 from mnist_cli.gradcheck.numeric import (
     DEFAULT_BATCH,
+    DEFAULT_DIRECTIONS,
     DEFAULT_EPSILON,
     DEFAULT_PARAMS,
     check_model,
     run_gradcheck,
     sample_entries,
 )
-from mnist_cli.gradcheck.report import GradcheckResult, VariableCheck, render, verdict_for
+from mnist_cli.gradcheck.render import render
+from mnist_cli.gradcheck.report import (
+    DirectionCheck,
+    GradcheckResult,
+    VariableCheck,
+    verdict_for,
+)
 
 __all__ = [
     "DEFAULT_BATCH",
     "DEFAULT_EPSILON",
+    "DEFAULT_DIRECTIONS",
     "DEFAULT_PARAMS",
+    "DirectionCheck",
     "GradcheckResult",
     "VariableCheck",
     "check_model",

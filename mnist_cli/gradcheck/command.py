@@ -10,7 +10,7 @@ from mnist_cli.artifacts import write_json
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import UsageError
 from mnist_cli.gradcheck.logistic import run_logistic_gradcheck
-from mnist_cli.gradcheck.numeric import run_gradcheck
+from mnist_cli.gradcheck.numeric import DEFAULT_DIRECTIONS, run_gradcheck
 from mnist_cli.gradcheck.report import GradcheckResult
 
 
@@ -40,8 +40,12 @@ def real_batch(cfg: RunConfig, batch: int, seed: int) -> tuple[np.ndarray, np.nd
 
 
 def gradcheck(cfg: RunConfig, *, model: str, batch: int, params: int | None, epsilon: float,
-              seed: int, digit: int | None, run_dir: Path | None) -> GradcheckResult:
-    """Check the config's model (or the seed's logistic regression) on a real batch."""
+              seed: int, digit: int | None, run_dir: Path | None,
+              directions: int = DEFAULT_DIRECTIONS) -> GradcheckResult:
+    """Check the config's model (or the seed's logistic regression) on a real batch, in
+    float64 whatever dtype policy the config or Keras's global state asks for."""
+    if directions < 0:
+        raise UsageError(f"--directions {directions}: must be >= 0 (16 is the default)")
     if epsilon <= 0:
         raise UsageError(f"--epsilon {epsilon}: must be > 0 (1e-5 is a good default)")
     if digit is not None and model != "logistic":
@@ -51,10 +55,10 @@ def gradcheck(cfg: RunConfig, *, model: str, batch: int, params: int | None, eps
         if digit is not None and not 0 <= digit < num_classes:
             raise UsageError(f"--digit {digit}: must be a class label 0..{num_classes - 1}")
         result = run_logistic_gradcheck(x, y, digit=digit, epsilon=epsilon, seed=seed,
-                                        params=params)
+                                        params=params, directions=directions)
     else:
         result = run_gradcheck(cfg.model, x, y, params=params, epsilon=epsilon, seed=seed,
-                               num_classes=num_classes, name=cfg.name)
+                               num_classes=num_classes, name=cfg.name, directions=directions)
     if run_dir is not None:
         write_json(Path(run_dir) / "gradcheck.json", result.to_dict())
     return result

@@ -5,32 +5,30 @@ evaluations, at w+eps and w-eps, fall on different pieces measures a blend of tw
 gives a false alarm. Rather than guessing from distances ("pre-activation within eps of 0"),
 we record exactly which piece every unit is on in both evaluations (the region code of each
 pre-activation, the argmax of each pooling window) and flag the entry if any code differs.
+Which activations have kinks, and where, is derived from `keras.activations` itself (see
+`activations`), not kept as a hand list.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-KINK_POINTS: dict[str, tuple[float, ...]] = {
-    "relu": (0.0,),
-    "leaky_relu": (0.0,),
-    "relu6": (0.0, 6.0),
-    "hard_sigmoid": (-3.0, 3.0),
-    "hard_silu": (-3.0, 3.0),
-    "hard_swish": (-3.0, 3.0),
-    "hard_tanh": (-1.0, 1.0),
-}
-"""Activations (by Keras name) and where their slope jumps."""
+from mnist_cli.gradcheck.activations import NEEDS_ARGS, SUPPORT, Kinks, activation_kinks
 
 MAX_POOLS = {"MaxPooling1D", "MaxPooling2D"}
 UNCHECKED_KINKS = {"MaxPooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
-                   "GlobalMaxPooling3D"}
+                   "GlobalMaxPooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D",
+                   "AdaptiveMaxPooling3D"}
 """Layers with kinks this module does not probe (reported as a note)."""
 
 
-def kink_points(activation: Any) -> tuple[float, ...] | None:
-    """Kink locations of a serialised activation, or None if it is smooth (or unknown)."""
-    return KINK_POINTS.get(activation) if isinstance(activation, str) else None
+def kink_points(activation: Any) -> Kinks:
+    """Kinks of a serialised activation (derived by probing `keras.activations`, see
+    `activations`), or None if it is smooth, unknown or not given by name."""
+    if not isinstance(activation, str):
+        return None
+    kinks = activation_kinks(activation)
+    return None if kinks == NEEDS_ARGS else kinks
 
 
 def relu_layer_points(config: dict[str, Any]) -> tuple[float, ...]:
@@ -41,15 +39,24 @@ def relu_layer_points(config: dict[str, Any]) -> tuple[float, ...]:
     return tuple(points)
 
 
-def layer_kink_points(class_name: str, config: dict[str, Any]) -> tuple[float, ...] | None:
-    """Kinks of a stand-alone activation layer (ReLU, LeakyReLU, Activation)."""
+def layer_kink_points(class_name: str, config: dict[str, Any]) -> Kinks:
+    """Kinks of a stand-alone activation layer (ReLU, LeakyReLU, PReLU, ELU, Activation)."""
     if class_name == "ReLU":
         return relu_layer_points(config)
-    if class_name == "LeakyReLU":
+    if class_name in ("LeakyReLU", "PReLU"):
         return (0.0,)
+    if class_name == "ELU":  # slope alpha*exp(0) on the left, 1 on the right
+        return None if float(config.get("alpha", 1.0)) == 1.0 else (0.0,)
     if class_name == "Activation":
         return kink_points(config.get("activation"))
     return None
+
+
+def probe_codes(tf: Any, z: Any, kinks: Kinks, fn: Any) -> Any:
+    """Piece codes of z: region codes for kink points, the zero pattern of fn(z) for SUPPORT."""
+    if kinks == SUPPORT:
+        return tf.cast(tf.not_equal(fn(z), 0.0), tf.int8)
+    return region_codes(tf, z, kinks)
 
 
 def region_codes(tf: Any, z: Any, points: tuple[float, ...]) -> Any:
@@ -69,6 +76,12 @@ def pool_argmax(tf: Any, layer: Any, h: Any) -> Any:
     _, argmax = tf.nn.max_pool_with_argmax(h, pool, strides, padding,
                                            include_batch_in_index=False)
     return argmax
+
+
+def sample_changes(tf: Any, plus: Any, minus: Any) -> Any:
+    """Per sample (axis 0): how many units are on different pieces in the two evaluations."""
+    diff = tf.cast(tf.not_equal(plus, minus), tf.int64)
+    return tf.reduce_sum(tf.reshape(diff, (tf.shape(diff)[0], -1)), axis=1)
 
 
 def count_changes(tf: Any, codes: Any, pairs: int) -> Any:

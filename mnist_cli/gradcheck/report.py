@@ -1,6 +1,8 @@
-"""Gradient-check results, Ng's verdict scale and the rich table.
+"""Gradient-check results and Ng's verdict scale (the rich tables are in `render`).
 
 Kept free of TensorFlow so the CLI can render or serialise a result without importing it.
+A figure is judged only when it can mean something (see `noise_floor`); when no figure at
+all could be judged the verdict is "inconclusive", never "pass".
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ left to the overall figure."""
 def noise_floor(loss: float, epsilon: float) -> float:
     """Absolute difference a correct gradient can show from float64 rounding alone."""
     return NOISE_FACTOR * 2.2e-16 * max(abs(loss), 1.0) / epsilon
-VERDICT_ORDER = ("pass", "warning", "fail")
+
+
+VERDICT_ORDER = ("pass", "warning", "inconclusive", "fail")
 
 
 def verdict_for(rel_diff: float) -> str:
@@ -35,8 +39,8 @@ def verdict_for(rel_diff: float) -> str:
 
 
 def worst(verdicts: list[str]) -> str:
-    """The most severe of several verdicts ('pass' for none)."""
-    return max(verdicts, key=VERDICT_ORDER.index, default="pass")
+    """The most severe of several verdicts ('inconclusive' for none: nothing was judged)."""
+    return max(verdicts, key=VERDICT_ORDER.index, default="inconclusive")
 
 
 def relative_difference(approx: np.ndarray, calc: np.ndarray) -> float:
@@ -78,6 +82,30 @@ class VariableCheck:
 
 
 @dataclass
+class DirectionCheck:
+    """Autodiff vs finite differences along random unit directions over some variables."""
+
+    name: str
+    """'all variables' or one variable's name."""
+    size: int
+    """Entries the directions span: every one of them is involved in every direction."""
+    directions: int
+    judged_directions: int
+    """Directions with at least one sample that straddles no kink."""
+    dropped_samples: int
+    """Sample evaluations left out (over all directions) because they straddled a kink."""
+    rel_diff: float
+    """Relative L2 difference between the k finite differences and the k autodiff values."""
+    worst_abs_diff: float
+    judged: bool = True
+    verdict: str = "pass"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: None if isinstance(v, float) and not np.isfinite(v) else v
+                for k, v in asdict(self).items()}
+
+
+@dataclass
 class GradcheckResult:
     """Everything a gradient check found, plus the settings that produced it."""
 
@@ -89,11 +117,40 @@ class GradcheckResult:
     settings: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    overall_judged: bool = True
+    """False when no checked entry was kink-free and above the noise floor."""
+    directional: list[DirectionCheck] = field(default_factory=list)
+    directional_seconds: float = 0.0
+    reason: str | None = None
+    """Why the verdict is 'inconclusive'."""
 
     @property
     def exit_code(self) -> int:
-        """1 on fail, else 0 (warnings do not fail a script)."""
-        return 1 if self.verdict == "fail" else 0
+        """1 on fail or inconclusive, else 0 (warnings do not fail a script)."""
+        return 1 if self.verdict in ("fail", "inconclusive") else 0
+
+    @property
+    def entry_verdict(self) -> str:
+        """The sampled per-entry check alone."""
+        return judged_verdict([(self.overall_rel_diff, self.overall_judged)]
+                              + [(v.rel_diff, v.judged) for v in self.variables])
+
+    @property
+    def directional_verdict(self) -> str | None:
+        """The directional check alone (None when it did not run)."""
+        if not self.directional:
+            return None
+        return judged_verdict([(d.rel_diff, d.judged) for d in self.directional])
+
+    def finalise(self) -> None:
+        """Set the verdict from every judged figure of both checks; explain 'inconclusive'."""
+        parts = [self.entry_verdict] + ([self.directional_verdict] if self.directional else [])
+        judged = [p for p in parts if p != "inconclusive"]
+        self.verdict = worst(judged)
+        if self.verdict == "inconclusive":
+            self.reason = ("nothing could be judged: every checked entry and direction either "
+                           "straddles a kink or differs only by float64 rounding noise; try "
+                           "another --seed, a larger --batch or a smaller --epsilon")
 
     @property
     def total_kinks(self) -> int:
@@ -103,65 +160,55 @@ class GradcheckResult:
         return {
             "model": self.model,
             "verdict": self.verdict,
+            "reason": self.reason,
             "overall_rel_diff": self.overall_rel_diff,
+            "overall_judged": self.overall_judged,
+            "entry_verdict": self.entry_verdict,
+            "directional_verdict": self.directional_verdict,
             "kinks": self.total_kinks,
             "thresholds": {"pass_below": PASS_BELOW, "warning_below": WARN_BELOW},
             "settings": dict(self.settings),
             "seconds": self.seconds,
             "variables": [v.to_dict() for v in self.variables],
+            "directional": [d.to_dict() for d in self.directional],
+            "directional_seconds": self.directional_seconds,
             "notes": list(self.notes),
         }
 
 
-def judge(rows: list[VariableCheck], overall: float) -> str:
+def judged_verdict(figures: list[tuple[float, bool]]) -> str:
+    """Worst verdict of the judged (rel diff, judged) figures; 'inconclusive' if none is."""
+    return worst([verdict_for(rel) for rel, judged in figures if judged])
+
+
+def judge(rows: list[VariableCheck], overall: float, overall_judged: bool = True) -> str:
     """Overall verdict: the overall figure and every judged variable must pass."""
     for row in rows:
         row.verdict = verdict_for(row.rel_diff) if row.judged else "pass"
-    return worst([verdict_for(overall)] + [r.verdict for r in rows])
+    return judged_verdict([(overall, overall_judged)] + [(r.rel_diff, r.judged) for r in rows])
 
 
-_STYLE = {"pass": "green", "warning": "yellow", "fail": "bold red"}
+def is_judged(rel_diff: float, worst_abs_diff: float, floor: float, *values: np.ndarray) -> bool:
+    """A figure means something if its largest difference clears the noise floor (a real
+    error), or if it agrees to PASS_BELOW anyway; never when both sides are exactly zero
+    (dead units, zero inputs: nothing was tested)."""
+    signal = any(np.any(np.asarray(v) != 0) for v in values)
+    return bool(np.isfinite(rel_diff) and signal
+                and (worst_abs_diff >= floor or rel_diff < PASS_BELOW))
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None or value != value else f"{value:.1e}"
-
-
-_REF = {"finite-difference": "FD", "gradient-tape": "tape"}
-
-
-def render(result: GradcheckResult) -> Any:
-    """A rich Table: one row per variable (and reference), then the overall figure.
-
-    Kept narrow enough for an 80-column terminal: FD = finite differences, tape = GradientTape.
-    """
-    from rich.table import Table
-
-    eps = result.settings.get("epsilon")
-    title = f"gradcheck {result.model}: [{_STYLE[result.verdict]}]{result.verdict}[/]"
-    table = Table(title=title, caption=f"eps={eps}; rel diff = relative L2 difference; "
-                  f"pass < {PASS_BELOW:g}, warning < {WARN_BELOW:g}; FD = finite differences; "
-                  f"{result.seconds:.1f}s")
-    refs = {_REF.get(v.reference, v.reference) for v in result.variables}
-    show_ref = len(refs) > 1
-    cols = ["variable", *(["vs"] if show_ref else []), "shape", "checked", "rel diff", "worst",
-            "kinks", "kink diff", "verdict"]
-    for col in cols:
-        table.add_column(col, justify="left" if col in ("variable", "vs") else "right",
-                         no_wrap=True, min_width=12 if col == "variable" else None)
-    for v in result.variables:
-        verdict = v.verdict if v.judged else "noise"
-        worst = "-" if v.worst_index is None else f"{v.worst_abs_diff:.0e}"
-        ref = [_REF.get(v.reference, v.reference)] if show_ref else []
-        table.add_row(v.name, *ref, "x".join(map(str, v.shape)) or "scalar",
-                      f"{v.checked}/{v.size}", _fmt(v.rel_diff), worst, str(v.kinks),
-                      _fmt(v.kink_rel_diff), f"[{_STYLE.get(v.verdict, '')}]{verdict}[/]")
-    table.add_section()
-    checked = sum(v.checked for v in result.variables)
-    table.add_row("overall", *([""] if show_ref else []), "", str(checked),
-                  _fmt(result.overall_rel_diff), "", str(result.total_kinks), "",
-                  f"[{_STYLE[result.verdict]}]{result.verdict}[/]")
-    return table
+def direction_row(name: str, size: int, fd: np.ndarray, ad: np.ndarray, dropped: np.ndarray,
+                  samples: int, floor: float) -> DirectionCheck:
+    """Compare finite differences with autodiff over the directions that kept a sample."""
+    keep = dropped < samples
+    diff = np.abs(fd - ad)[keep]
+    rel = relative_difference(fd[keep], ad[keep]) if keep.any() else float("nan")
+    worst_abs = float(diff.max()) if keep.any() else 0.0
+    row = DirectionCheck(name, int(size), len(fd), int(keep.sum()), int(dropped.sum()), rel,
+                         worst_abs)
+    row.judged = is_judged(rel, worst_abs, floor, fd[keep], ad[keep])
+    row.verdict = verdict_for(rel) if row.judged else "pass"
+    return row
 
 
 Check = tuple[str, tuple[int, ...], np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -181,7 +228,8 @@ def variable_row(check: Check, reference: str,
         pos = int(np.argmax(np.where(clean, diff, -1.0)))
         row.worst_index = [int(i) for i in np.unravel_index(entries[pos], shape)]
         row.worst_abs_diff = float(diff[pos])
-        row.judged = bool(row.worst_abs_diff >= floor or row.rel_diff < PASS_BELOW)
+        row.judged = is_judged(row.rel_diff, row.worst_abs_diff, floor, approx[clean],
+                               calc[clean])
     else:
         row.rel_diff, row.judged = float("nan"), False
     if row.kinks:
@@ -200,10 +248,14 @@ def compare_rows(checks: list[Check], reference: str, model: str = "model",
         rows.append(row)
         approx_all.append(check[4][clean])
         calc_all.append(check[3][clean])
-    overall = relative_difference(np.concatenate(approx_all), np.concatenate(calc_all))
-    notes = [f"{r.name}: tiny gradient, differences within float64 rounding noise "
-             f"(< {floor:.1e}); judged by the overall figure" if r.checked > r.kinks
+    approx, calc = np.concatenate(approx_all), np.concatenate(calc_all)
+    overall = relative_difference(approx, calc) if len(approx) else float("nan")
+    worst_abs = float(np.abs(approx - calc).max()) if len(approx) else 0.0
+    overall_judged = is_judged(overall, worst_abs, floor, approx, calc)
+    notes = [f"{r.name}: tiny or exactly zero gradient, differences within float64 rounding "
+             f"noise (< {floor:.1e}); not judged on its own" if r.checked > r.kinks
              else f"{r.name}: all {r.checked} checked entries straddle a kink, none judged "
              "(e.g. a zero-initialised bias over all-zero inputs sits exactly on a ReLU kink)"
              for r in rows if not r.judged]
-    return GradcheckResult(model, rows, overall, judge(rows, overall), notes=notes)
+    return GradcheckResult(model, rows, overall, judge(rows, overall, overall_judged),
+                           notes=notes, overall_judged=overall_judged)

@@ -15,7 +15,7 @@ from mnist_cli.strategy.tpu import tpu_address
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
-    from mnist_cli import __version__
+    from mnist_cli.version import __version__
 
     found = {"mnist_cli": __version__, "python": sys.version.split()[0],
              "platform": platform.platform()}

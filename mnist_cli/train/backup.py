@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import mnist_cli.signals as signals
 import mnist_cli.train.extra_state as extra_state
-from mnist_cli import signals
 
 MIN_INTERVAL_S = 2.0
 COST_SHARE = 0.02  # a write is due once 1/COST_SHARE times its last cost has passed

@@ -12,14 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mnist_cli import signals
+import mnist_cli.signals as signals
 from mnist_cli.artifacts import save_model, write_json, write_text
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import RunFailed, UsageError
 from mnist_cli.faults import WriteFailed, describe
+from mnist_cli.rundir import keras_backup_dir
 
-BACKUP_DIR = "backup"
-KERAS_BACKUP = "keras"
 LAST_GOOD = "last_good.keras"
 # Learning rates above which an optimizer usually diverges on MNIST-style data.
 LR_LIMITS = {"sgd": 1.0, "adagrad": 1.0}
@@ -38,10 +37,6 @@ class Diverged(RunFailed):
         became = f"{what_detail} {value:.4g})" if what_detail else f"became {value}"
         self.reason = f"{what} {became}" if what_detail else f"non-finite {what}"
         super().__init__(f"training diverged: {what} {became} at {at}")
-
-
-def keras_backup_dir(run_dir: Path) -> Path:
-    return Path(run_dir) / BACKUP_DIR / KERAS_BACKUP
 
 
 def likely_causes(cfg: RunConfig) -> list[str]:

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mnist_cli import __version__
 from mnist_cli.artifacts import save_model, write_json, write_text, write_yaml
 from mnist_cli.config.schema import RunConfig
+from mnist_cli.version import __version__
 
 
 def start_run_dir(run_dir: Path, cfg: RunConfig) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 from mnist_cli.artifacts import write_json, write_text
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import UsageError
+from mnist_cli.rundir import BACKUP_DIR, keras_backup_dir
 from mnist_cli.signals import Interrupted
-from mnist_cli.train.guards import BACKUP_DIR, keras_backup_dir
 
 HISTORY = "history.json"
 
