@@ -56,7 +56,11 @@ class TrainingConfig:
     deterministic: bool = True
     """Ask TensorFlow for deterministic ops so the same seed gives the same weights."""
     steps_per_execution: int = 1
-    """Training steps run per call into TensorFlow; larger values cut Python overhead."""
+    """Training steps run per call into TensorFlow under `engine: fit` (the fused engine
+    sizes its own calls); larger values cut Python overhead."""
+    engine: Literal["fused", "fit"] = "fused"
+    """`fused` runs many steps per graph call on in-memory tensors (default strategy and
+    one-device; others fall back to `fit`); `fit` uses Keras `model.fit`."""
 
 
 @dataclass

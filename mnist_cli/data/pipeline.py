@@ -32,3 +32,31 @@ def to_tf_dataset(
     if shuffle:
         ds = ds.shuffle(min(len(split), 65536), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+FLOAT32_BUDGET_BYTES = 1 << 30
+"""Above this, the fused engine keeps images as uint8 on the device and scales each batch in
+the graph (4x less memory; the result is bit-identical, the division is the same op)."""
+
+
+def storage_dtype(split: Split, budget: int = FLOAT32_BUDGET_BYTES) -> str:
+    """`float32` when the scaled images fit in `budget` bytes, else `uint8`."""
+    return "float32" if split.x.size * 4 <= budget else "uint8"
+
+
+def to_tensors(split: Split, scale: bool = True, dtype: str = "float32") -> tuple[Any, Any]:
+    """(images, labels) as in-memory tensors for the fused engine: float32 already scaled, or
+    uint8 as loaded (`prepare_batch` scales those in the graph); labels int32 (or None)."""
+    tf = import_tf()
+    x = tf.constant(scale_images(split.x, scale) if dtype == "float32" else split.x)
+    y = None if split.y is None else tf.constant(split.y.astype(np.int32))
+    return x, y
+
+
+def prepare_batch(x: Any, scale: bool = True) -> Any:
+    """In-graph twin of `scale_images` for a batch gathered from `to_tensors` (float32 passes)."""
+    tf = import_tf()
+    if x.dtype == tf.float32:
+        return x
+    x = tf.cast(x, tf.float32)
+    return x / 255.0 if scale else x
