@@ -39,9 +39,11 @@ FLOAT32_BUDGET_BYTES = 1 << 30
 the graph (4x less memory; the result is bit-identical, the division is the same op)."""
 
 
-def storage_dtype(split: Split, budget: int = FLOAT32_BUDGET_BYTES) -> str:
-    """`float32` when the scaled images fit in `budget` bytes, else `uint8`."""
-    return "float32" if split.x.size * 4 <= budget else "uint8"
+def storage_dtype(split: Split, budget: int | None = None) -> str:
+    """`float32` when the scaled images fit in `budget` bytes (FLOAT32_BUDGET_BYTES), else
+    `uint8`."""
+    limit = FLOAT32_BUDGET_BYTES if budget is None else budget
+    return "float32" if split.x.size * 4 <= limit else "uint8"
 
 
 def to_tensors(split: Split, scale: bool = True, dtype: str = "float32") -> tuple[Any, Any]:
@@ -54,9 +56,11 @@ def to_tensors(split: Split, scale: bool = True, dtype: str = "float32") -> tupl
 
 
 def prepare_batch(x: Any, scale: bool = True) -> Any:
-    """In-graph twin of `scale_images` for a batch gathered from `to_tensors` (float32 passes)."""
+    """In-graph twin of `scale_images` for a batch gathered from `to_tensors` (float32
+    passes): a lookup in `scale_images` of all 256 values, so bit-identical to it (a graph
+    division by 255 can round differently)."""
     tf = import_tf()
     if x.dtype == tf.float32:
         return x
-    x = tf.cast(x, tf.float32)
-    return x / 255.0 if scale else x
+    table = tf.constant(scale_images(np.arange(256, dtype=np.uint8), scale))
+    return tf.gather(table, tf.cast(x, tf.int32))
