@@ -93,7 +93,8 @@ def test_results_do_not_depend_on_how_epochs_are_cut_into_calls(
 def poisoned_dataset(seed: int, batch: int, step: int):
     """Digits whose one training image, the one the (seed, epoch 0) order puts in `step`
     (1-based), holds an inf pixel: the loss of exactly that step is NaN."""
-    from mnist_cli.data import DataConfig, load_dataset
+    from mnist_cli.config.schema import DataConfig
+    from mnist_cli.data import load_dataset
     from mnist_cli.tfenv import import_tf
 
     tf = import_tf()
@@ -141,7 +142,8 @@ def test_batchnorm_and_dropout_see_the_right_training_flag(tmp_path: Path) -> No
     model = result.model
     bn = next(layer for layer in model.layers if "batch_normalization" in layer.name)
     assert np.abs(np.asarray(bn.moving_mean)).max() > 0  # starts at 0
-    from mnist_cli.data import DataConfig, load_dataset
+    from mnist_cli.config.schema import DataConfig
+    from mnist_cli.data import load_dataset
 
     data = load_dataset(DataConfig(spec="digits"), 1)
     x_val = data.validation.x.astype(np.float32) / 255.0
@@ -159,13 +161,17 @@ def test_batchnorm_and_dropout_see_the_right_training_flag(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
-def test_every_optimizer_trains(tmp_path: Path, optimizer: str) -> None:
+def test_every_optimizer_trains_as_under_fit(tmp_path: Path, optimizer: str) -> None:
     from mnist_cli.train import run_training
 
-    cfg = cfg_for("fused", epochs=2, optimizer=optimizer, learning_rate=0.01)
-    metrics = run_training(cfg, tmp_path / "run").metrics
-    assert metrics["engine"]["name"] == "fused"
-    assert metrics["final"]["loss"] < 2.2  # below chance level (ln 10 = 2.30)
+    rate = 0.1 if optimizer in ("sgd", "adagrad") else 0.01  # plain steps need larger ones
+    runs = {engine: run_training(cfg_for(engine, optimizer=optimizer, learning_rate=rate),
+                                 tmp_path / engine) for engine in ("fused", "fit")}
+    assert runs["fused"].metrics["engine"]["name"] == "fused"
+    losses = {engine: run.history["loss"] for engine, run in runs.items()}
+    assert losses["fused"][-1] < losses["fused"][0]  # it learns
+    # as fast as under fit (shuffle orders differ, so not equal)
+    assert losses["fused"][-1] == pytest.approx(losses["fit"][-1], rel=0.3)
 
 
 def test_engine_key_is_validated() -> None:
@@ -191,6 +197,11 @@ def test_signal_lands_at_a_call_boundary(tmp_path: Path) -> None:
     from mnist_cli.train import run_training
 
     ends: list[float] = []
+    sent: list[float] = []
+
+    def fire() -> None:
+        sent.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)
 
     class Clock(fused.import_keras().callbacks.Callback):
         __module__ = "mnist_cli.test_probe"
@@ -198,13 +209,14 @@ def test_signal_lands_at_a_call_boundary(tmp_path: Path) -> None:
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
             ends.append(time.monotonic())
             if len(ends) == 6:
-                threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+                threading.Timer(0.05, fire).start()
 
     cfg = cfg_for("fused", epochs=50, config="cnn", batch_size=8)
     with handle_interrupts(), pytest.raises(Interrupted):
         run_training(cfg, tmp_path / "run", callbacks=[Clock()])
     stopped = time.monotonic()
-    assert len(ends) == 6  # the guard stopped it at the next call's end, before Clock ran
-    assert stopped - (ends[-1] + 0.05) < 1.5  # one call (<= ~0.25 s) plus the backup write
+    # the guard (before Clock in the list) stopped it at the first call end after the signal
+    assert len(ends) >= 6 and ends[-1] < sent[0]
+    assert stopped - sent[0] < 1.5  # one call (<= ~0.25 s) plus the backup write
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["status"] == "interrupted"
