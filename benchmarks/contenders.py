@@ -19,6 +19,7 @@ bundled 8x8 digits, 80/20, when ../shared/data/mnist is absent), with the same s
 from __future__ import annotations
 
 import gzip
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -28,7 +29,8 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-MNIST = ROOT / ".." / "shared" / "data" / "mnist"
+# $MNIST_BENCH_DATA points elsewhere (a git worktree's ../shared is not the project's)
+MNIST = Path(os.environ.get("MNIST_BENCH_DATA", ROOT / ".." / "shared" / "data" / "mnist"))
 IMAGES, LABELS = MNIST / "t10k-images-idx3-ubyte.gz", MNIST / "t10k-labels-idx1-ubyte.gz"
 N_TRAIN = 8000
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
