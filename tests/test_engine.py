@@ -220,3 +220,16 @@ def test_signal_lands_at_a_call_boundary(tmp_path: Path) -> None:
     assert stopped - sent[0] < 1.5  # one call (<= ~0.25 s) plus the backup write
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["status"] == "interrupted"
+
+
+def test_one_device_strategy_trains_the_same_weights(tmp_path: Path) -> None:
+    from mnist_cli.tfenv import import_tf
+    from mnist_cli.train import run_training
+
+    one = import_tf().distribute.OneDeviceStrategy("/cpu:0")
+    runs = [run_training(cfg_for("fused", epochs=2), tmp_path / name, strategy=strategy)
+            for name, strategy in (("default", None), ("one", one))]
+    assert runs[1].metrics["engine"]["name"] == "fused"
+    assert runs[0].history == runs[1].history
+    for a, b in zip(weights_of(runs[0].model), weights_of(runs[1].model), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -46,6 +46,13 @@ class SplitGraph:
         self.steps = -(-self.n // self.batch)
         self.sums = tf.Variable(tf.zeros([3], tf.float64), trainable=False)
 
+    def compile(self, model: Any, steps: Any) -> Any:
+        """`steps` as a graph function run in the model's strategy's replica context (the
+        optimizer's update needs one under one-device)."""
+        tf, strategy = import_tf(), model.distribute_strategy
+        return tf.function(lambda start, count: strategy.run(steps, args=(start, count)),
+                           autograph=False)
+
     def bounds(self, step: Any) -> tuple[Any, Any]:
         tf = import_tf()
         low = step * self.batch
@@ -69,7 +76,7 @@ class TrainGraph(SplitGraph):
         tf = import_tf()
         self.model = model
         self.order = tf.Variable(tf.range(self.n, dtype=tf.int32), trainable=False)
-        self.run = tf.function(self._steps)
+        self.run = self.compile(model, self._steps)
 
     def shuffle(self, seed: int, epoch: int) -> None:
         """This epoch's order: a function of (seed, epoch) alone, so resume stays exact."""
@@ -114,7 +121,7 @@ class EvalGraph(SplitGraph):
     def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
         super().__init__(split, batch, scale, dtype)
         self.model = model
-        self.run = import_tf().function(self._steps, autograph=False)
+        self.run = self.compile(model, self._steps)
 
     def _steps(self, start: Any, count: Any) -> Any:
         tf = import_tf()
@@ -135,7 +142,7 @@ class PredictGraph(SplitGraph):
     def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
         super().__init__(Split(split.x, None), batch, scale, dtype)
         self.model = model
-        self.run = import_tf().function(self._steps, autograph=False)
+        self.run = self.compile(model, self._steps)
 
     def _steps(self, start: Any, count: Any) -> Any:
         tf = import_tf()
