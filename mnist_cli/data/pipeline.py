@@ -41,9 +41,10 @@ the graph (4x less memory; the result is bit-identical, the division is the same
 
 def storage_dtype(split: Split, budget: int | None = None) -> str:
     """`float32` when the scaled images fit in `budget` bytes (FLOAT32_BUDGET_BYTES), else
-    `uint8`."""
+    `uint8` (only uint8 images can stay as they are)."""
     limit = FLOAT32_BUDGET_BYTES if budget is None else budget
-    return "float32" if split.x.size * 4 <= limit else "uint8"
+    fits = split.x.size * 4 <= limit
+    return "float32" if fits or split.x.dtype != np.uint8 else "uint8"
 
 
 def to_tensors(split: Split, scale: bool = True, dtype: str = "float32") -> tuple[Any, Any]:
