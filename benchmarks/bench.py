@@ -26,8 +26,9 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-EPOCHS = {"mlp": 10, "cnn": 5}
-QUICK_EPOCHS = {"mlp": 3, "cnn": 1}
+EPOCHS = {"mlp": 10, "mlp60k": 5, "cnn": 5}
+QUICK_EPOCHS = {"mlp": 3, "mlp60k": 1, "cnn": 1}
+ACCURACY_SEEDS = 5
 console = Console()
 
 
@@ -44,22 +45,37 @@ def medians(samples: list[dict[str, float]]) -> dict[str, float]:
     return {k: statistics.median(s[k] for s in samples) for k in samples[0]}
 
 
+def ratios(sps: dict[str, float]) -> dict[str, float]:
+    """(c) over each other contender's median samples/s; c/d < 1 is the engine's overhead."""
+    return {f"ratio_c_over_{k.split('_')[0]}" + ("_fit" if k == "c_fit" else ""):
+            sps["c_mnist_cli"] / v for k, v in sps.items() if k != "c_mnist_cli"}
+
+
 def training(repeats: int, epochs: dict[str, int]) -> dict[str, Any]:
-    """Per model: median metrics per contender, all raw repeats, and the (c) ratios."""
+    """Per workload: median metrics per contender, all raw repeats, and the (c) ratios."""
     C.warm_up()
     out: dict[str, Any] = {}
-    for model, n_epochs in epochs.items():
-        console.print(f"[bold]{model}[/]: {n_epochs} epochs x {repeats} repeats ...")
-        raw = interleaved(C.contenders(model, n_epochs), repeats)
+    for workload, n_epochs in epochs.items():
+        console.print(f"[bold]{workload}[/]: {n_epochs} epochs x {repeats} repeats ...")
+        raw = interleaved(C.contenders(workload, n_epochs), repeats)
         med = {k: medians(v) for k, v in raw.items()}
         sps = {k: v["samples_per_second"] for k, v in med.items()}
-        out[model] = {
-            "epochs": n_epochs,
-            "median": med,
-            "repeats": raw,
-            "ratio_c_over_a": sps["c_mnist_cli"] / sps["a_seed"],
-            "ratio_c_over_b": sps["c_mnist_cli"] / sps["b_keras"],
-        }
+        out[workload] = {"epochs": n_epochs, "train_images": C.WORKLOADS[workload][1],
+                         "median": med, "repeats": raw, **ratios(sps)}
+    return out
+
+
+def accuracy_seeds(seeds: int, epochs: int) -> dict[str, Any]:
+    """Test accuracy over `seeds` seeds, MLP on 8,000 digits: fused vs fit vs hand-tuned."""
+    console.print(f"accuracy over {seeds} seeds (mlp, {epochs} epochs) ...")
+    runs = {k: v for k, v in C.contenders("mlp", epochs).items()
+            if k in ("b_keras", "c_mnist_cli", "c_fit")}
+    raw = interleaved(runs, seeds)
+    out: dict[str, Any] = {}
+    for name, samples in raw.items():
+        accs = [s["test_accuracy"] for s in samples]
+        out[name] = {"mean": statistics.mean(accs), "std": statistics.stdev(accs) if
+                     len(accs) > 1 else 0.0, "values": accs}
     return out
 
 
@@ -86,8 +102,12 @@ def side_measurements(repeats: int, quick: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"startup": extras.startup(max(repeats, 3))}
     out["csv_load_seconds"] = extras.csv_load(1 if quick else repeats)
     out["peak_memory"] = extras.peak_memory(10000 if quick else 60000)
+    available = extras.compare_available()
     out["compare"] = (extras.compare_cost(1 if quick else repeats, 2 if quick else 10)
-                      if extras.compare_available() else "not measured: compare not available")
+                      if available else "not measured: compare not available")
+    if available:
+        console.print("compare --repeats 5, fit vs fused engine ...")
+        out["compare_repeats"] = extras.compare_engines(2 if quick else 5, 2 if quick else 10)
     out["tensorboard"] = tensorboard_cost.tensorboard_cost(1 if quick else repeats,
                                                            QUICK_EPOCHS["mlp"] if quick else 10)
     return out
@@ -101,8 +121,20 @@ def training_table(results: dict[str, Any]) -> Table:
         for name, m in res["median"].items():
             table.add_row(model, name, f"{m['samples_per_second']:,.0f}", f"{m['fit_seconds']:.2f}",
                           f"{m['wall_seconds']:.2f}", f"{m['test_accuracy']:.4f}")
-        table.add_row(model, "ratio (c)/(a), (c)/(b)", f"{res['ratio_c_over_a']:.2f}x",
-                      f"{res['ratio_c_over_b']:.2f}x", "", "", end_section=True)
+        keys = [k for k in res if k.startswith("ratio_c_over_")]
+        table.add_row(model, "(c) / " + ", ".join(k[len("ratio_c_over_"):] for k in keys),
+                      " ".join(f"{res[k]:.2f}x" for k in keys), "", "", "", end_section=True)
+    return table
+
+
+def accuracy_table(acc: dict[str, Any]) -> Table:
+    seeds = len(next(iter(acc.values()))["values"])
+    table = Table(title=f"Test accuracy over {seeds} seeds (mlp, 8,000 images)")
+    for col in ("contender", "mean", "std", "values"):
+        table.add_column(col)
+    for name, a in acc.items():
+        table.add_row(name, f"{a['mean']:.4f}", f"{a['std']:.4f}",
+                      " ".join(f"{v:.4f}" for v in a["values"]))
     return table
 
 
@@ -137,6 +169,11 @@ def side_table(side: dict[str, Any]) -> Table:
     table.add_row(f"TensorBoard: callback time / fit time, mlp {tb['epochs']} epochs",
                   f"{tb['hook_share_of_fit']:.1%} (fit on/off {tb['ratio_on_off']:.2f}x)",
                   "<= 3%")
+    reps = side.get("compare_repeats")
+    if reps:
+        table.add_row(f"compare --repeats {reps['repeats']}, digits, {reps['epochs']} epochs: "
+                      "engine fit -> fused", f"{reps['fit']['seconds']:.1f} s -> "
+                      f"{reps['fused']['seconds']:.1f} s ({reps['ratio']:.2f}x)", "faster")
     return table
 
 
@@ -163,11 +200,14 @@ def main() -> None:
     results: dict[str, Any] = {"data": C.data_source(), "repeats": repeats, "quick": args.quick,
                                "cpus": os.cpu_count(), "load_average": os.getloadavg()}
     results["training"] = training(repeats, epochs)
+    results["accuracy_seeds"] = accuracy_seeds(2 if args.quick else ACCURACY_SEEDS,
+                                               epochs["mlp"])
     if args.levers:
         results["levers"] = levers(repeats, epochs)
     results.update(side_measurements(repeats, args.quick))
     results["load_average_end"] = os.getloadavg()
     console.print(training_table(results["training"]))
+    console.print(accuracy_table(results["accuracy_seeds"]))
     if args.levers:
         console.print(levers_table(results["levers"]))
     console.print(side_table(results))

@@ -7,7 +7,10 @@
 (b) keras: a hand-tuned plain-Keras script: scaled float32 pixels in tf.data (cache, seeded
     shuffle, batch 128, prefetch), logits + from_logits loss, Adam at the config's tuned rate.
 (c) cli:   mnist-cli's Python API, `run_training(cfg, run_dir, dataset=...)` with the shipped
-    config (mlp_relu / cnn), writing a full run directory, as `mnist-cli train` does.
+    config (mlp_relu / cnn), writing a full run directory, as `mnist-cli train` does; on the
+    default engine (fused) and, as `c_fit`, with `training.engine: fit` (Keras model.fit).
+(d) bare:  the fused engine's graph alone (`TrainGraph`, one call per epoch): no run
+    directory, callbacks, guards or validation; (c)/(d) is what the engine around it costs.
 
 All three train on the same first 8,000 real MNIST test digits and score the last 2,000 (or the
 bundled 8x8 digits, 80/20, when ../shared/data/mnist is absent), with the same seed per repeat.
@@ -16,6 +19,7 @@ bundled 8x8 digits, 80/20, when ../shared/data/mnist is absent), with the same s
 from __future__ import annotations
 
 import gzip
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,7 +29,8 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-MNIST = ROOT / ".." / "shared" / "data" / "mnist"
+# $MNIST_BENCH_DATA points elsewhere (a git worktree's ../shared is not the project's)
+MNIST = Path(os.environ.get("MNIST_BENCH_DATA", ROOT / ".." / "shared" / "data" / "mnist"))
 IMAGES, LABELS = MNIST / "t10k-images-idx3-ubyte.gz", MNIST / "t10k-labels-idx1-ubyte.gz"
 N_TRAIN = 8000
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -43,11 +48,14 @@ def data_source() -> str:
     return "mnist t10k (8,000 train / 2,000 test)" if IMAGES.exists() else "sklearn digits 8x8"
 
 
-def load_arrays() -> Arrays:
-    """uint8 images (N, H, W) and int labels: train, train labels, test, test labels."""
+def load_arrays(n_train: int = N_TRAIN) -> Arrays:
+    """uint8 images (N, H, W) and int labels: train, train labels, test, test labels; with
+    `n_train` above 8,000 the 8,000 training digits are tiled to that many."""
     if IMAGES.exists() and LABELS.exists():
         x, y = read_idx(IMAGES), read_idx(LABELS).astype(np.int64)
-        return x[:N_TRAIN], y[:N_TRAIN], x[N_TRAIN:], y[N_TRAIN:]
+        reps = -(-n_train // N_TRAIN)
+        xtr, ytr = np.tile(x[:N_TRAIN], (reps, 1, 1))[:n_train], np.tile(y[:N_TRAIN], reps)
+        return xtr, ytr[:n_train], x[N_TRAIN:], y[N_TRAIN:]
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -70,13 +78,14 @@ def result(fit_s: float, samples: int, wall_s: float, acc: float) -> dict[str, f
             "wall_seconds": wall_s, "test_accuracy": acc}
 
 
-def seed_recipe(model: str, epochs: int, seed: int) -> dict[str, float]:
+def seed_recipe(model: str, epochs: int, seed: int, n_train: int = N_TRAIN
+                ) -> dict[str, float]:
     """(a) DataFrame of raw pixels -> fit(batch_size=32), Adam defaults, softmax + SCCE."""
     import keras
     import pandas as pd
 
     start = time.perf_counter()
-    xtr, ytr, xte, yte = load_arrays()
+    xtr, ytr, xte, yte = load_arrays(n_train)
     h, w = xtr.shape[1:]
     df = pd.DataFrame(xtr.reshape(len(xtr), -1).astype(np.int64))
     labels = pd.Series(ytr)
@@ -93,13 +102,14 @@ def seed_recipe(model: str, epochs: int, seed: int) -> dict[str, float]:
     return result(fit_s, len(xtr) * epochs, time.perf_counter() - start, acc)
 
 
-def hand_tuned(model: str, epochs: int, seed: int, lr: float) -> dict[str, float]:
+def hand_tuned(model: str, epochs: int, seed: int, lr: float, n_train: int = N_TRAIN
+               ) -> dict[str, float]:
     """(b) Scaled float32 arrays in tf.data (cache, shuffle, batch 128, prefetch), Adam(lr)."""
     import keras
     import tensorflow as tf
 
     start = time.perf_counter()
-    xtr, ytr, xte, yte = load_arrays()
+    xtr, ytr, xte, yte = load_arrays(n_train)
     xtr = xtr[..., None].astype(np.float32) / 255.0
     ds = (tf.data.Dataset.from_tensor_slices((xtr, ytr.astype(np.int32))).cache()
           .shuffle(len(xtr), seed=seed).batch(128).prefetch(tf.data.AUTOTUNE))
@@ -134,13 +144,13 @@ def config_for(model: str, epochs: int, seed: int, sets: list[str] | None = None
     return resolve_config(name, Overrides(epochs=epochs, seed=seed, sets=list(sets or [])))
 
 
-def mnist_cli_api(model: str, epochs: int, seed: int,
-                  sets: list[str] | None = None) -> dict[str, float]:
+def mnist_cli_api(model: str, epochs: int, seed: int, sets: list[str] | None = None,
+                  n_train: int = N_TRAIN) -> dict[str, float]:
     """(c) `run_training` with the shipped config, writing a run directory to a temp dir."""
     from mnist_cli.train.fit import run_training
 
     start = time.perf_counter()
-    data = dataset_from(load_arrays())
+    data = dataset_from(load_arrays(n_train))
     cfg = config_for(model, epochs, seed, sets)
     with tempfile.TemporaryDirectory() as tmp:
         res = run_training(cfg, Path(tmp) / "run", dataset=data)
@@ -162,13 +172,53 @@ def tuned_lr(model: str) -> float:
     return float(config_for(model, 1, 0).training.learning_rate)
 
 
-def contenders(model: str, epochs: int) -> dict[str, Callable[[int], dict[str, float]]]:
+def bare_fused(model: str, epochs: int, seed: int, n_train: int = N_TRAIN) -> dict[str, float]:
+    """(d) The fused graph alone: the shipped config's model, one `TrainGraph` call per epoch,
+    op determinism as (c); fit seconds include tracing, as for every contender."""
+    import keras
+    import tensorflow as tf
+
+    from mnist_cli.model import build_model, compile_model
+    from mnist_cli.train.fused import predict_fused
+    from mnist_cli.train.fused_graph import TrainGraph
+
+    start = time.perf_counter()
+    data = dataset_from(load_arrays(n_train))
+    cfg = config_for(model, epochs, seed)
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    net = build_model(cfg.model, data.description.image_shape, 10)
+    compile_model(net, cfg.model, cfg.training)
+    t0 = time.perf_counter()
+    net.optimizer.build(net.trainable_variables)
+    graph = TrainGraph(net, data.train, cfg.training.batch_size, True, "float32")
+    for epoch in range(epochs):
+        graph.shuffle(seed, epoch)
+        graph.run(tf.constant(0), tf.constant(graph.steps))[0].numpy()
+    fit_s = time.perf_counter() - t0
+    acc = float((predict_fused(net, data.test, 128).argmax(1) == data.test.y).mean())
+    _restore_nondeterminism()
+    return result(fit_s, len(data.train) * epochs, time.perf_counter() - start, acc)
+
+
+WORKLOADS = {"mlp": ("mlp", N_TRAIN), "mlp60k": ("mlp", 60000), "cnn": ("cnn", N_TRAIN)}
+
+
+def contenders(workload: str, epochs: int) -> dict[str, Callable[[int], dict[str, float]]]:
+    """Per workload (`WORKLOADS`: model, training images): the contenders by name; the seed
+    recipe (a) only on the 8,000-image rows (it takes ~20 s per 60k run)."""
+    model, n = WORKLOADS[workload]
     lr = tuned_lr(model)
-    return {
-        "a_seed": lambda seed: seed_recipe(model, epochs, seed),
-        "b_keras": lambda seed: hand_tuned(model, epochs, seed, lr),
-        "c_mnist_cli": lambda seed: mnist_cli_api(model, epochs, seed),
+    runs = {
+        "a_seed": lambda seed: seed_recipe(model, epochs, seed, n),
+        "b_keras": lambda seed: hand_tuned(model, epochs, seed, lr, n),
+        "c_mnist_cli": lambda seed: mnist_cli_api(model, epochs, seed, n_train=n),
+        "c_fit": lambda seed: mnist_cli_api(model, epochs, seed, ["training.engine=fit"], n),
+        "d_bare": lambda seed: bare_fused(model, epochs, seed, n),
     }
+    if n != N_TRAIN:
+        del runs["a_seed"]
+    return runs
 
 
 def warm_up() -> None:

@@ -57,7 +57,11 @@ class TrainingConfig:
     deterministic: bool = True
     """Ask TensorFlow for deterministic ops so the same seed gives the same weights."""
     steps_per_execution: int = 1
-    """Training steps run per call into TensorFlow; larger values cut Python overhead."""
+    """Training steps run per call into TensorFlow under `engine: fit` (the fused engine
+    sizes its own calls); larger values cut Python overhead."""
+    engine: Literal["fused", "fit"] = "fused"
+    """`fused` runs many steps per graph call on in-memory tensors (default strategy and
+    one-device; others fall back to `fit`); `fit` uses Keras `model.fit`."""
     precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"
     """Keras dtype policy: float32, or mixed_float16 (with loss scaling) / mixed_bfloat16,
     which compute in 16 bits on GPUs/TPUs; the output layer stays float32 (slow on CPU)."""

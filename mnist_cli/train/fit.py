@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import mnist_cli.train.backup as backup
+import mnist_cli.train.fused as fused
 import mnist_cli.train.guards as guards
 import mnist_cli.train.outputs as out
 import mnist_cli.train.resume as resume
@@ -20,7 +21,6 @@ from mnist_cli.data.pipeline import scale_images, to_tf_dataset
 from mnist_cli.data.types import Dataset
 from mnist_cli.model import build_model, check_layers, compile_model
 from mnist_cli.precision import precision_record
-from mnist_cli.strategy import is_multi_worker
 from mnist_cli.train.custom_loop import fit_custom, predict_local
 from mnist_cli.train.evaluation import predict_outputs, score
 from mnist_cli.train.seeding import resolve_seed, seed_everything
@@ -62,11 +62,15 @@ def fit_callbacks(cfg: RunConfig) -> list[Any]:
 
 def fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
         callbacks: list[Any], initial_epoch: int = 0) -> tuple[dict[str, list[float]], float]:
-    """model.fit on tf.data pipelines; returns history and fit seconds."""
+    """The engine `fused.choose_engine` picks (fused, or model.fit on tf.data pipelines, or
+    the multi-worker loop); returns history and fit seconds."""
     t = cfg.training
-    if is_multi_worker(model.distribute_strategy):  # Keras 3 fit fails there (keras#20585)
+    engine, _ = fused.choose_engine(cfg, model.distribute_strategy)
+    if engine == "custom":  # Keras 3 fit fails under multi-worker (keras#20585)
         return fit_custom(cfg, data, model, model.distribute_strategy, global_batch,
                           callbacks, initial_epoch)
+    if engine == "fused":
+        return fused.fit_fused(cfg, data, model, global_batch, callbacks, initial_epoch)
     train_ds = to_tf_dataset(data.train, global_batch, shuffle=True, seed=t.seed or 0,
                              scale=cfg.data.scale)
     resume.advance_shuffle(train_ds, initial_epoch)
@@ -177,7 +181,9 @@ def run_training(
                                         [*(callbacks or []), *boards], command, resumed_from,
                                         stopping)
     start = time.perf_counter()
-    predict = predict_local if is_multi_worker(strategy) else predict_outputs
+    engine = fused.engine_record(cfg, strategy, data)
+    predict = {"custom": predict_local, "fused": fused.predict_fused}.get(engine["name"],
+                                                                          predict_outputs)
     outputs = predict(model, data.test, global_batch, cfg.data.scale)
     eval_seconds = time.perf_counter() - start
     metrics = score(outputs, data.test.y, cfg.model.output)
