@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from mnist_cli.artifacts import write_json
 from mnist_cli.compare.report import write_artifacts
 from mnist_cli.compare.types import Comparison, RunOutcome
 from mnist_cli.compare.variants import Variant
 from mnist_cli.data.types import Dataset
 from mnist_cli.errors import RunFailed
+from mnist_cli.rundir import write_metrics
 
 CallbacksFor = Callable[[str], list[Any]]
 
@@ -43,7 +43,7 @@ def mark_failed(run_dir: Path, metrics: dict[str, Any], cause: str) -> dict[str,
     """Rewrite the sub-run's metrics.json so the directory itself says it failed."""
     metrics = {**metrics, "status": "failed", "error": cause}
     if run_dir.exists():
-        write_json(run_dir / "metrics.json", metrics)
+        write_metrics(run_dir, metrics)
     return metrics
 
 

@@ -20,9 +20,10 @@ from typing import Any
 import yaml
 
 from mnist_cli.config.schema import RunConfig
+from mnist_cli.rundir import TENSORBOARD
 from mnist_cli.tfenv import import_keras, import_tf
 
-LOG_DIR = "tensorboard"
+LOG_DIR = TENSORBOARD
 TEST_KEYS = ("test_loss", "test_accuracy", "balanced_accuracy")
 
 
