@@ -82,7 +82,7 @@ def train_flow(cfg: RunConfig, target: Path, scfg: StrategyConfig, *, plots: boo
     with progress or nullcontext(), handle_interrupts(), run_dir_for(desc, target) as where:
         result = run_training(cfg, where, dataset=dataset, strategy=dist, strategy_desc=desc,
                               callbacks=hooks, command=command)
-    result.chief = desc.get("is_chief", True)
+    result.chief = desc.is_chief
     if plots and result.chief and result.history.get("loss"):
         from mnist_cli.plots import write_curves
 
