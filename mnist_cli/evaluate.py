@@ -240,7 +240,7 @@ def _defined(value: float) -> float | None:
 def save_evaluation(loaded: LoadedModel, result: EvaluationResult, x: np.ndarray,
                     plots: bool = True) -> dict[str, str]:
     """evaluation.json, confusion_matrix.png and errors.png in the run directory."""
-    from mnist_cli import rundir
+    import mnist_cli.rundir as rundir
     from mnist_cli.artifacts import write_json
 
     out = loaded.out_dir

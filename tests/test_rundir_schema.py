@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_cli import rundir
+import mnist_cli.rundir as rundir
 from mnist_cli.errors import UsageError
 from tests.helpers import TrainRun
 

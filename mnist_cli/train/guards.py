@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import mnist_cli.rundir as rundir
 import mnist_cli.signals as signals
-from mnist_cli import rundir
 from mnist_cli.artifacts import save_model, write_text
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import RunFailed, UsageError

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mnist_cli import rundir
+import mnist_cli.rundir as rundir
 from mnist_cli.artifacts import save_model, write_text, write_yaml
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.version import __version__

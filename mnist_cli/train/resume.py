@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from mnist_cli import rundir
+import mnist_cli.rundir as rundir
 from mnist_cli.artifacts import write_json, write_text
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import UsageError
