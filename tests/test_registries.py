@@ -44,7 +44,7 @@ def test_make_strategy_dispatches_through_the_registry() -> None:
     assert (desc.name, desc.why, desc.is_chief, desc.task) == ("default", "chosen by --strategy",
                                                                True, None)
     assert desc.replicas == int(strategy.num_replicas_in_sync) == 1
-    assert desc.to_dict()["cls"] == type(strategy).__name__
+    assert desc.to_dict()["class"] == type(strategy).__name__
 
 
 def test_unknown_data_message_lists_every_registered_source(tmp_path: Path) -> None:

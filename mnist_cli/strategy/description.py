@@ -41,5 +41,7 @@ class StrategyDescription:
                    replicas=int(strategy.num_replicas_in_sync), **extra)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able, without the fields this strategy does not use."""
-        return {k: v for k, v in asdict(self).items() if v not in (None, [])}
+        """JSON-able, keyed as metrics.json's `strategy` is (`class`), without the fields this
+        strategy does not use."""
+        body = {("class" if k == "cls" else k): v for k, v in asdict(self).items()}
+        return {k: v for k, v in body.items() if v not in (None, [])}
