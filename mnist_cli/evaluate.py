@@ -240,20 +240,21 @@ def _defined(value: float) -> float | None:
 def save_evaluation(loaded: LoadedModel, result: EvaluationResult, x: np.ndarray,
                     plots: bool = True) -> dict[str, str]:
     """evaluation.json, confusion_matrix.png and errors.png in the run directory."""
+    import mnist_cli.rundir as rundir
     from mnist_cli.artifacts import write_json
 
     out = loaded.out_dir
-    files = {"evaluation": str(out / "evaluation.json")}
+    files = {"evaluation": str(out / rundir.EVALUATION)}
     if plots:
         from mnist_cli.plots import write_confusion, write_errors
 
         names = result.class_names
         files["confusion_matrix"] = str(write_confusion(
-            out / "confusion_matrix.png", result.confusion,
+            out / rundir.CONFUSION, result.confusion,
             title=f"Confusion matrix (accuracy {result.accuracy:.1%}, n={result.n})",
             labels=label_texts(len(result.confusion), names) if names else None))
-        files["errors"] = str(write_errors(out / "errors.png", x, result.y, result.probs,
+        files["errors"] = str(write_errors(out / rundir.ERRORS, x, result.y, result.probs,
                                            class_names=names))
-    write_json(out / "evaluation.json", {**result.to_dict(), "model": str(loaded.model_path),
+    write_json(out / rundir.EVALUATION, {**result.to_dict(), "model": str(loaded.model_path),
                                          "output_form": loaded.output_form, "files": files})
     return files

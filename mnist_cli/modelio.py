@@ -17,9 +17,10 @@ import yaml
 from mnist_cli.config.resolve import config_from_dict
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import UsageError
+from mnist_cli.rundir import CONFIG, MODEL
 
-MODEL_FILE = "model.keras"
-CONFIG_FILE = "config.yaml"
+MODEL_FILE = MODEL
+CONFIG_FILE = CONFIG
 
 
 @dataclass

@@ -1,22 +1,66 @@
-"""Run directories: one new folder per run, never reused by accident."""
+"""Run directories: one new folder per run, never reused by accident; every file name in
+it, and metrics.json's schema with its one writer and reader (the README's "Run directory"
+section is the table of both), so an artifact is added or renamed in one place."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
+from mnist_cli.artifacts import write_json
 from mnist_cli.errors import UsageError
 from mnist_cli.faults import describe
 
 DEFAULT_ROOT = Path("runs")
+
+# Files and folders of a run directory (train, evaluate, gradcheck, compare).
+CONFIG = "config.yaml"  # the resolved config, written before the first step
+MODEL = "model.keras"  # the trained model (the kept epoch's weights)
+HISTORY = "history.csv"  # per-epoch loss/accuracy
+CURVES = "curves.png"  # learning curves
+METRICS = "metrics.json"  # the run's record; schema below
+LAST_GOOD = "last_good.keras"  # weights of the last finite epoch of a diverged run
+EVALUATION = "evaluation.json"  # `evaluate`'s numbers
+CONFUSION = "confusion_matrix.png"  # `evaluate`'s confusion matrix
+ERRORS = "errors.png"  # `evaluate`'s misclassified examples
+GRADCHECK = "gradcheck.json"  # `gradcheck --run-dir`
+ERROR_LOG = "error.log"  # the traceback of an unexpected error
+TENSORBOARD = "tensorboard"  # TensorBoard logs (folder)
 BACKUP_DIR = "backup"  # the epoch backup `--resume` restarts from, removed when a run completes
 KERAS_BACKUP = "keras"
+COMPARISON = {kind: f"comparison.{kind}" for kind in ("json", "csv", "png")}  # compare dir
+
+# metrics.json: bump when a key changes meaning or goes; runs without the key are version 0.
+METRICS_SCHEMA_VERSION = 1
+SCHEMA_KEY = "schema_version"
 
 
 def keras_backup_dir(run_dir: Path) -> Path:
     return Path(run_dir) / BACKUP_DIR / KERAS_BACKUP
+
+
+def write_metrics(run_dir: Path, record: dict[str, Any]) -> Path:
+    """The one writer of metrics.json (completed, failed, interrupted): the record with the
+    current `schema_version` first, written atomically."""
+    body = {SCHEMA_KEY: METRICS_SCHEMA_VERSION,
+            **{k: v for k, v in record.items() if k != SCHEMA_KEY}}
+    return write_json(Path(run_dir) / METRICS, body)
+
+
+def read_metrics(run_dir: Path) -> dict[str, Any]:
+    """metrics.json of `run_dir`, from any version (no `schema_version`: version 0, whose keys
+    are today's). OSError/ValueError propagate: callers word them for their command."""
+    record = json.loads((Path(run_dir) / METRICS).read_text(encoding="utf-8"))
+    if not isinstance(record, dict):
+        raise ValueError("metrics.json is not a JSON object")
+    record.setdefault(SCHEMA_KEY, 0)
+    return record
+
+
 MIN_FREE_BYTES = 256 * 1024  # less cannot hold even the smallest model and its backup
 
 

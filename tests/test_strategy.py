@@ -76,7 +76,7 @@ def test_one_device_and_bad_device(tmp_path: Path) -> None:
     from mnist_cli.strategy import StrategyConfig, make_strategy
 
     strategy, desc = make_strategy(StrategyConfig(name="one-device", devices=["/cpu:0"]))
-    assert desc["replicas"] == 1 and desc["devices"][0].endswith("CPU:0")
+    assert desc.replicas == 1 and desc.devices[0].endswith("CPU:0")
     with pytest.raises(UsageError, match="not found"):
         make_strategy(StrategyConfig(name="one-device", devices=["/gpu:3"]))
 

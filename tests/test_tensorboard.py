@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 from mnist_cli.compare import build_variants, run_comparison
 from mnist_cli.config import Overrides, resolve_config
+from mnist_cli.strategy import StrategyDescription
 from mnist_cli.train import run_training
 from mnist_cli.train.tensorboard import board_callbacks, make_board
 from tests.helpers import cli_cmd, make_digits_dataset
@@ -90,8 +92,9 @@ def test_board_works_with_only_epoch_hooks(tmp_path: Path) -> None:
 
 def test_only_the_chief_writes_and_the_switch_turns_it_off(tmp_path: Path) -> None:
     cfg = resolve_config("mlp_relu")
-    assert board_callbacks(cfg, tmp_path, 10, {"is_chief": False}) == []
-    assert len(board_callbacks(cfg, tmp_path, 10, {"is_chief": True})) == 1
+    worker = StrategyDescription("multi-worker", "test", "X", 2, is_chief=False)
+    assert board_callbacks(cfg, tmp_path, 10, worker) == []
+    assert len(board_callbacks(cfg, tmp_path, 10, replace(worker, is_chief=True))) == 1
     cfg.training.tensorboard = False
     assert board_callbacks(cfg, tmp_path, 10, None) == []
 

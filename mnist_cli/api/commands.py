@@ -16,6 +16,7 @@ from mnist_cli.api.results import Comparison, Evaluation, Prediction, Run, load_
 from mnist_cli.config import resolve_config
 from mnist_cli.config.resolve import ConfigSource
 from mnist_cli.flows.train import new_target, resume_target, train_flow
+from mnist_cli.rundir import METRICS
 
 
 def _given(frame_locals: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +57,7 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
         target = new_target(cfg.name, Path(run_dir) if run_dir is not None else None)
     result = train_flow(cfg, target, scfg, plots=not no_plots, callbacks=ui.callbacks(cfg.name),
                         progress=ui.progress, notify=ui.notify, command=command, **extras)
-    if not (Path(target) / "metrics.json").is_file():  # a multi-worker non-chief keeps no files
+    if not (Path(target) / METRICS).is_file():  # a multi-worker non-chief keeps no files
         return Run(Path(result.run_dir), result.metrics, None, result.model, cfg)
     return load_run(target, model=result.model)
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,19 +40,20 @@ def load_run(path: str | Path, *, model: Any = None) -> Run:
     """The Run of an existing run directory; the model loads with Keras safe mode unless
     given (`train()` passes the one it holds)."""
     from mnist_cli.modelio import MODEL_FILE, load_model, read_run_config
+    from mnist_cli.rundir import HISTORY, METRICS, read_metrics
 
     run_dir = Path(path)
-    metrics_path = run_dir / "metrics.json"
+    metrics_path = run_dir / METRICS
     if not metrics_path.is_file():
-        raise UsageError(f"{run_dir}: no metrics.json here; pass a run directory written by "
+        raise UsageError(f"{run_dir}: no {METRICS} here; pass a run directory written by "
                          "`mnist-cli train` or mnist_cli.train()")
     try:
-        metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+        metrics = read_metrics(run_dir)  # any schema version (none: version 0)
     except ValueError as exc:
         raise UsageError(f"{metrics_path}: not valid JSON ({exc})") from None
     if model is None and (run_dir / MODEL_FILE).is_file():
         model = load_model(run_dir).model
-    return Run(run_dir, metrics, read_history(run_dir / "history.csv"), model,
+    return Run(run_dir, metrics, read_history(run_dir / HISTORY), model,
                read_run_config(run_dir))
 
 

@@ -19,6 +19,7 @@ from rich.markup import escape
 
 from mnist_cli.errors import MnistCliError
 from mnist_cli.faults import describe
+from mnist_cli.rundir import ERROR_LOG
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -141,7 +142,7 @@ def save_traceback(text: str) -> Path | None:
         if run_dir is not None and run_dir.is_dir():
             from mnist_cli.artifacts import write_text
 
-            return write_text(run_dir / "error.log", text)
+            return write_text(run_dir / ERROR_LOG, text)
         fd, name = tempfile.mkstemp(prefix="mnist-cli-error-", suffix=".log")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)

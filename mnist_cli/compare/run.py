@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from mnist_cli.artifacts import write_json
 from mnist_cli.compare.report import write_artifacts
 from mnist_cli.compare.types import Comparison, RunOutcome
 from mnist_cli.compare.variants import Variant
 from mnist_cli.data.types import Dataset
 from mnist_cli.errors import RunFailed
+from mnist_cli.rundir import write_metrics
+from mnist_cli.strategy.description import StrategyDescription
 
 CallbacksFor = Callable[[str], list[Any]]
 
@@ -43,13 +44,13 @@ def mark_failed(run_dir: Path, metrics: dict[str, Any], cause: str) -> dict[str,
     """Rewrite the sub-run's metrics.json so the directory itself says it failed."""
     metrics = {**metrics, "status": "failed", "error": cause}
     if run_dir.exists():
-        write_json(run_dir / "metrics.json", metrics)
+        write_metrics(run_dir, metrics)
     return metrics
 
 
 def train_one(variant: Variant, seed: int, run_dir: Path, dataset: Dataset, *,
               strategy: Any, callbacks: list[Any], command: list[str] | None,
-              strategy_desc: dict[str, Any] | None = None) -> RunOutcome:
+              strategy_desc: StrategyDescription | None = None) -> RunOutcome:
     """run_training on the shared data; divergence becomes a failed outcome, not an error."""
     from mnist_cli.tfenv import import_keras
     from mnist_cli.train import run_training
@@ -91,7 +92,7 @@ def run_comparison(
     *,
     dataset: Dataset | None = None,
     strategy: Any = None,
-    strategy_desc: dict[str, Any] | None = None,
+    strategy_desc: StrategyDescription | None = None,
     callbacks_for: CallbacksFor | None = None,
     command: list[str] | None = None,
 ) -> Comparison:

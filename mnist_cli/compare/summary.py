@@ -14,6 +14,7 @@ from mnist_cli.compare.pairs import pair_tests
 from mnist_cli.compare.stats import mean_std_ci
 from mnist_cli.compare.types import Comparison, RunOutcome
 from mnist_cli.compare.variants import Variant
+from mnist_cli.rundir import COMPARISON
 
 AGGREGATED = ("val_accuracy", "test_accuracy", "balanced_accuracy", "final_loss",
               "final_val_loss", "epochs_run", "train_seconds", "samples_per_second")
@@ -115,5 +116,5 @@ def summarize(comp: Comparison) -> dict[str, Any]:
         "repeats": len(comp.seeds), "seeds": list(comp.seeds),
         "compare_dir": str(d), "dataset": comp.dataset,
         "variants": ordered, "pair_test": plan, "pairs": pairs,
-        "files": {k: str(d / f"comparison.{k}") for k in ("json", "csv", "png")},
+        "files": {k: str(d / name) for k, name in COMPARISON.items()},
     }

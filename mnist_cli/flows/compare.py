@@ -37,5 +37,5 @@ def compare_flow(variants: list[Any], seeds: list[int], target: Path, scfg: Stra
         comparison = run_comparison(variants, seeds, where, dataset=dataset, strategy=dist,
                                     strategy_desc=desc, callbacks_for=callbacks_for,
                                     command=command)
-    comparison.chief = desc.get("is_chief", True)
+    comparison.chief = desc.is_chief
     return comparison

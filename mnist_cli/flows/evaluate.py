@@ -59,7 +59,7 @@ def evaluate_flow(target: Path | str, scfg: StrategyConfig, *, data: str | None 
         result = evaluate_model(loaded, split, source, callbacks=callbacks, strategy=dist,
                                 class_names=class_names)
     files: dict[str, str] = {}
-    chief = desc.get("is_chief", True)
+    chief = desc.is_chief
     if chief:  # other multi-worker tasks compute the same, write nothing
         files = save_evaluation(loaded, result, split.x, plots=plots)
     report = {**result.to_dict(), "output_form": loaded.output_form, "files": files}

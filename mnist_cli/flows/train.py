@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.flows import DisplayFor, Notify, silent
-from mnist_cli.rundir import check_writable, new_run_dir
+from mnist_cli.rundir import CURVES, check_writable, new_run_dir
 from mnist_cli.strategy.config import StrategyConfig
 
 
@@ -82,9 +82,9 @@ def train_flow(cfg: RunConfig, target: Path, scfg: StrategyConfig, *, plots: boo
     with progress or nullcontext(), handle_interrupts(), run_dir_for(desc, target) as where:
         result = run_training(cfg, where, dataset=dataset, strategy=dist, strategy_desc=desc,
                               callbacks=hooks, command=command)
-    result.chief = desc.get("is_chief", True)
+    result.chief = desc.is_chief
     if plots and result.chief and result.history.get("loss"):
         from mnist_cli.plots import write_curves
 
-        write_curves(Path(target) / "curves.png", result.history, title=cfg.name)
+        write_curves(Path(target) / CURVES, result.history, title=cfg.name)
     return result

@@ -12,6 +12,7 @@ from mnist_cli.errors import UsageError
 from mnist_cli.gradcheck.logistic import run_logistic_gradcheck
 from mnist_cli.gradcheck.numeric import DEFAULT_DIRECTIONS, run_gradcheck
 from mnist_cli.gradcheck.report import GradcheckResult
+from mnist_cli.rundir import GRADCHECK
 
 
 def parse_params(text: str) -> int | None:
@@ -60,5 +61,5 @@ def gradcheck(cfg: RunConfig, *, model: str, batch: int, params: int | None, eps
         result = run_gradcheck(cfg.model, x, y, params=params, epsilon=epsilon, seed=seed,
                                num_classes=num_classes, name=cfg.name, directions=directions)
     if run_dir is not None:
-        write_json(Path(run_dir) / "gradcheck.json", result.to_dict())
+        write_json(Path(run_dir) / GRADCHECK, result.to_dict())
     return result

@@ -5,6 +5,8 @@ TensorFlow is imported only when a strategy is built, never by importing this pa
 
 from mnist_cli.strategy.cluster import Cluster, resolve_cluster
 from mnist_cli.strategy.config import CrossDeviceOps, StrategyConfig, StrategyName
+from mnist_cli.strategy.description import StrategyDescription, TaskRole
+from mnist_cli.strategy.registry import STRATEGIES, choices
 from mnist_cli.strategy.runtime import run_dir_for, summary_line
 from mnist_cli.strategy.select import NAMES, make_strategy
 
@@ -14,6 +16,6 @@ def is_multi_worker(strategy: object) -> bool:
     return "MultiWorker" in type(strategy).__name__ or "CollectiveAll" in type(strategy).__name__
 
 
-__all__ = ["NAMES", "Cluster", "CrossDeviceOps", "StrategyConfig", "StrategyName",
-           "is_multi_worker", "make_strategy", "resolve_cluster", "run_dir_for",
-           "summary_line"]
+__all__ = ["NAMES", "STRATEGIES", "Cluster", "CrossDeviceOps", "StrategyConfig",
+           "StrategyDescription", "StrategyName", "TaskRole", "choices", "is_multi_worker",
+           "make_strategy", "resolve_cluster", "run_dir_for", "summary_line"]

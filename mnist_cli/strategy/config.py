@@ -5,16 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from mnist_cli.strategy.registry import choices
 
-class StrategyName(str, Enum):
-    """The strategies `--strategy` accepts; the CLI rejects anything else (exit 2)."""
-
-    auto = "auto"
-    default = "default"
-    one_device = "one-device"
-    mirrored = "mirrored"
-    multi_worker = "multi-worker"
-    tpu = "tpu"
+# The values `--strategy` accepts, derived from the registry (the CLI rejects anything else,
+# exit 2); members are looked up by value, e.g. StrategyName("one-device").
+StrategyName = Enum("StrategyName", {n: n for n in choices()}, type=str)  # type: ignore[misc]
 
 
 class CrossDeviceOps(str, Enum):

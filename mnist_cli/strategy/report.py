@@ -9,7 +9,7 @@ from typing import Any
 
 from mnist_cli.errors import UsageError
 from mnist_cli.strategy.cluster import tf_config_env
-from mnist_cli.strategy.tpu import tpu_address
+from mnist_cli.strategy.registry import STRATEGIES, module
 
 
 def versions() -> dict[str, str]:
@@ -36,24 +36,12 @@ def devices() -> dict[str, list[str]]:
 
 
 def strategies(devs: dict[str, list[str]], tf_config: Any) -> dict[str, dict[str, Any]]:
-    """For each strategy: usable here or not, and why."""
-    gpus, tpu = len(devs["GPU"]), tpu_address()
-    many = gpus > 1 or len(devs["CPU"]) > 1
-    return {
-        "default": {"usable": True, "why": "always available (one device)"},
-        "one-device": {"usable": True, "why": "--device /cpu:0" + (" or /gpu:0" if gpus else "")},
-        "mirrored": {"usable": True, "why": f"over {gpus} GPUs" if gpus > 1 else
-                     ("over the named --device list" if many else
-                      "runs, but with 1 replica: no second GPU (or logical CPU) visible")},
-        "mirrored+nccl": {"usable": gpus > 0, "why": "NCCL needs GPUs" if not gpus
-                          else "GPUs visible"},
-        "multi-worker": {"usable": bool(tf_config), "why": "TF_CONFIG is set" if tf_config else
-                         "needs TF_CONFIG or --worker HOST:PORT ... --task-index"},
-        "tpu": {"usable": bool(tpu or devs["TPU"]),
-                "why": f"TPU address {tpu}" if tpu else
-                ("TPU devices visible" if devs["TPU"] else
-                 "no TPU: set --tpu, COLAB_TPU_ADDR or TPU_NAME")},
-    }
+    """For each registered strategy (some give more than one row): usable here or not, and
+    why."""
+    rows: dict[str, dict[str, Any]] = {}
+    for name in STRATEGIES:
+        rows.update(module(name).availability(devs, tf_config))
+    return rows
 
 
 def env_report() -> dict[str, Any]:

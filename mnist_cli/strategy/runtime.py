@@ -7,25 +7,26 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+
+from mnist_cli.strategy.description import StrategyDescription
 
 
-def summary_line(desc: dict[str, Any], batch_per_replica: int) -> str:
+def summary_line(desc: StrategyDescription, batch_per_replica: int) -> str:
     """'strategy mirrored (chosen by --strategy): 2 replicas, batch 32 per replica, global 64'."""
-    replicas = int(desc["replicas"])
-    line = (f"strategy {desc['name']} ({desc['why']}): {replicas} replica(s), batch "
+    replicas = desc.replicas
+    line = (f"strategy {desc.name} ({desc.why}): {replicas} replica(s), batch "
             f"{batch_per_replica} per replica, global batch {batch_per_replica * replicas}")
-    if "task" in desc:
-        role = "chief" if desc.get("is_chief") else "non-chief, run directory discarded"
-        line += f"; task {desc['task']['type']} {desc['task']['index']} ({role})"
+    if desc.task is not None:
+        role = "chief" if desc.is_chief else "non-chief, run directory discarded"
+        line += f"; task {desc.task.type} {desc.task.index} ({role})"
     return line
 
 
 @contextmanager
-def run_dir_for(desc: dict[str, Any], target: Path) -> Iterator[Path]:
+def run_dir_for(desc: StrategyDescription, target: Path) -> Iterator[Path]:
     """`target` on the chief; a temporary directory, removed afterwards, on other workers
     (they must still write checkpoints for the collective ops, but nobody keeps them)."""
-    if desc.get("is_chief", True):
+    if desc.is_chief:
         yield Path(target)
         return
     tmp = Path(tempfile.mkdtemp(prefix="mnist-cli-worker-"))

@@ -19,6 +19,7 @@ from typing import Any
 
 import mnist_cli.signals as signals
 import mnist_cli.train.extra_state as extra_state
+from mnist_cli.rundir import CONFIG
 
 MIN_INTERVAL_S = 2.0
 COST_SHARE = 0.02  # a write is due once 1/COST_SHARE times its last cost has passed
@@ -40,9 +41,9 @@ def saved_epochs(backup_dir: Path) -> int:
 def check_run_dir(run_dir: Path | None) -> None:
     """A run directory removed or moved mid-run must stop the run, not be silently
     re-created by the next write with half its files."""
-    if run_dir is not None and not (Path(run_dir) / "config.yaml").is_file():
+    if run_dir is not None and not (Path(run_dir) / CONFIG).is_file():
         raise FileNotFoundError(errno.ENOENT, "the run directory lost its config.yaml",
-                                str(Path(run_dir) / "config.yaml"))
+                                str(Path(run_dir) / CONFIG))
 
 
 def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None,

@@ -21,6 +21,7 @@ from mnist_cli.data.pipeline import scale_images, to_tf_dataset
 from mnist_cli.data.types import Dataset
 from mnist_cli.model import build_model, check_layers, compile_model
 from mnist_cli.precision import precision_record
+from mnist_cli.strategy import StrategyDescription
 from mnist_cli.train.custom_loop import fit_custom, predict_local
 from mnist_cli.train.evaluation import predict_outputs, score
 from mnist_cli.train.seeding import resolve_seed, seed_everything
@@ -129,14 +130,15 @@ def check_early_stopping(cfg: RunConfig, data: Dataset) -> None:
             cfg.training.early_stopping_patience)], source=cfg.name)
 
 
-def strategy_record(strategy: Any, desc: dict[str, Any] | None,
+def strategy_record(strategy: Any, desc: StrategyDescription | None,
                     batch_per_replica: int) -> dict[str, Any]:
     """metrics.json's `strategy`: the user-facing name and why, TF class, replicas, batches."""
     cls = type(strategy).__name__
     default = cls == "_DefaultDistributionStrategy"
-    desc = desc or {"name": "default" if default else cls, "why": "no strategy flag (library call)"}
+    name, why = ((desc.name, desc.why) if desc else
+                 ("default" if default else cls, "no strategy flag (library call)"))
     replicas = int(strategy.num_replicas_in_sync)
-    return {"name": desc["name"], "why": desc["why"], "class": cls, "replicas": replicas,
+    return {"name": name, "why": why, "class": cls, "replicas": replicas,
             "batch_size_per_replica": batch_per_replica,
             "global_batch_size": batch_per_replica * replicas}
 
@@ -148,7 +150,7 @@ def run_training(
     *,
     dataset: Dataset | None = None,
     strategy: Any = None,
-    strategy_desc: dict[str, Any] | None = None,
+    strategy_desc: StrategyDescription | None = None,
     callbacks: list[Any] | None = None,
     command: list[str] | None = None,
 ) -> TrainResult:

@@ -12,14 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import mnist_cli.rundir as rundir
 import mnist_cli.signals as signals
-from mnist_cli.artifacts import save_model, write_json, write_text
+from mnist_cli.artifacts import save_model, write_text
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import RunFailed, UsageError
 from mnist_cli.faults import WriteFailed, describe
 from mnist_cli.rundir import keras_backup_dir
 
-LAST_GOOD = "last_good.keras"
+LAST_GOOD = rundir.LAST_GOOD
 # Learning rates above which an optimizer usually diverges on MNIST-style data.
 LR_LIMITS = {"sgd": 1.0, "adagrad": 1.0}
 ADAPTIVE_LR_LIMIT = 0.1
@@ -153,8 +154,8 @@ def record_failure(run_dir: Path, cfg: RunConfig, exc: Diverged, model: Any,
     run_dir = Path(run_dir)
     exc.causes = likely_causes(cfg)
     kept = keep_last_good(run_dir, model)
-    write_text(run_dir / "history.csv", history_csv(history))
-    write_json(run_dir / "metrics.json", {
+    write_text(run_dir / rundir.HISTORY, history_csv(history))
+    rundir.write_metrics(run_dir, {
         "status": "failed",
         "failure": {"reason": exc.reason, "value": str(exc.value),
                     "epoch": exc.epoch, "step": exc.step, "likely_causes": exc.causes},
@@ -164,7 +165,7 @@ def record_failure(run_dir: Path, cfg: RunConfig, exc: Diverged, model: Any,
     })
     kept_text = f"last good model kept in {kept}" if kept else "no epoch completed before it"
     exc.args = (f"{exc.args[0]}; likely cause: {exc.causes[0]}; run marked failed in "
-                f"{run_dir / 'metrics.json'}; {kept_text}",)
+                f"{run_dir / rundir.METRICS}; {kept_text}",)
     return exc
 
 
@@ -202,8 +203,8 @@ def record_fault(run_dir: Path, cfg: RunConfig, exc: OSError,
     kept = (f"; the backup of epoch {done} is kept: once fixed, continue with "
             f"{resume_hint(run_dir)}") if done else ""
     try:
-        write_json(run_dir / "metrics.json", record)
-        marked = f"; run marked failed in {run_dir / 'metrics.json'}"
+        rundir.write_metrics(run_dir, record)
+        marked = f"; run marked failed in {run_dir / rundir.METRICS}"
     except OSError:
-        marked = "; metrics.json could not be updated either"
+        marked = f"; {rundir.METRICS} could not be updated either"
     return WriteFailed(message + marked + kept, exc.errno)

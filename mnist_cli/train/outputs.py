@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mnist_cli.artifacts import save_model, write_json, write_text, write_yaml
+import mnist_cli.rundir as rundir
+from mnist_cli.artifacts import save_model, write_text, write_yaml
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.version import __version__
 
@@ -17,7 +18,7 @@ from mnist_cli.version import __version__
 def start_run_dir(run_dir: Path, cfg: RunConfig) -> None:
     """Create the directory and save the resolved config before the first step."""
     Path(run_dir).mkdir(parents=True, exist_ok=True)
-    write_yaml(Path(run_dir) / "config.yaml", cfg.to_dict())
+    write_yaml(Path(run_dir) / rundir.CONFIG, cfg.to_dict())
 
 
 def history_csv(history: dict[str, list[float]]) -> str:
@@ -70,9 +71,9 @@ def epoch_record(history: dict[str, list[float]], stoppers: list[Any]) -> dict[s
 def finish_run_dir(run_dir: Path, model: Any, history: dict[str, list[float]],
                    metrics: dict[str, Any]) -> None:
     run_dir = Path(run_dir)
-    save_model(model, run_dir / "model.keras")
-    write_text(run_dir / "history.csv", history_csv(history))
-    write_json(run_dir / "metrics.json", metrics)
+    save_model(model, run_dir / rundir.MODEL)
+    write_text(run_dir / rundir.HISTORY, history_csv(history))
+    rundir.write_metrics(run_dir, metrics)
 
 
 def versions() -> dict[str, str]:

@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import mnist_cli.rundir as rundir
 from mnist_cli.artifacts import write_json, write_text
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import UsageError
@@ -88,8 +89,8 @@ def record_interrupt(run_dir: Path, cfg: RunConfig, exc: BaseException,
 
     signum = getattr(exc, "signum", 2)
     done = completed_epochs(run_dir)
-    write_text(Path(run_dir) / "history.csv", history_csv(history))
-    write_json(Path(run_dir) / "metrics.json", {
+    write_text(Path(run_dir) / rundir.HISTORY, history_csv(history))
+    rundir.write_metrics(run_dir, {
         "status": "interrupted", "epochs_completed": done, "epochs": cfg.training.epochs,
         "resume": resume_hint(run_dir), "seed": cfg.training.seed,
         "command": command or [], "run_dir": str(run_dir),
@@ -105,7 +106,7 @@ def load_resume_config(run_dir: Path) -> RunConfig:
     from mnist_cli.config.resolve import config_from_dict
 
     run_dir = Path(run_dir)
-    cfg_path = run_dir / "config.yaml"
+    cfg_path = run_dir / rundir.CONFIG
     if not run_dir.is_dir():
         raise UsageError(f"--resume {run_dir}: no such run directory; give the directory "
                          "printed when the run was interrupted")
@@ -113,7 +114,7 @@ def load_resume_config(run_dir: Path) -> RunConfig:
         raise UsageError(f"--resume {run_dir}: no config.yaml, so this is not a run "
                          "directory; give the directory printed when the run was interrupted")
     try:
-        status = json.loads((run_dir / "metrics.json").read_text()).get("status")
+        status = rundir.read_metrics(run_dir).get("status")
     except (OSError, ValueError, AttributeError):
         status = None
     if status == "completed":

@@ -20,9 +20,11 @@ from typing import Any
 import yaml
 
 from mnist_cli.config.schema import RunConfig
+from mnist_cli.rundir import TENSORBOARD
+from mnist_cli.strategy.description import StrategyDescription
 from mnist_cli.tfenv import import_keras, import_tf
 
-LOG_DIR = "tensorboard"
+LOG_DIR = TENSORBOARD
 TEST_KEYS = ("test_loss", "test_accuracy", "balanced_accuracy")
 
 
@@ -120,10 +122,10 @@ def make_board(cfg: RunConfig, run_dir: Path, train_examples: int) -> Any:
 
 
 def board_callbacks(cfg: RunConfig, run_dir: Path, train_examples: int,
-                    strategy_desc: dict[str, Any] | None) -> list[Any]:
+                    strategy_desc: StrategyDescription | None) -> list[Any]:
     """[RunBoard] when the config asks for TensorBoard and this process writes the run
     (under multi-worker only the chief does), else []."""
-    if not cfg.training.tensorboard or not (strategy_desc or {}).get("is_chief", True):
+    if not cfg.training.tensorboard or (strategy_desc is not None and not strategy_desc.is_chief):
         return []
     return [make_board(cfg, run_dir, train_examples)]
 
