@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mnist_cli.cli.app import app
-from tests.conftest import cli_cmd
+from tests.helpers import cli_cmd
 
 EPOCH_LINE = re.compile(r"^epoch (\d+)/3  loss \d+\.\d{4}  acc \d\.\d{4}  val_loss \d+\.\d{4}"
                         r"  val_acc \d\.\d{4}  \d+\.\d s  [\d,]+ samples/s$")

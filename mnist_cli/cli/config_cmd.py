@@ -11,18 +11,14 @@ from rich.syntax import Syntax
 
 from mnist_cli.cli import console
 from mnist_cli.cli.console import guarded
+from mnist_cli.cli.groups import GROUP, with_groups
 from mnist_cli.cli.options import (
     ActivationOpt,
-    BatchOpt,
     ConfigOpt,
-    DataOpt,
-    EpochsOpt,
-    JsonOpt,
-    LrOpt,
-    OptimizerOpt,
-    SeedOpt,
-    SetOpt,
-    make_overrides,
+    DataOptions,
+    OutputOptions,
+    TrainingOptions,
+    group_overrides,
 )
 from mnist_cli.config import resolve_config
 from mnist_cli.config.load import shipped_configs
@@ -32,23 +28,18 @@ app = typer.Typer(no_args_is_help=True, help="Show, validate and list model conf
 
 @app.command()
 @guarded
+@with_groups(training=TrainingOptions, source=DataOptions.pick("data"),
+             out=OutputOptions.pick("json_out"))
 def show(
     config: ConfigOpt = None,
     activation: ActivationOpt = None,
-    epochs: EpochsOpt = None,
-    batch_size: BatchOpt = None,
-    optimizer: OptimizerOpt = None,
-    learning_rate: LrOpt = None,
-    seed: SeedOpt = None,
-    data: DataOpt = None,
-    sets: SetOpt = None,
-    json_out: JsonOpt = False,
+    training: TrainingOptions = GROUP,
+    source: DataOptions = GROUP,
+    out: OutputOptions = GROUP,
 ) -> None:
     """Print the resolved config (file + flags) without training."""
-    cfg = resolve_config(config, make_overrides(
-        activation=activation, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-        learning_rate=learning_rate, seed=seed, data=data, sets=sets))
-    if json_out:
+    cfg = resolve_config(config, group_overrides(training, source, activation=activation))
+    if out.json_out:
         console.print_json(cfg.to_dict())
     else:
         console.out.print(Syntax(yaml.safe_dump(cfg.to_dict(), sort_keys=False), "yaml"))
