@@ -13,6 +13,7 @@ from mnist_cli.cli import console
 from mnist_cli.cli.console import guarded
 from mnist_cli.cli.groups import GROUP, with_groups
 from mnist_cli.cli.options import (
+    OUTPUT,
     ActivationOpt,
     ConfigOpt,
     DataOptions,
@@ -36,13 +37,20 @@ def show(
     training: TrainingOptions = GROUP,
     source: DataOptions = GROUP,
     out: OutputOptions = GROUP,
+    explain: Annotated[bool, typer.Option(
+        "--explain", metavar="", rich_help_panel=OUTPUT,
+        help="Document each key (YAML comments; with --json: value and doc).")] = False,
 ) -> None:
     """Print the resolved config (file + flags) without training."""
     cfg = resolve_config(config, group_overrides(training, source, activation=activation))
+    if explain:
+        from mnist_cli.config.docs import explain_json, explain_yaml
+
     if out.json_out:
-        console.print_json(cfg.to_dict())
+        console.print_json(explain_json(cfg) if explain else cfg.to_dict())
     else:
-        console.out.print(Syntax(yaml.safe_dump(cfg.to_dict(), sort_keys=False), "yaml"))
+        text = explain_yaml(cfg) if explain else yaml.safe_dump(cfg.to_dict(), sort_keys=False)
+        console.out.print(Syntax(text, "yaml"))
 
 
 @app.command()
