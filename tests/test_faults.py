@@ -20,7 +20,7 @@ from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.errors import RunFailed
 from mnist_cli.faults import WriteFailed
 from mnist_cli.train import backup, extra_state
-from tests.conftest import cli_cmd
+from tests.helpers import cli_cmd
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
 
