@@ -187,12 +187,12 @@ def test_backup_changed_on_disk_refuses_resume_exit_2(tmp_path: Path) -> None:
 
 def test_internal_error_is_one_line_with_the_traceback_in_a_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mnist_cli.cli import train_cmd
+    from mnist_cli.flows import train as train_flow
 
-    def bug(cfg: object) -> None:
+    def bug(*args: object) -> None:
         raise ZeroDivisionError("division by zero in the data loader")
 
-    monkeypatch.setattr(train_cmd, "load_data", bug)
+    monkeypatch.setattr(train_flow, "load_data", bug)  # the CLI's train runs this flow
     run = tmp_path / "run"
     result = CliRunner().invoke(app, ["train", "--data", "digits", "--run-dir", str(run)])
     assert result.exit_code == 1
