@@ -134,3 +134,19 @@ def test_existing_run_dir_is_refused(trained: tuple) -> None:
     result = CliRunner().invoke(app, ["train", "--data", "digits", "--run-dir", str(run_dir)])
     assert result.exit_code == 2
     assert "already exists" in result.output
+
+
+def test_config_show_explain_documents_each_key() -> None:
+    """--explain: the resolved config (flags applied) with each key's docstring above it;
+    with --json, value and doc per dotted key."""
+    import json
+
+    result = CliRunner().invoke(app, ["config", "show", "--explain", "--epochs", "7"])
+    assert result.exit_code == 0, result.output
+    lines = [line.rstrip() for line in result.output.splitlines()]
+    at = lines.index("  epochs: 7")
+    assert lines[at - 1] == "  # Passes over the training data; must be >= 1."
+    result = CliRunner().invoke(app, ["config", "show", "--explain", "--json"])
+    doc = json.loads(result.output)["data.validation_split"]
+    assert doc == {"value": 0.1, "doc": "Fraction of the training data held out for "
+                   "validation, in [0, 1)."}

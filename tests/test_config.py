@@ -143,3 +143,47 @@ def test_round_trip_of_saved_config() -> None:
     cfg = resolve_config("cnn", Overrides(epochs=2, seed=3))
     again = parse_config(cfg.to_dict(), source="saved")
     assert again == cfg
+
+
+def test_training_loss_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """The loss follows model.output; a `training.loss` key (never used) is refused, in a file
+    and in --set, saying why, instead of being silently ignored."""
+    path = write(tmp_path, "model:\n  layers: [{Dense: {units: 10}}]\n"
+                           "training:\n  loss: mean_squared_error\n")
+    for source, overrides in ((path, None), (None, Overrides(sets=["training.loss=mse"]))):
+        with pytest.raises(ConfigError) as info:
+            resolve_config(source, overrides)
+        assert "training.loss: not a config key any more: the loss follows model.output" \
+            in str(info.value)
+
+
+def test_saved_config_of_an_earlier_version_still_loads() -> None:
+    """Runs written before training.loss was removed saved it in config.yaml; evaluate and
+    --resume read those runs, so the retired key is dropped there."""
+    from mnist_cli.config.resolve import config_from_dict
+
+    cfg = resolve_config("mlp_relu", Overrides(seed=1))
+    old = cfg.to_dict()
+    old["training"]["loss"] = "sparse_categorical_crossentropy"
+    assert config_from_dict(old, source="old/config.yaml") == cfg
+    assert old["training"]["loss"] == "sparse_categorical_crossentropy"  # caller's dict kept
+
+
+def test_every_key_has_documentation_for_explain() -> None:
+    """`config show --explain` prints each key's docstring from config/schema.py: every
+    key of the resolved config has one, and the commented YAML reads back as the config."""
+    import yaml
+
+    from mnist_cli.config.docs import explain_json, explain_yaml, key_docs
+
+    cfg = resolve_config("cnn")
+    flat = {f"{s}.{k}" for s, v in cfg.to_dict().items() if isinstance(v, dict) for k in v}
+    assert set(key_docs()) == flat | {"name"}
+    assert all(doc.strip() for doc in key_docs().values())
+    text = explain_yaml(cfg)
+    assert yaml.safe_load(text) == cfg.to_dict()
+    assert (f"  # Passes over the training data; must be >= 1.\n"
+            f"  epochs: {cfg.training.epochs}\n") in text
+    explained = explain_json(cfg)
+    assert explained["training.epochs"] == {
+        "value": cfg.training.epochs, "doc": "Passes over the training data; must be >= 1."}

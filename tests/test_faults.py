@@ -192,7 +192,7 @@ def test_internal_error_is_one_line_with_the_traceback_in_a_file(
     def bug(*args: object) -> None:
         raise ZeroDivisionError("division by zero in the data loader")
 
-    monkeypatch.setattr(train_flow, "load_data", bug)
+    monkeypatch.setattr(train_flow, "load_data", bug)  # the CLI's train runs this flow
     run = tmp_path / "run"
     result = CliRunner().invoke(app, ["train", "--data", "digits", "--run-dir", str(run)])
     assert result.exit_code == 1

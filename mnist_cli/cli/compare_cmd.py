@@ -9,43 +9,18 @@ from typing import Annotated, Any
 import typer
 
 from mnist_cli.cli import console
+from mnist_cli.cli.groups import GROUP, with_groups
 from mnist_cli.cli.options import (
     MODEL,
     OUTPUT,
-    BatchOpt,
-    ClassNamesOpt,
-    ConnectTimeoutOpt,
-    CrossOpsOpt,
-    DataDirOpt,
-    DataOpt,
-    DeviceOpt,
-    EpochsOpt,
-    FailUnderOpt,
-    ImageShapeOpt,
-    JsonOpt,
-    LabelColumnOpt,
-    LrOpt,
-    NoTensorboardOpt,
-    OptimizerOpt,
-    PixelMaxOpt,
+    DataOptions,
+    OutputOptions,
     PrecisionOpt,
-    ProgressOpt,
-    QuietOpt,
-    SeedOpt,
-    SetOpt,
-    StrategyOpt,
-    TaskIndexOpt,
-    TestDataOpt,
-    TpuOpt,
-    ValSplitOpt,
-    VerboseOpt,
-    WorkerOpt,
-    make_overrides,
-    strategy_config,
+    StrategyOptions,
+    TrainingOptions,
+    group_overrides,
 )
 from mnist_cli.flows.train import new_target
-from mnist_cli.strategy.config import CrossDeviceOps
-from mnist_cli.tfenv import set_verbose
 
 ConfigsOpt = Annotated[list[str] | None, typer.Option(
     "--config", "-c", metavar="NAME|FILE", rich_help_panel=MODEL,
@@ -90,71 +65,39 @@ def report(summary: dict[str, Any], quiet: bool) -> None:
     console.info(f"comparison written to {summary['compare_dir']}")
 
 
+@with_groups(training=TrainingOptions, source=DataOptions, dist=StrategyOptions,
+             out=OutputOptions.pick("json_out", "quiet", "verbose", "no_tensorboard",
+                                    "progress", "fail_under"))
 def compare(
     config: ConfigsOpt = None,
     activation: ActivationsOpt = None,
     output: OutputsOpt = None,
     repeats: RepeatsOpt = 1,
-    epochs: EpochsOpt = None,
-    batch_size: BatchOpt = None,
-    optimizer: OptimizerOpt = None,
-    learning_rate: LrOpt = None,
-    seed: SeedOpt = None,
-    data: DataOpt = None,
-    test_data: TestDataOpt = None,
-    validation_split: ValSplitOpt = None,
-    image_shape: ImageShapeOpt = None,
-    data_dir: DataDirOpt = None,
-    sets: SetOpt = None,
+    training: TrainingOptions = GROUP,
+    source: DataOptions = GROUP,
     run_dir: CompareDirOpt = None,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
-    strategy: StrategyOpt = "auto",
-    device: DeviceOpt = None,
-    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
-    worker: WorkerOpt = None,
-    task_index: TaskIndexOpt = None,
-    connect_timeout: ConnectTimeoutOpt = 60.0,
-    tpu: TpuOpt = None,
-    label_column: LabelColumnOpt = None,
-    pixel_max: PixelMaxOpt = None,
-    class_names: ClassNamesOpt = None,
+    out: OutputOptions = GROUP,
+    dist: StrategyOptions = GROUP,
     precision: PrecisionOpt = None,
-    no_tensorboard: NoTensorboardOpt = False,
-    progress: ProgressOpt = "auto",
-    fail_under: FailUnderOpt = None,
 ) -> None:
     """Train several variants on the same data and seeds; rank them on validation accuracy and
     test every pair for a significant difference on the test set."""
-    console.set_mode(quiet=quiet or json_out, json_out=json_out)
-    set_verbose(verbose)
-    from mnist_cli.cli.progress import resolve_mode
-    from mnist_cli.gates import COMPARE_METRICS, parse_gates
-
-    resolve_mode(progress)  # a bad mode or gate is exit 2 before anything runs
-    gates = parse_gates(fail_under, COMPARE_METRICS)
+    out.apply()
     from mnist_cli.compare import build_variants, plan_seeds
+    from mnist_cli.gates import COMPARE_METRICS
 
-    overrides = make_overrides(
-        epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate,
-        seed=seed, data=data, test_data=test_data, validation_split=validation_split,
-        image_shape=image_shape, data_dir=data_dir,
-        sets=sets,
-        label_column=label_column, pixel_max=pixel_max, class_names=class_names,
-        precision=precision, no_tensorboard=no_tensorboard,
-    )
-    scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
-                           connect_timeout, tpu)
+    gates = out.gates(COMPARE_METRICS)  # a bad mode or gate is exit 2 before anything runs
+    overrides = group_overrides(training, source, out, precision=precision)
+    scfg = dist.config()
     variants = build_variants(config, activation, output, overrides)
-    seeds = plan_seeds(seed, repeats)
+    seeds = plan_seeds(training.seed, repeats)
     target = new_target("compare", run_dir)
     console.set_run_dir(target)
-    comparison = run(variants, seeds, target, scfg, progress)
+    comparison = run(variants, seeds, target, scfg, out.progress)
     summary = comparison.summary
-    if json_out:
+    if out.json_out:
         console.print_json(summary)
-    report(summary, quiet or json_out)
+    report(summary, out.silent)
     finish_gates(gates, summary, comparison.chief)
 
 

@@ -11,18 +11,15 @@ from rich.syntax import Syntax
 
 from mnist_cli.cli import console
 from mnist_cli.cli.console import guarded
+from mnist_cli.cli.groups import GROUP, with_groups
 from mnist_cli.cli.options import (
+    OUTPUT,
     ActivationOpt,
-    BatchOpt,
     ConfigOpt,
-    DataOpt,
-    EpochsOpt,
-    JsonOpt,
-    LrOpt,
-    OptimizerOpt,
-    SeedOpt,
-    SetOpt,
-    make_overrides,
+    DataOptions,
+    OutputOptions,
+    TrainingOptions,
+    group_overrides,
 )
 from mnist_cli.config import resolve_config
 from mnist_cli.config.load import shipped_configs
@@ -32,26 +29,28 @@ app = typer.Typer(no_args_is_help=True, help="Show, validate and list model conf
 
 @app.command()
 @guarded
+@with_groups(training=TrainingOptions, source=DataOptions.pick("data"),
+             out=OutputOptions.pick("json_out"))
 def show(
     config: ConfigOpt = None,
     activation: ActivationOpt = None,
-    epochs: EpochsOpt = None,
-    batch_size: BatchOpt = None,
-    optimizer: OptimizerOpt = None,
-    learning_rate: LrOpt = None,
-    seed: SeedOpt = None,
-    data: DataOpt = None,
-    sets: SetOpt = None,
-    json_out: JsonOpt = False,
+    training: TrainingOptions = GROUP,
+    source: DataOptions = GROUP,
+    out: OutputOptions = GROUP,
+    explain: Annotated[bool, typer.Option(
+        "--explain", metavar="", rich_help_panel=OUTPUT,
+        help="Document each key (YAML comments; with --json: value and doc).")] = False,
 ) -> None:
     """Print the resolved config (file + flags) without training."""
-    cfg = resolve_config(config, make_overrides(
-        activation=activation, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-        learning_rate=learning_rate, seed=seed, data=data, sets=sets))
-    if json_out:
-        console.print_json(cfg.to_dict())
+    cfg = resolve_config(config, group_overrides(training, source, activation=activation))
+    if explain:
+        from mnist_cli.config.docs import explain_json, explain_yaml
+
+    if out.json_out:
+        console.print_json(explain_json(cfg) if explain else cfg.to_dict())
     else:
-        console.out.print(Syntax(yaml.safe_dump(cfg.to_dict(), sort_keys=False), "yaml"))
+        text = explain_yaml(cfg) if explain else yaml.safe_dump(cfg.to_dict(), sort_keys=False)
+        console.out.print(Syntax(text, "yaml"))
 
 
 @app.command()

@@ -10,31 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from mnist_cli.cli import console
-from mnist_cli.cli.options import (
-    ClassNamesOpt,
-    ConnectTimeoutOpt,
-    CrossOpsOpt,
-    DataDirOpt,
-    DataOpt,
-    DeviceOpt,
-    FailUnderOpt,
-    ImageShapeOpt,
-    JsonOpt,
-    LabelColumnOpt,
-    NoPlotsOpt,
-    PixelMaxOpt,
-    ProgressOpt,
-    QuietOpt,
-    StrategyOpt,
-    TaskIndexOpt,
-    TpuOpt,
-    VerboseOpt,
-    WorkerOpt,
-    class_names_flag,
-    strategy_config,
-)
-from mnist_cli.strategy.config import CrossDeviceOps
-from mnist_cli.tfenv import set_verbose
+from mnist_cli.cli.groups import GROUP, with_groups
+from mnist_cli.cli.options import DataOptions, OutputOptions, StrategyOptions
 
 PROGRESS_MIN = 5000  # examples; smaller inputs finish before progress would help
 
@@ -90,50 +67,36 @@ def confusion_table(res: dict[str, Any]) -> Table:
     return table
 
 
+@with_groups(
+    source=DataOptions.pick("data", "image_shape", "data_dir", "label_column", "pixel_max",
+                            "class_names"),
+    out=OutputOptions.pick("no_plots", "json_out", "quiet", "verbose", "progress",
+                           "fail_under"),
+    dist=StrategyOptions)
 def evaluate(
     target: TargetArg,
-    data: DataOpt = None,
-    image_shape: ImageShapeOpt = None,
-    data_dir: DataDirOpt = None,
-    no_plots: NoPlotsOpt = False,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
-    strategy: StrategyOpt = "auto",
-    device: DeviceOpt = None,
-    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
-    worker: WorkerOpt = None,
-    task_index: TaskIndexOpt = None,
-    connect_timeout: ConnectTimeoutOpt = 60.0,
-    tpu: TpuOpt = None,
-    label_column: LabelColumnOpt = None,
-    pixel_max: PixelMaxOpt = None,
-    class_names: ClassNamesOpt = None,
-    progress: ProgressOpt = "auto",
-    fail_under: FailUnderOpt = None,
+    source: DataOptions = GROUP,
+    out: OutputOptions = GROUP,
+    dist: StrategyOptions = GROUP,
 ) -> None:
     """Score a trained model: loss, accuracy, balanced accuracy, per-class report, confusion."""
-    console.set_mode(quiet=quiet or json_out, json_out=json_out)
-    set_verbose(verbose)
-    from mnist_cli.cli.progress import resolve_mode
-    from mnist_cli.gates import EVALUATE_METRICS, parse_gates
+    out.apply()
+    from mnist_cli.gates import EVALUATE_METRICS
 
-    resolve_mode(progress)  # a bad mode or gate is exit 2 before anything runs
-    gates = parse_gates(fail_under, EVALUATE_METRICS)
-    scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
-                           connect_timeout, tpu)
+    gates = out.gates(EVALUATE_METRICS)  # a bad mode or gate is exit 2 before anything runs
+    scfg = dist.config()
     from mnist_cli.flows.evaluate import evaluate_flow
 
     console.set_run_dir(Path(target) if Path(target).is_dir() else None)
-    done = evaluate_flow(target, scfg, data=data, data_dir=data_dir, plots=not no_plots,
-                         image_shape=list(image_shape) if image_shape else None,
-                         label_column=label_column, pixel_max=pixel_max,
-                         class_names=class_names_flag(class_names), notify=console.info,
-                         progress_for=batch_progress(progress, "evaluate"))
+    done = evaluate_flow(target, scfg, data=source.data, data_dir=source.data_dir,
+                         plots=not out.no_plots, image_shape=source.shape(),
+                         label_column=source.label_column, pixel_max=source.pixel_max,
+                         class_names=source.names(), notify=console.info,
+                         progress_for=batch_progress(out.progress, "evaluate"))
     res, files, chief = done.report, done.files, done.chief
-    if json_out:
+    if out.json_out:
         console.print_json(res)
-    elif not quiet:
+    elif not out.quiet:
         for table in (metrics_table(res), report_table(res), confusion_table(res)):
             console.out.print(table)
         if files:

@@ -10,8 +10,8 @@ from rich.table import Table
 
 from mnist_cli.cli import console
 from mnist_cli.cli.evaluate_cmd import TargetArg
-from mnist_cli.cli.options import JsonOpt, QuietOpt, VerboseOpt
-from mnist_cli.tfenv import set_verbose
+from mnist_cli.cli.groups import GROUP, with_groups
+from mnist_cli.cli.options import OutputOptions
 
 ExportFormatOpt = Annotated[str, typer.Option(
     "--format", metavar="saved-model|tflite|onnx",
@@ -40,24 +40,22 @@ def result_table(info: dict) -> Table:
     return table
 
 
+@with_groups(out=OutputOptions.pick("json_out", "quiet", "verbose"))
 def export(
     target: TargetArg,
     fmt: ExportFormatOpt = "saved-model",
     quantize: QuantizeOpt = None,
-    out: ExportOutOpt = None,
+    dest: ExportOutOpt = None,
     force: ExportForceOpt = False,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
+    out: OutputOptions = GROUP,
 ) -> None:
     """Export a trained model: uint8 images in, class probabilities out."""
-    console.set_mode(quiet=quiet or json_out, json_out=json_out)
-    set_verbose(verbose)
+    out.apply()
     from mnist_cli.export import check_choice, export_model
 
     check_choice(fmt, quantize)  # before TensorFlow loads
-    info = export_model(target, fmt, quantize, out, force).to_dict()
-    if json_out:
+    info = export_model(target, fmt, quantize, dest, force).to_dict()
+    if out.json_out:
         console.print_json(info)
-    elif not quiet:
+    elif not out.quiet:
         console.out.print(result_table(info))

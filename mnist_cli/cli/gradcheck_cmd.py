@@ -9,22 +9,16 @@ from typing import Annotated
 import typer
 
 from mnist_cli.cli import console
+from mnist_cli.cli.groups import GROUP, with_groups
 from mnist_cli.cli.options import (
     ActivationOpt,
     ConfigOpt,
-    DataDirOpt,
-    DataOpt,
-    ImageShapeOpt,
-    JsonOpt,
-    LabelColumnOpt,
-    PixelMaxOpt,
-    QuietOpt,
+    DataOptions,
+    OutputOptions,
     SetOpt,
-    VerboseOpt,
-    make_overrides,
+    group_overrides,
 )
 from mnist_cli.config import resolve_config
-from mnist_cli.tfenv import set_verbose
 
 
 class ModelKind(str, Enum):
@@ -32,6 +26,9 @@ class ModelKind(str, Enum):
     logistic = "logistic"
 
 
+@with_groups(source=DataOptions.pick("data", "image_shape", "data_dir", "label_column",
+                                     "pixel_max"),
+             out=OutputOptions.pick("json_out", "quiet", "verbose"))
 def gradcheck(
     config: ConfigOpt = None,
     model: Annotated[ModelKind, typer.Option(
@@ -50,17 +47,11 @@ def gradcheck(
     = 1e-5,
     seed: Annotated[int, typer.Option(help="Seed for weights, data split and sampling.")] = 0,
     activation: ActivationOpt = None,
-    data: DataOpt = None,
-    image_shape: ImageShapeOpt = None,
-    data_dir: DataDirOpt = None,
+    source: DataOptions = GROUP,
     sets: SetOpt = None,
     run_dir: Annotated[Path | None, typer.Option(
         "--run-dir", help="Also write gradcheck.json into this directory.")] = None,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
-    label_column: LabelColumnOpt = None,
-    pixel_max: PixelMaxOpt = None,
+    out: OutputOptions = GROUP,
     directions: Annotated[int, typer.Option(
         "--directions", help="Random unit directions (seeded) along which autodiff g·v is "
         "compared with finite differences, over the whole model and per variable: every "
@@ -69,11 +60,8 @@ def gradcheck(
     """Compare autodiff gradients with float64 finite differences, on sampled entries and
     along random directions that involve every entry (pass < 1e-7 <= warning < 1e-5 <=
     fail). Exit 1 on fail, or when nothing could be judged (inconclusive)."""
-    console.set_mode(quiet=quiet or json_out, json_out=json_out)
-    set_verbose(verbose)
-    cfg = resolve_config(config, make_overrides(
-        activation=activation, data=data, image_shape=image_shape, data_dir=data_dir, sets=sets,
-        label_column=label_column, pixel_max=pixel_max))
+    out.apply()
+    cfg = resolve_config(config, group_overrides(source, activation=activation, sets=sets))
     from mnist_cli.gradcheck import render
     from mnist_cli.gradcheck.command import gradcheck as run
     from mnist_cli.gradcheck.command import parse_params
@@ -82,9 +70,9 @@ def gradcheck(
     result = run(cfg, model=model.value, batch=batch, params=parse_params(params),
                  epsilon=epsilon, seed=seed, digit=digit, run_dir=run_dir,
                  directions=directions)
-    if json_out:
+    if out.json_out:
         console.print_json(result.to_dict())
-    elif not quiet:
+    elif not out.quiet:
         console.out.print(render(result))
         for note in result.notes:
             console.out.print(f"[dim]note:[/] {note}")

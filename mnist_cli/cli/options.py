@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from mnist_cli.cli.groups import OptionGroup
 from mnist_cli.config import Overrides
 from mnist_cli.errors import UsageError
 from mnist_cli.strategy.config import CrossDeviceOps, StrategyConfig, StrategyName
@@ -168,3 +171,108 @@ NoTensorboardOpt = Annotated[bool, typer.Option(
 PrecisionOpt = Annotated[str | None, typer.Option(
     "--precision", metavar="POLICY", rich_help_panel=MODEL,
     help="e.g. mixed_float16.")]
+
+
+# Option groups (issue 16): each set of shared flags is declared once, as a dataclass, and
+# added to a command with `with_groups` (mnist_cli/cli/groups.py). A command that shows only
+# some of a group's flags picks them: `DataOptions.pick("data", "image_shape")`.
+@dataclass
+class TrainingOptions(OptionGroup):
+    """Training overrides shared by train, compare and config show."""
+
+    epochs: EpochsOpt = None
+    batch_size: BatchOpt = None
+    optimizer: OptimizerOpt = None
+    learning_rate: LrOpt = None
+    seed: SeedOpt = None
+    sets: SetOpt = None
+
+    def overrides(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class DataOptions(OptionGroup):
+    """Where the data comes from and how to read it (the Data panel)."""
+
+    data: DataOpt = None
+    test_data: TestDataOpt = None
+    validation_split: ValSplitOpt = None
+    image_shape: ImageShapeOpt = None
+    data_dir: DataDirOpt = None
+    label_column: LabelColumnOpt = None
+    pixel_max: PixelMaxOpt = None
+    class_names: ClassNamesOpt = None
+
+    def overrides(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def shape(self) -> list[int] | None:
+        """`--image-shape H W` as the list the core takes."""
+        return list(self.image_shape) if self.image_shape else None
+
+    def names(self) -> list[str] | str | None:
+        """`--class-names`, a FILE read here."""
+        return class_names_flag(self.class_names)
+
+
+@dataclass
+class OutputOptions(OptionGroup):
+    """What a command prints and writes besides its result (the Output panel)."""
+
+    json_out: JsonOpt = False
+    quiet: QuietOpt = False
+    verbose: VerboseOpt = False
+    no_plots: NoPlotsOpt = False
+    no_tensorboard: NoTensorboardOpt = False
+    progress: ProgressOpt = "auto"
+    fail_under: FailUnderOpt = None
+
+    def overrides(self) -> dict[str, Any]:
+        return {"no_tensorboard": self.no_tensorboard}
+
+    @property
+    def silent(self) -> bool:
+        """--quiet or --json: nothing but the result (or errors) on stdout."""
+        return self.quiet or self.json_out
+
+    def apply(self) -> None:
+        """Set the console's loudness and TensorFlow's logging for this command."""
+        from mnist_cli.cli import console
+        from mnist_cli.tfenv import set_verbose
+
+        console.set_mode(quiet=self.silent, json_out=self.json_out)
+        set_verbose(self.verbose)
+
+    def gates(self, metrics: Any) -> list[Any]:
+        """Check --progress and parse --fail-under: exit 2 before anything runs."""
+        from mnist_cli.cli.progress import resolve_mode
+        from mnist_cli.gates import parse_gates
+
+        resolve_mode(self.progress)
+        return parse_gates(self.fail_under, metrics)
+
+
+@dataclass
+class StrategyOptions(OptionGroup):
+    """The distribution strategy flags of train, evaluate and compare."""
+
+    strategy: StrategyOpt = "auto"
+    device: DeviceOpt = None
+    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto
+    worker: WorkerOpt = None
+    task_index: TaskIndexOpt = None
+    connect_timeout: ConnectTimeoutOpt = 60.0
+    tpu: TpuOpt = None
+
+    def config(self) -> StrategyConfig:
+        return strategy_config(self.strategy, self.device, self.cross_device_ops, self.worker,
+                               self.task_index, self.connect_timeout, self.tpu)
+
+
+def group_overrides(*groups: Any, **flags: Any) -> Overrides:
+    """Overrides from the groups' config flags plus a command's own (`activation=...`)."""
+    values: dict[str, Any] = {}
+    for group in groups:
+        values.update(group.overrides())
+    return make_overrides(**{**values, **flags})

@@ -9,22 +9,9 @@ import typer
 
 from mnist_cli.cli import console
 from mnist_cli.cli.evaluate_cmd import TargetArg, batch_progress
-from mnist_cli.cli.options import (
-    DATA,
-    OUTPUT,
-    ClassNamesOpt,
-    DataDirOpt,
-    ImageShapeOpt,
-    JsonOpt,
-    LabelColumnOpt,
-    PixelMaxOpt,
-    ProgressOpt,
-    QuietOpt,
-    VerboseOpt,
-    class_names_flag,
-)
+from mnist_cli.cli.groups import GROUP, with_groups
+from mnist_cli.cli.options import DATA, OUTPUT, DataOptions, OutputOptions
 from mnist_cli.errors import UsageError
-from mnist_cli.tfenv import set_verbose
 
 PredictDataOpt = Annotated[str | None, typer.Option(
     "--data", metavar="SPEC", rich_help_panel=DATA,
@@ -39,40 +26,34 @@ ForceOpt = Annotated[bool, typer.Option(
     "--force", metavar="", rich_help_panel=OUTPUT, help="Overwrite an existing output file.")]
 
 
+@with_groups(
+    source=DataOptions.pick("image_shape", "data_dir", "label_column", "pixel_max",
+                            "class_names"),
+    out=OutputOptions.pick("json_out", "quiet", "verbose", "progress"))
 def predict(
     target: TargetArg,
     data: PredictDataOpt = None,
-    out: OutOpt = None,
+    dest: OutOpt = None,
     fmt: FormatOpt = "csv",
     force: ForceOpt = False,
-    image_shape: ImageShapeOpt = None,
-    data_dir: DataDirOpt = None,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
-    label_column: LabelColumnOpt = None,
-    pixel_max: PixelMaxOpt = None,
-    class_names: ClassNamesOpt = None,
-    progress: ProgressOpt = "auto",
+    source: DataOptions = GROUP,
+    out: OutputOptions = GROUP,
 ) -> None:
     """Predict a label for every image and write csv, Kaggle csv or JSON."""
-    console.set_mode(quiet=quiet or json_out, json_out=json_out)
-    set_verbose(verbose)
-    from mnist_cli.cli.progress import resolve_mode
-
-    resolve_mode(progress)
+    out.apply()
+    out.gates({})  # --progress checked before anything runs
     if data is None:
         raise UsageError("pass --data with the images to label, e.g. --data test.csv")
     from mnist_cli.flows.evaluate import predict_flow
 
     console.set_run_dir(Path(target) if Path(target).is_dir() else None)
-    result, source = predict_flow(target, data, out=out, fmt=fmt, force=force,
-                                  image_shape=list(image_shape) if image_shape else None,
-                                  data_dir=data_dir, label_column=label_column,
-                                  pixel_max=pixel_max, class_names=class_names_flag(class_names),
-                                  progress_for=batch_progress(progress, "predict"),
-                                  notify=console.info)
-    if json_out:
-        console.print_json({**result.to_dict(), "source": source})
-    elif not quiet:
+    result, spec = predict_flow(target, data, out=dest, fmt=fmt, force=force,
+                                image_shape=source.shape(), data_dir=source.data_dir,
+                                label_column=source.label_column, pixel_max=source.pixel_max,
+                                class_names=source.names(),
+                                progress_for=batch_progress(out.progress, "predict"),
+                                notify=console.info)
+    if out.json_out:
+        console.print_json({**result.to_dict(), "source": spec})
+    elif not out.quiet:
         console.out.print(f"wrote {result.examples:,} predictions ({fmt}) to {result.path}")

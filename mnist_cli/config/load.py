@@ -32,6 +32,13 @@ EARLY_STOPPING_NEEDS_VALIDATION = (
     "--validation-split 0.1 (or --set data.validation_split=0.1), or turn early stopping "
     "off with --set training.early_stopping_patience=0")
 
+# Keys that earlier versions accepted (and wrote into runs' config.yaml) but never used:
+# a config file that sets one is refused with the reason; a saved run's is dropped on reading.
+RETIRED_KEYS = {
+    "training.loss": "the loss follows model.output (sparse categorical cross-entropy on "
+                     "the logits or on the probabilities); delete the key",
+}
+
 
 def suggest(word: str, choices: Any) -> str:
     """' (did you mean X?)' when a close match exists, else ''."""
@@ -128,7 +135,9 @@ def fill_section(obj: Any, raw: Any, section: str, problems: list[str]) -> None:
     names = [f.name for f in fields(obj)]
     for key, value in raw.items():
         where = f"{section}.{key}"
-        if key not in names:
+        if where in RETIRED_KEYS:
+            problems.append(f"{where}: not a config key any more: {RETIRED_KEYS[where]}")
+        elif key not in names:
             problems.append(f"{where}: unknown key{suggest(key, names)}; valid: {', '.join(names)}")
         elif section == "model" and key == "layers":
             obj.layers = parse_layers(value, problems)

@@ -12,7 +12,13 @@ from typing import Any
 
 import yaml
 
-from mnist_cli.config.load import DEFAULT_CONFIG, find_config, parse_config, read_yaml
+from mnist_cli.config.load import (
+    DEFAULT_CONFIG,
+    RETIRED_KEYS,
+    find_config,
+    parse_config,
+    read_yaml,
+)
 from mnist_cli.config.schema import SECTIONS, LayerSpec, RunConfig
 from mnist_cli.errors import ConfigError
 
@@ -163,5 +169,11 @@ def resolve_config(config: ConfigSource = None, overrides: Overrides | None = No
 
 
 def config_from_dict(raw: dict[str, Any], source: str) -> RunConfig:
-    """Re-read a saved config (e.g. a run directory's config.yaml)."""
+    """Re-read a saved config (e.g. a run directory's config.yaml); keys that earlier versions
+    wrote but that are retired (`training.loss`) are dropped, so old runs still load."""
+    raw = copy.deepcopy(raw)
+    for key in RETIRED_KEYS:
+        section, _, name = key.partition(".")
+        if isinstance(raw.get(section), dict):
+            raw[section].pop(name, None)
     return parse_config(raw, source=source)

@@ -1,7 +1,8 @@
 """Typed run configuration: what a YAML file and the flags resolve to.
 
-Each field's docstring is the user-facing documentation (`mnist-cli config show` and the
-README are written from the same words).
+Each field's docstring is the user-facing documentation: `mnist-cli config show --explain`
+prints it beside the key (read from this file by `mnist_cli.config.docs`), and the README
+uses the same words. The loss is not a key: it follows `model.output`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ class ModelConfig:
     layers: list[LayerSpec] = field(default_factory=list)
     """Layers in order; the last one produces one value per class."""
     output: OutputForm = "logits"
-    """`logits` (loss with from_logits=True) or `probabilities` (softmax on the last layer)."""
+    """`logits` (loss with from_logits=True) or `probabilities` (softmax on the last layer);
+    the loss is always sparse categorical cross-entropy on integer labels."""
 
 
 @dataclass
@@ -43,8 +45,6 @@ class TrainingConfig:
     """Keras optimizer name: adam, adamw, sgd, rmsprop, adagrad, nadam."""
     learning_rate: float = 0.001
     """Optimizer step size; must be > 0."""
-    loss: str = "sparse_categorical_crossentropy"
-    """Loss name; integer labels use sparse categorical cross-entropy."""
     epochs: int = 10
     """Passes over the training data; must be >= 1."""
     batch_size: int = 128

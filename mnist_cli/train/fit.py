@@ -143,6 +143,30 @@ def strategy_record(strategy: Any, desc: StrategyDescription | None,
             "global_batch_size": batch_per_replica * replicas}
 
 
+def prepare(cfg: RunConfig, dataset: Dataset | None) -> Dataset:
+    """Settle the seed, check the layers, load the data (unless given) and check it against
+    the config, then seed every generator: all before anything is written or trained."""
+    cfg.training.seed = resolve_seed(cfg.training.seed)
+    check_layers(cfg.model, source=cfg.name)
+    if dataset is None:
+        from mnist_cli.data import load_dataset
+
+        dataset = load_dataset(cfg.data, cfg.training.seed)
+    check_early_stopping(cfg, dataset)
+    class_names.settle(cfg.data, dataset.description)  # wrong count: exit 2 before training
+    seed_everything(cfg.training.seed, cfg.training.deterministic)
+    return dataset
+
+
+def build_in_scope(cfg: RunConfig, data: Dataset, strategy: Any) -> Any:
+    """The compiled model, its variables created under the strategy's scope."""
+    with strategy.scope():
+        model = build_model(cfg.model, data.description.image_shape,
+                            data.description.num_classes, cfg.name, cfg.training.precision)
+        compile_model(model, cfg.model, cfg.training)
+    return model
+
+
 @guards.records_faults  # a full disk or vanished path mid-run: one line, run marked failed
 def run_training(
     cfg: RunConfig,
@@ -158,23 +182,10 @@ def run_training(
 
     `strategy_desc` (from `make_strategy`) names the strategy as the user chose it, and why.
     """
-    cfg.training.seed = resolve_seed(cfg.training.seed)
-    check_layers(cfg.model, source=cfg.name)
-    if dataset is None:
-        from mnist_cli.data import load_dataset
-
-        dataset = load_dataset(cfg.data, cfg.training.seed)
-    data = dataset
-    check_early_stopping(cfg, data)
-    class_names.settle(cfg.data, data.description)  # wrong count: exit 2 before training
-    seed_everything(cfg.training.seed, cfg.training.deterministic)
+    data = prepare(cfg, dataset)
     strategy = strategy or default_strategy()
-    replicas = int(strategy.num_replicas_in_sync)
-    global_batch = cfg.training.batch_size * replicas
-    with strategy.scope():
-        model = build_model(cfg.model, data.description.image_shape,
-                            data.description.num_classes, cfg.name, cfg.training.precision)
-        compile_model(model, cfg.model, cfg.training)
+    global_batch = cfg.training.batch_size * int(strategy.num_replicas_in_sync)
+    model = build_in_scope(cfg, data, strategy)
     out.start_run_dir(run_dir, cfg)
     resumed_from = resume.completed_epochs(Path(run_dir))
     stopping = fit_callbacks(cfg)
