@@ -13,6 +13,7 @@ from mnist_cli.cli.groups import OptionGroup
 from mnist_cli.config import Overrides
 from mnist_cli.errors import UsageError
 from mnist_cli.strategy.config import CrossDeviceOps, StrategyConfig, StrategyName
+from mnist_cli.strategy.registry import choices as strategy_choices
 
 # Help panels: `--help` groups the options under these headings.
 MODEL = "Model & training"
@@ -81,7 +82,7 @@ FailUnderOpt = Annotated[list[str] | None, typer.Option(
     help="Exit 1 if METRIC < VALUE (repeatable).")]
 StrategyOpt = Annotated[str, typer.Option(
     "--strategy", metavar="NAME", rich_help_panel=DISTRIBUTION, show_default=False,
-    help="auto, default, one-device, mirrored, multi-worker, tpu.")]
+    help=", ".join(strategy_choices()) + ".")]
 DeviceOpt = Annotated[list[str] | None, typer.Option(
     "--device", metavar="DEV", rich_help_panel=DISTRIBUTION,
     help="Device(s), e.g. /gpu:0 (repeatable).")]

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from mnist_cli import signals
+import mnist_cli.signals as signals
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.data.pipeline import storage_dtype
 from mnist_cli.data.types import Dataset, Split
