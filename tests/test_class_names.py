@@ -134,8 +134,8 @@ def test_train_records_names(run: Path) -> None:
 
 
 def capture_figures(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Keep each figure written through mnist_cli.plots.save_png, by file name."""
-    import mnist_cli.plots as plots
+    """Keep each figure written through mnist_cli.plots.figure.save_png, by file name."""
+    import mnist_cli.plots.figure as plots
 
     figures: dict[str, Any] = {}
     real = plots.save_png

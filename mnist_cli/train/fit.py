@@ -213,6 +213,7 @@ def run_training(
         params=int(model.count_params()),
         strategy=strategy_record(strategy, strategy_desc, cfg.training.batch_size),
         precision=precision_record(model, cfg.training.precision),
+        engine=engine,
         seed=cfg.training.seed,
         dataset=data.description.to_dict(),
         versions=out.versions(),
