@@ -53,7 +53,7 @@ training: {epochs: -1, batch_size: 0, learning_rate: 0, epocs: 3}
     assert "model.layers[1]: Lambda is not allowed" in text
     assert "training.epochs: must be >= 1" in text
     assert "training.batch_size: must be >= 1" in text
-    assert "training.learning_rate: must be > 0" in text
+    assert "training.learning_rate: must be a finite number > 0" in text
     assert "training.epocs: unknown key (did you mean epochs?)" in text
     assert len(info.value.problems) == 7
 

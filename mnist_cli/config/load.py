@@ -7,6 +7,7 @@ checked later by `mnist_cli.model.check_layers`, which needs Keras.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import fields
 from importlib.resources import files
 from pathlib import Path
@@ -154,8 +155,9 @@ def check_values(cfg: RunConfig, problems: list[str]) -> None:
         problems.append(f"training.epochs: must be >= 1, got {t.epochs}")
     if t.batch_size < 1:
         problems.append(f"training.batch_size: must be >= 1, got {t.batch_size}")
-    if t.learning_rate <= 0:
-        problems.append(f"training.learning_rate: must be > 0, got {t.learning_rate}")
+    if not t.learning_rate > 0 or math.isinf(t.learning_rate):  # NaN fails the first test
+        problems.append(f"training.learning_rate: must be a finite number > 0, got "
+                        f"{t.learning_rate}")
     if t.early_stopping_patience < 0:
         problems.append("training.early_stopping_patience: must be >= 0 (0 turns it off)")
     elif t.early_stopping_patience > 0 and d.validation_split == 0:
