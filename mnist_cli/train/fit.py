@@ -190,9 +190,13 @@ def run_training(
     resumed_from = resume.completed_epochs(Path(run_dir))
     stopping = fit_callbacks(cfg)
     boards = board_callbacks(cfg, Path(run_dir), len(data.train), strategy_desc)
-    history, fit_seconds = reliable_fit(cfg, data, model, global_batch, Path(run_dir),
-                                        [*(callbacks or []), *boards], command, resumed_from,
-                                        stopping)
+    try:
+        history, fit_seconds = reliable_fit(cfg, data, model, global_batch, Path(run_dir),
+                                            [*(callbacks or []), *boards], command,
+                                            resumed_from, stopping)
+    finally:  # a failed or interrupted run keeps every epoch's scalars too
+        for board in boards:
+            board.on_train_end()
     start = time.perf_counter()
     engine = fused.engine_record(cfg, strategy, data)
     predict = {"custom": predict_local, "fused": fused.predict_fused}.get(engine["name"],

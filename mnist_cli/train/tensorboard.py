@@ -13,6 +13,7 @@ lazily on the first epoch. It never edits `logs`: other callbacks see them uncha
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from mnist_cli.tfenv import import_keras, import_tf
 
 LOG_DIR = TENSORBOARD
 TEST_KEYS = ("test_loss", "test_accuracy", "balanced_accuracy")
+FLUSH_EVERY_S = 1.0  # epochs of a crashed run reach the file within this (flushes cost ~ms)
 
 
 def config_markdown(cfg: RunConfig) -> str:
@@ -34,6 +36,7 @@ def config_markdown(cfg: RunConfig) -> str:
     return "\n".join("    " + line for line in text.splitlines())
 
 
+@functools.cache
 def metadata(plugin: str) -> bytes:
     """Summary metadata TensorBoard's `scalars` / `text` plugins recognise (what the
     tensorboard package's own `tf.summary.scalar` / `text` write, which TF 2.21 lacks)."""
@@ -79,6 +82,7 @@ def make_board(cfg: RunConfig, run_dir: Path, train_examples: int) -> Any:
             self.log_dir = Path(run_dir) / LOG_DIR
             self.writer: Any = None
             self.epoch_start: float | None = None
+            self.flushed_at = time.monotonic()
 
         def open(self) -> Any:
             if self.writer is None:
@@ -104,7 +108,9 @@ def make_board(cfg: RunConfig, run_dir: Path, train_examples: int) -> Any:
             with self.open().as_default():
                 for key, value in values.items():
                     write_scalar(key, value, epoch + 1)
-            self.writer.flush()
+            if time.monotonic() - self.flushed_at >= FLUSH_EVERY_S:
+                self.writer.flush()
+                self.flushed_at = time.monotonic()
 
         def on_train_end(self, logs: dict | None = None) -> None:
             if self.writer is not None:
