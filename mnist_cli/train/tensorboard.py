@@ -1,10 +1,16 @@
-"""TensorBoard event files for a run, written with `tf.summary` (no tensorboard package).
+"""TensorBoard event files for a run, written without the tensorboard package.
 
 `RUN_DIR/tensorboard/` gets one scalar per history key per epoch (loss, accuracy and their
 `val_` twins, under the same names as history.csv, step = epoch number as there), plus
 `learning_rate` and `samples_per_second`, the resolved config as text, and the test
 metrics under `test/` once the run is scored. A compare directory holds one such run per
 sub-run, so `tensorboard` pointed at it overlays every variant and seed.
+
+The files are TensorFlow's own format: Event protos in a TFRecord file, each value tagged
+with the metadata TensorBoard's `scalars` / `text` plugins read (what the tensorboard
+package's `tf.summary.scalar` / `text` would write; TF 2.21 no longer ships them). Writing
+the records directly costs ~0.06 ms a value where an eager `tf.summary.write` costs ~0.5 ms,
+which on 0.1 s epochs is the difference between ~3% and under 1% of the training time.
 
 The callback uses only the standard hooks (`on_epoch_begin`, `on_epoch_end`,
 `on_train_end`), so any loop that drives Keras callbacks drives it; the writer is opened
@@ -14,6 +20,8 @@ lazily on the first epoch. It never edits `logs`: other callbacks see them uncha
 from __future__ import annotations
 
 import functools
+import os
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -37,23 +45,50 @@ def config_markdown(cfg: RunConfig) -> str:
 
 
 @functools.cache
-def metadata(plugin: str) -> bytes:
-    """Summary metadata TensorBoard's `scalars` / `text` plugins recognise (what the
-    tensorboard package's own `tf.summary.scalar` / `text` write, which TF 2.21 lacks)."""
+def metadata(plugin: str) -> Any:
+    """Summary metadata TensorBoard's `scalars` / `text` plugins recognise."""
     from tensorflow.core.framework import summary_pb2
 
     data_class = summary_pb2.DATA_CLASS_SCALAR if plugin == "scalars" else (
         summary_pb2.DATA_CLASS_TENSOR)
     return summary_pb2.SummaryMetadata(
         plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin),
-        data_class=data_class).SerializeToString()
+        data_class=data_class)
 
 
-def write_scalar(tag: str, value: float, step: int) -> None:
-    """One float32 scalar event on the default writer."""
-    tf = import_tf()
-    tf.summary.write(tag, tf.constant(float(value), tf.float32), step=step,
-                     metadata=metadata("scalars"))
+class EventWriter:
+    """One new event file in `log_dir` (a resumed run adds another), written record by
+    record; `flush` pushes what is buffered to the file."""
+
+    def __init__(self, log_dir: Path) -> None:
+        tf = import_tf()
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        name = (f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}."
+                f"{os.getpid()}.{id(self)}.v2")
+        self.records = tf.io.TFRecordWriter(str(Path(log_dir) / name))
+        self.event(file_version="brain.Event:2")
+
+    def event(self, **fields: Any) -> None:
+        from tensorflow.core.util import event_pb2
+
+        self.records.write(event_pb2.Event(wall_time=time.time(), **fields).SerializeToString())
+
+    def value(self, tag: str, value: Any, step: int, plugin: str = "scalars") -> None:
+        """A float32 scalar (or, for `text`, a string) under `tag` at `step`."""
+        from tensorflow.core.framework import summary_pb2
+
+        tf = import_tf()
+        tensor = (tf.make_tensor_proto(float(value), dtype=tf.float32) if plugin == "scalars"
+                  else tf.make_tensor_proto(value))
+        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(
+            tag=tag, metadata=metadata(plugin), tensor=tensor)])
+        self.event(step=step, summary=summary)
+
+    def flush(self) -> None:
+        self.records.flush()
+
+    def close(self) -> None:
+        self.records.close()
 
 
 def learning_rate(model: Any) -> float | None:
@@ -84,13 +119,10 @@ def make_board(cfg: RunConfig, run_dir: Path, train_examples: int) -> Any:
             self.epoch_start: float | None = None
             self.flushed_at = time.monotonic()
 
-        def open(self) -> Any:
+        def open(self) -> EventWriter:
             if self.writer is None:
-                tf = import_tf()
-                self.writer = tf.summary.create_file_writer(str(self.log_dir))
-                with self.writer.as_default():
-                    tf.summary.write("config", tf.constant(config_markdown(cfg)), step=0,
-                                     metadata=metadata("text"))
+                self.writer = EventWriter(self.log_dir)
+                self.writer.value("config", config_markdown(cfg), 0, plugin="text")
             return self.writer
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -105,9 +137,9 @@ def make_board(cfg: RunConfig, run_dir: Path, train_examples: int) -> Any:
             if self.epoch_start is not None:
                 seconds = max(time.perf_counter() - self.epoch_start, 1e-9)
                 values["samples_per_second"] = train_examples / seconds
-            with self.open().as_default():
-                for key, value in values.items():
-                    write_scalar(key, value, epoch + 1)
+            writer = self.open()
+            for key, value in values.items():
+                writer.value(key, value, epoch + 1)
             if time.monotonic() - self.flushed_at >= FLUSH_EVERY_S:
                 self.writer.flush()
                 self.flushed_at = time.monotonic()
@@ -118,11 +150,11 @@ def make_board(cfg: RunConfig, run_dir: Path, train_examples: int) -> Any:
 
         def write_test(self, metrics: dict[str, Any], step: int) -> None:
             """The scored test metrics under test/, at the last epoch's step; closes."""
-            with self.open().as_default():
-                for key in TEST_KEYS:
-                    if key in metrics:
-                        write_scalar(f"test/{key}", metrics[key], step)
-            self.writer.close()
+            writer = self.open()
+            for key in TEST_KEYS:
+                if key in metrics:
+                    writer.value(f"test/{key}", metrics[key], step)
+            writer.close()
 
     return RunBoard()
 
