@@ -95,6 +95,7 @@ def api_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
                  run_dir=run_dir, sets={"training.batch_size": 64})
 
 
+@pytest.mark.slow
 def test_train_matches_the_cli_run_dir_and_load_run(api_run: Run, tmp_path: Path) -> None:
     cli_dir = tmp_path / "cli"
     res = CliRunner().invoke(app, ["train", "-c", "mlp_relu", "--activation", "relu",
@@ -124,6 +125,7 @@ def test_an_existing_run_dir_is_never_reused(api_run: Run) -> None:
         train(data="digits", epochs=1, run_dir=api_run.run_dir)
 
 
+@pytest.mark.slow
 def test_no_output_unless_progress(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     gradcheck(data="digits", batch=8, params=5)
     assert capfd.readouterr() == ("", "")
@@ -131,6 +133,7 @@ def test_no_output_unless_progress(tmp_path: Path, capfd: pytest.CaptureFixture[
     assert "checking gradients of mlp_relu" in capfd.readouterr().err
 
 
+@pytest.mark.slow
 def test_evaluate_predict_gradcheck(api_run: Run, tmp_path: Path,
                                     capfd: pytest.CaptureFixture[str]) -> None:
     ev = evaluate(api_run.run_dir, progress=True)
@@ -161,6 +164,7 @@ def readme_api_block() -> str:
     return blocks[0]
 
 
+@pytest.mark.slow
 def test_readme_api_section_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
@@ -178,6 +182,7 @@ def test_readme_api_section_runs_as_written(tmp_path: Path, monkeypatch: pytest.
                                                                               "compare"}
 
 
+@pytest.mark.slow
 def test_example_runs_the_seed_experiment(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KERAS_HOME": str(tmp_path / "keras")}
     res = subprocess.run(

@@ -21,6 +21,7 @@ def tiny_model():
     return model, x, y
 
 
+@pytest.mark.slow
 def test_writes_are_throttled_and_flush_writes_the_last_completed_epoch(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backup, "MIN_INTERVAL_S", 3600.0)
@@ -52,6 +53,7 @@ def test_writes_are_throttled_and_flush_writes_the_last_completed_epoch(
         np.testing.assert_array_equal(got.numpy(), want)
 
 
+@pytest.mark.slow
 def test_last_epoch_is_always_written(tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backup, "MIN_INTERVAL_S", 3600.0)

@@ -189,6 +189,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.slow
 def test_bad_input(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # a default runs/ folder would appear here
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
@@ -232,6 +233,7 @@ BASELINES = {
 
 
 @pytest.mark.parametrize("make", BASELINES.values(), ids=BASELINES.keys())
+@pytest.mark.slow
 def test_baseline_input_is_accepted(make: Callable[[Path], list[str]], tmp_path: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

@@ -30,6 +30,7 @@ def help_lines(*args: str) -> list[str]:
 
 
 @pytest.mark.parametrize("command", ["train", "compare", "evaluate", "predict"])
+@pytest.mark.slow
 def test_help_reads_at_80_columns(command: str) -> None:
     lines = help_lines(command)
     assert len(lines) <= 70, "\n".join(lines)  # train was 134 lines before the panels
@@ -39,6 +40,7 @@ def test_help_reads_at_80_columns(command: str) -> None:
     assert "…" not in text  # no option name cut short
 
 
+@pytest.mark.slow
 def test_train_help_groups_options_into_panels() -> None:
     text = "\n".join(help_lines("train"))
     for panel in ("Model & training", "Data", "Output", "Distribution"):
@@ -88,6 +90,7 @@ def ci_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"result": result, "run": run, "summary": summary}
 
 
+@pytest.mark.slow
 def test_log_gets_one_plain_line_per_epoch(ci_run: dict) -> None:
     stderr = ci_run["result"].stderr
     epochs = [m for m in map(EPOCH_LINE.match, stderr.splitlines()) if m]
@@ -119,6 +122,7 @@ def test_step_summary_is_appended(ci_run: dict) -> None:
     assert "| `test_accuracy` >= 0.01 |" in text and "| pass |" in text
 
 
+@pytest.mark.slow
 def test_progress_none_prints_no_epoch_lines(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "--data", "digits", "--epochs", "1",
                                       "--progress", "none", "--run-dir", str(tmp_path / "r"),
@@ -136,6 +140,7 @@ def test_unknown_gate_is_refused_before_training(tmp_path: Path) -> None:
     assert not run.exists()
 
 
+@pytest.mark.slow
 def test_evaluate_and_predict_in_a_log(ci_run: dict, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """evaluate: gates on its own metrics and a summary; predict on 6,000 images: one
@@ -162,6 +167,7 @@ def test_evaluate_and_predict_in_a_log(ci_run: dict, tmp_path: Path,
     assert not any(c in result.stderr for c in BAR_CHARS)
 
 
+@pytest.mark.slow
 def test_compare_summary_ranks_variants_and_gates_the_winner(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     summary_md = tmp_path / "summary.md"

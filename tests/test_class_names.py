@@ -88,6 +88,7 @@ def test_csv_names_and_wrong_count(tmp_path: Path) -> None:
         load_dataset(DataConfig(spec=str(path), class_names=["a", "b", "c"]), seed=0)
 
 
+@pytest.mark.slow
 def test_tfds_metadata_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tensorflow_datasets as tfds
 
@@ -126,6 +127,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_dir
 
 
+@pytest.mark.slow
 def test_train_records_names(run: Path) -> None:
     config = yaml.safe_load((run / "config.yaml").read_text())
     assert config["data"]["class_names"] == NAMES
@@ -148,6 +150,7 @@ def capture_figures(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return figures
 
 
+@pytest.mark.slow
 def test_evaluate_shows_names(run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     figures = capture_figures(monkeypatch)
     result = invoke("evaluate", str(run), "--json")
@@ -174,6 +177,7 @@ def test_evaluate_shows_names(run: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         assert table.stdout.count(name) >= 3, name
 
 
+@pytest.mark.slow
 def test_predict_csv_json_kaggle(run: Path, tmp_path: Path) -> None:
     out = tmp_path / "p.csv"
     result = invoke("predict", str(run), "--data", "digits", "--out", str(out), "-q")
@@ -198,6 +202,7 @@ def test_predict_csv_json_kaggle(run: Path, tmp_path: Path) -> None:
     assert lines[0] == "ImageId,Label" and all(r.split(",")[1].isdigit() for r in lines[1:])
 
 
+@pytest.mark.slow
 def test_bare_keras_takes_the_flag(run: Path, tmp_path: Path) -> None:
     bare = tmp_path / "alone" / "m.keras"
     bare.parent.mkdir()
@@ -232,6 +237,7 @@ def test_wrong_count_exits_2(command: str, run: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_compare_records_names(tmp_path: Path) -> None:
     result = invoke("compare", "--activation", "relu", "--activation", "tanh", "--epochs", "1",
                     "--seed", "0", "--data", "digits", "--class-names", "fashion", "--json",

@@ -33,6 +33,7 @@ def all_command_paths() -> list[list[str]]:
 
 
 @pytest.mark.parametrize("path", all_command_paths(), ids=lambda p: " ".join(p) or "root")
+@pytest.mark.slow
 def test_every_command_has_help(path: list[str]) -> None:
     result = CliRunner().invoke(app, [*path, "--help"])
     assert result.exit_code == 0, result.output
@@ -55,12 +56,14 @@ def imported_after(args: list[str]) -> dict[str, bool]:
 
 
 @pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["config", "show"]])
+@pytest.mark.slow
 def test_help_and_config_do_not_import_heavy_modules(args: list[str]) -> None:
     seen = imported_after(args)
     assert seen.pop("exit") == 0
     assert not any(seen.values()), seen
 
 
+@pytest.mark.slow
 def test_config_error_reported_before_tensorflow(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("model: {layers: [{Dense: {units: 10}}]}\ntraining: {epochs: 0}\n")
@@ -75,6 +78,7 @@ def test_unknown_flag_is_usage_error() -> None:
     assert result.exit_code == 2
 
 
+@pytest.mark.slow
 def test_config_error_message_and_exit(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("model: {layers: [{Dense: {units: 10}}]}\ntraining: {epochs: 0}\n")

@@ -20,6 +20,7 @@ def write(tmp_path: Path, text: str, name: str = "c.yaml") -> str:
 
 
 @pytest.mark.parametrize("name", sorted(shipped_configs()))
+@pytest.mark.slow
 def test_every_shipped_config_loads_and_builds(name: str) -> None:
     from mnist_cli.model import build_model, check_layers
 

@@ -70,6 +70,7 @@ COMMANDS = {
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.slow
 def test_every_data_command_takes_label_column(files: dict, model: str, command: str,
                                                tmp_path: Path) -> None:
     args = COMMANDS[command](files["labeled"], model)
@@ -140,6 +141,7 @@ def test_predict_prints_the_pixel_scale_note(files: dict, model: str, tmp_path: 
     assert len(out.read_text().splitlines()) == 8
 
 
+@pytest.mark.slow
 def test_train_on_uci_layout_end_to_end(tmp_path: Path) -> None:
     """All 1,797 digits as UCI optdigits writes them (0-16, label last, no header)."""
     bunch = load_digits()

@@ -115,6 +115,7 @@ def test_tfds_offline_fails_fast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert time.monotonic() - start < 10
 
 
+@pytest.mark.slow
 def test_tfds_mock_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import tensorflow_datasets as tfds
 

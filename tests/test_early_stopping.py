@@ -76,6 +76,7 @@ def saved_model_val_loss(run_dir: Path, cfg) -> float:
     return float(-log_softmax(logits, axis=1)[np.arange(len(val)), val.y].mean())
 
 
+@pytest.mark.slow
 def test_restored_epoch_is_reported(tmp_path: Path) -> None:
     """Patience 2 stops this run at epoch 7 and restores epoch 5's weights: `final` holds
     epoch 5's losses (those of model.keras), `last_epoch` epoch 7's, the table says 5."""
@@ -105,6 +106,7 @@ def test_restored_epoch_is_reported(tmp_path: Path) -> None:
     assert f"val loss (epoch {kept})" in text and f"{m['final']['val_loss']:.4f}" in text
 
 
+@pytest.mark.slow
 def test_without_restoring_the_last_epoch_is_kept(tmp_path: Path) -> None:
     from mnist_cli.train import run_training
 

@@ -44,6 +44,7 @@ def weights_of(model) -> list[np.ndarray]:
     return [np.asarray(w) for w in model.get_weights()]
 
 
+@pytest.mark.slow
 def test_fused_is_default_and_matches_fit_within_noise(tmp_path: Path) -> None:
     from mnist_cli.train import run_training
 
@@ -59,6 +60,7 @@ def test_fused_is_default_and_matches_fit_within_noise(tmp_path: Path) -> None:
     assert list(fused_run["final"]) == list(fit_run["final"])  # same history keys
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_how_epochs_are_cut_into_calls(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Whole epochs per call vs one step per call vs uint8 images scaled in the graph: the
@@ -107,6 +109,7 @@ def poisoned_dataset(seed: int, batch: int, step: int):
     return replace(data, train=replace(data.train, x=x))
 
 
+@pytest.mark.slow
 def test_divergence_is_caught_in_graph_at_the_exact_step(tmp_path: Path) -> None:
     from mnist_cli.train import run_training
     from mnist_cli.train.guards import Diverged
@@ -131,6 +134,7 @@ def test_divergence_is_caught_in_graph_at_the_exact_step(tmp_path: Path) -> None
     assert int(model.optimizer.iterations.numpy()) == step - 1
 
 
+@pytest.mark.slow
 def test_batchnorm_and_dropout_see_the_right_training_flag(tmp_path: Path) -> None:
     """Training moves BatchNormalization's moving statistics and applies Dropout; validation
     and prediction use inference mode (deterministic, equal to Keras's own evaluate)."""
@@ -161,6 +165,7 @@ def test_batchnorm_and_dropout_see_the_right_training_flag(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.slow
 def test_every_optimizer_trains_as_under_fit(tmp_path: Path, optimizer: str) -> None:
     from mnist_cli.train import run_training
 
@@ -190,6 +195,7 @@ def test_other_strategies_fall_back_to_fit() -> None:
     assert engine == "fit" and "MirroredStrategy" in why
 
 
+@pytest.mark.slow
 def test_signal_lands_at_a_call_boundary(tmp_path: Path) -> None:
     """SIGINT mid-epoch stops at the next call boundary: well within a second here, while
     an epoch of this run takes several calls (the CNN on batch 8)."""
@@ -222,6 +228,7 @@ def test_signal_lands_at_a_call_boundary(tmp_path: Path) -> None:
     assert metrics["status"] == "interrupted"
 
 
+@pytest.mark.slow
 def test_one_device_strategy_trains_the_same_weights(tmp_path: Path) -> None:
     from mnist_cli.tfenv import import_tf
     from mnist_cli.train import run_training

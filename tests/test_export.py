@@ -46,6 +46,7 @@ def keras_probabilities(run_dir: Path, images: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("fmt", ["saved-model", "tflite", "onnx"])
+@pytest.mark.slow
 def test_float_exports_match_keras(run_dir: Path, images: np.ndarray, fmt: str) -> None:
     if fmt == "onnx":
         pytest.importorskip("tf2onnx", reason="optional extra mnist-cli[onnx]")
@@ -60,6 +61,7 @@ def test_float_exports_match_keras(run_dir: Path, images: np.ndarray, fmt: str) 
 
 
 @pytest.mark.parametrize("quantize", ["dynamic", "float16"])
+@pytest.mark.slow
 def test_quantized_tflite_keeps_labels_and_shrinks(run_dir: Path, images: np.ndarray,
                                                    quantize: str) -> None:
     plain = export_model(run_dir, "tflite", out=run_dir / "plain.tflite", force=True)
@@ -72,6 +74,7 @@ def test_quantized_tflite_keeps_labels_and_shrinks(run_dir: Path, images: np.nda
     assert np.abs(got - want).max() < 0.05
 
 
+@pytest.mark.slow
 def test_existing_export_is_not_replaced_without_force(run_dir: Path) -> None:
     out = run_dir / "again.tflite"
     export_model(run_dir, "tflite", out=out)
@@ -118,6 +121,7 @@ def test_cli_export_json_and_error(run_dir: Path, cli_env: dict[str, str]) -> No
     assert "Traceback" not in bad.stderr
 
 
+@pytest.mark.slow
 def test_mixed_precision_model_exports_in_float32(tmp_path: Path, images: np.ndarray) -> None:
     """TFLite cannot convert 16-bit MatMuls: the export computes in float32 with the trained
     (float32 master) weights, matching a float32 rebuild of the model."""

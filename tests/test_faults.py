@@ -91,6 +91,7 @@ def small_cfg(epochs: int = 3) -> object:
                                                 batch_size=64))
 
 
+@pytest.mark.slow
 def test_enospc_in_backup_fails_the_run_keeps_the_last_backup_and_resumes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A full disk at epoch 3's backup: exit-1 error naming the file, run marked failed,
@@ -129,6 +130,7 @@ def test_enospc_in_backup_fails_the_run_keeps_the_last_backup_and_resumes(
     assert resumed.metrics["resumed_from_epoch"] == 2 and resumed.metrics["epochs_run"] == 4
 
 
+@pytest.mark.slow
 def test_full_disk_while_drawing_curves_is_one_line_exit_1(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """ENOSPC inside matplotlib's PNG writer (it was a 40-line traceback): one line naming
@@ -151,6 +153,7 @@ def test_full_disk_while_drawing_curves_is_one_line_exit_1(
     assert json.loads((run / "metrics.json").read_text())["status"] == "completed"
 
 
+@pytest.mark.slow
 def test_run_dir_removed_mid_run_stops_with_one_line(tmp_path: Path) -> None:
     import shutil
 

@@ -81,6 +81,7 @@ def _mlp(layer_cls, input_shape=(8, 8, 1)):
                              layer_cls(16, activation="tanh"), keras.layers.Dense(10)])
 
 
+@pytest.mark.slow
 def test_planted_wrong_gradient_fails(digits) -> None:
     x, y = digits
     result = check_model(_mlp(_wrong_dense(1.1)), x, y, from_logits=True, params=40,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from mnist_cli.cli.app import app
@@ -15,6 +16,7 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout
 
 
+@pytest.mark.slow
 def test_mlp_passes_and_writes_json(tmp_path: Path) -> None:
     code, out = run("--json", "--params", "50", "--run-dir", str(tmp_path))
     assert code == 0, out
@@ -47,6 +49,7 @@ def test_digit_needs_logistic() -> None:
     assert "--digit only applies with --model logistic" in result.output
 
 
+@pytest.mark.slow
 def test_directions_flag_reaches_json_and_table(tmp_path: Path) -> None:
     code, out = run("--json", "--params", "10", "--directions", "3", "--run-dir", str(tmp_path))
     assert code == 0, out

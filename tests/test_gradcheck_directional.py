@@ -70,6 +70,7 @@ def _row(result, index: int):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.slow
 def test_one_wrong_entry_in_custom_layer_fails(digits, seed) -> None:
     """10 of 1024 kernel entries are sampled, so the sample usually misses the wrong one;
     the directions involve every entry and catch it."""
@@ -83,6 +84,7 @@ def test_one_wrong_entry_in_custom_layer_fails(digits, seed) -> None:
     assert _row(result, 0).verdict == "fail"
 
 
+@pytest.mark.slow
 def test_honest_custom_layer_passes(digits) -> None:
     x, y = digits
     layer = _off_by_one_entry()(16, activation="relu", offset=0.0)
@@ -105,6 +107,7 @@ def _flip_one(seed: int):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.slow
 def test_one_flipped_sign_fails(digits, seed) -> None:
     x, y = digits
     result = _check(_mlp(seed), x, y, seed, gradient_hook=_flip_one(seed))
@@ -114,6 +117,7 @@ def test_one_flipped_sign_fails(digits, seed) -> None:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.slow
 def test_gradient_scaled_by_1_0001_fails(digits, seed) -> None:
     x, y = digits
     result = _check(_mlp(seed), x, y, seed,
@@ -123,6 +127,7 @@ def test_gradient_scaled_by_1_0001_fails(digits, seed) -> None:
     assert all(d.verdict == "fail" for d in result.directional if d.judged)
 
 
+@pytest.mark.slow
 def test_unhooked_mlp_passes_every_direction(digits) -> None:
     x, y = digits
     result = _check(_mlp(0), x, y, 0, gradient_hook=lambda grads: grads)
@@ -133,6 +138,7 @@ def test_unhooked_mlp_passes_every_direction(digits) -> None:
     assert all(d.directions == 16 and d.judged for d in result.directional)
 
 
+@pytest.mark.slow
 def test_nothing_judged_is_inconclusive(digits) -> None:
     """A softmax saturated on the right class: the loss is exactly 0.0 in float64, every
     gradient is ~1e-26, far under the rounding floor: nothing can be judged."""
@@ -151,6 +157,7 @@ def test_nothing_judged_is_inconclusive(digits) -> None:
     assert result.to_dict()["verdict"] == "inconclusive"
 
 
+@pytest.mark.slow
 def test_directions_zero_is_said(digits) -> None:
     x, y = digits
     result = _check(_mlp(0), x, y, 0, directions=0)
@@ -158,6 +165,7 @@ def test_directions_zero_is_said(digits) -> None:
     assert any("directional check skipped" in n for n in result.notes)
 
 
+@pytest.mark.slow
 def test_float64_under_mixed_precision_policy(digits) -> None:
     """Another part of the tool may set a mixed-precision global policy; gradcheck ignores it."""
     from rich.console import Console

@@ -19,6 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import mnist_cli
 
 PACKAGE_DIR = Path(mnist_cli.__file__).resolve().parent
@@ -100,6 +102,7 @@ def cycles(graph: dict[str, set[str]]) -> list[set[str]]:
     return found
 
 
+@pytest.mark.slow
 def test_graph_sees_lazy_and_submodule_imports() -> None:
     graph = import_graph()
     assert len(graph) > 50 and "mnist_cli.cli.app" in graph
@@ -114,6 +117,7 @@ def test_cycle_finder_finds_a_cycle() -> None:
     assert cycles(graph) == [{"a", "b", "c"}]
 
 
+@pytest.mark.slow
 def test_no_import_cycles() -> None:
     found = cycles(import_graph())
     unexpected = [sorted(c) for c in found if c not in KNOWN_CYCLES]
@@ -122,6 +126,7 @@ def test_no_import_cycles() -> None:
     assert not gone, f"remove these fixed cycles from KNOWN_CYCLES: {gone}"
 
 
+@pytest.mark.slow
 def test_import_and_help_do_not_import_tensorflow() -> None:
     code = (
         "import sys, json, mnist_cli\n"

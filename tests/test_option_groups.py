@@ -34,6 +34,7 @@ def describe(opt: Any) -> tuple[Any, ...]:
     (DataOptions, [("train",), ("compare",), ("evaluate",), ("gradcheck",)]),
     (OutputOptions, [("train",), ("evaluate",), ("predict",), ("export",)]),
 ])
+@pytest.mark.slow
 def test_a_group_flag_is_the_same_flag_in_every_command(group: Any, commands: list) -> None:
     names = {f.name for f in dataclasses.fields(group)}
     seen: dict[str, set[tuple[Any, ...]]] = {}

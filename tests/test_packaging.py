@@ -51,6 +51,7 @@ def test_configs_dir_is_the_package_copy() -> None:
     assert set(shipped_configs()) == {p.stem for p in (ROOT / "configs").glob("*.yaml")}
 
 
+@pytest.mark.slow
 def test_wheel_holds_every_module_and_the_configs_of_configs_dir(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     modules = {f for f in tracked_files() if f.startswith("mnist_cli/") and f.endswith(".py")}
@@ -63,6 +64,7 @@ def test_wheel_holds_every_module_and_the_configs_of_configs_dir(wheel: Path) ->
             assert z.read(f"mnist_cli/configs/{p.name}") == p.read_bytes(), p.name
 
 
+@pytest.mark.slow
 def test_installed_wheel_runs_outside_the_clone(wheel: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",

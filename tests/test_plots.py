@@ -41,6 +41,7 @@ def test_train_writes_curves_and_no_plots_skips(tmp_path: Path) -> None:
         (tmp_path / "b" / "history.csv").read_text()
 
 
+@pytest.mark.slow
 def test_plot_functions_write_valid_pngs(tmp_path: Path) -> None:
     from sklearn.datasets import load_digits
 

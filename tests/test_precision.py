@@ -39,6 +39,7 @@ def accuracy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[float]]
 
 
 @pytest.mark.parametrize("precision", MIXED)
+@pytest.mark.slow
 def test_mixed_accuracy_within_two_points_of_float32(accuracy: dict[str, list[float]],
                                                      precision: str) -> None:
     assert min(accuracy["float32"]) > 0.85  # the float32 baseline really learned
@@ -47,6 +48,7 @@ def test_mixed_accuracy_within_two_points_of_float32(accuracy: dict[str, list[fl
                                           strict=True)) <= 0.04
 
 
+@pytest.mark.slow
 def test_metrics_record_precision_and_policy_is_restored(tmp_path: Path) -> None:
     import keras
 
@@ -93,6 +95,7 @@ def test_cpu_note() -> None:
     assert "on CPU" in note and "slower" in note
 
 
+@pytest.mark.slow
 def test_multi_worker_loop_scales_the_loss() -> None:
     """The custom loop (used under multi-worker) must scale the loss for the
     LossScaleOptimizer, which divides the gradients by the scale: with SGD, unscaled

@@ -107,6 +107,7 @@ def assert_round_trips(cfg: RunConfig) -> None:
 
 @SETTINGS
 @given(st.dictionaries(KEYS, VALUES, max_size=5))
+@pytest.mark.slow
 def test_any_mapping_gives_config_or_config_error(raw: dict) -> None:
     result = outcome(lambda: parse_config(raw, source="prop.yaml"))
     if isinstance(result, RunConfig):
@@ -117,6 +118,7 @@ def test_any_mapping_gives_config_or_config_error(raw: dict) -> None:
 
 @SETTINGS
 @given(VALID)
+@pytest.mark.slow
 def test_valid_configs_parse_and_round_trip(raw: dict) -> None:
     cfg = parse_config(raw, source="valid.yaml")
     assert cfg.name == raw["name"]

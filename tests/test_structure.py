@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import mnist_cli
 
 PACKAGE = Path(mnist_cli.__file__).parent
@@ -26,6 +28,7 @@ def long_functions(root: Path, limit: int) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_no_function_is_longer_than_60_lines() -> None:
     assert long_functions(PACKAGE, MAX_FUNCTION_LINES) == []
 

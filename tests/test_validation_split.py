@@ -21,6 +21,7 @@ def shares_kept(train: Split, validation: Split) -> float:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
+@pytest.mark.slow
 def test_digits_validation_keeps_class_shares(seed: int) -> None:
     """A random 20% hold-out of digits misses a class's share by 6-10 examples; a stratified
     one by at most 1. Same seed, same split; recorded as stratified."""
