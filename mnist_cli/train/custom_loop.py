@@ -10,7 +10,6 @@ single-process run on the same batch and every worker ends with identical weight
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,7 @@ from mnist_cli.config.schema import RunConfig
 from mnist_cli.data.pipeline import scale_images
 from mnist_cli.data.types import Dataset, Split
 from mnist_cli.tfenv import import_keras, import_tf
+from mnist_cli.train.epochs import drive_epochs
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -122,12 +122,8 @@ def fit_custom(cfg: RunConfig, data: Dataset, model: Any, strategy: Any, global_
     steps = -(-len(data.train) // global_batch)
     cbs = keras.callbacks.CallbackList(callbacks, model=model, epochs=t.epochs, steps=steps,
                                        verbose=0)
-    history: dict[str, list[float]] = {}
-    model.stop_training = False
-    start = time.perf_counter()
-    cbs.on_train_begin()
-    for epoch in range(initial_epoch, t.epochs):
-        cbs.on_epoch_begin(epoch)
+
+    def one_epoch(epoch: int) -> dict[str, float]:
         order = epoch_order(len(data.train), t.seed or 0, epoch)
         ds = distributed(strategy, data.train, order, global_batch, cfg.data.scale)
         loss, acc = run_epoch(train_step, ds, len(order), cbs)
@@ -135,13 +131,9 @@ def fit_custom(cfg: RunConfig, data: Dataset, model: Any, strategy: Any, global_
         if val is not None:
             vds = distributed(strategy, val, np.arange(len(val)), global_batch, cfg.data.scale)
             logs["val_loss"], logs["val_accuracy"] = run_epoch(eval_step, vds, len(val))
-        for key, value in logs.items():
-            history.setdefault(key, []).append(value)
-        cbs.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
-    cbs.on_train_end()
-    return history, time.perf_counter() - start
+        return logs
+
+    return drive_epochs(cbs, model, t.epochs, initial_epoch, one_epoch)
 
 
 def predict_local(model: Any, split: Split, batch_size: int, scale: bool = True) -> np.ndarray:

@@ -23,6 +23,7 @@ from mnist_cli.data.pipeline import storage_dtype
 from mnist_cli.data.types import Dataset, Split
 from mnist_cli.strategy import is_multi_worker
 from mnist_cli.tfenv import import_keras, import_tf
+from mnist_cli.train.epochs import drive_epochs
 from mnist_cli.train.fused_graph import EvalGraph, PredictGraph, SplitGraph, TrainGraph
 from mnist_cli.train.guards import Diverged
 
@@ -147,23 +148,14 @@ def fit_fused(cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
     cbs = import_keras().callbacks.CallbackList(callbacks, model=model, epochs=t.epochs,
                                                 steps=train.steps, verbose=0)
     pacer, val_pacer = Pacer(1 if needs_every_batch(callbacks) else None), Pacer()
-    history: dict[str, list[float]] = {}
-    model.stop_training = False
-    start = time.perf_counter()
-    cbs.on_train_begin()
-    first = getattr(model, "_initial_epoch", None) or initial_epoch  # BackupAndRestore's
-    for epoch in range(first, t.epochs):
-        cbs.on_epoch_begin(epoch)
+
+    def one_epoch(epoch: int) -> dict[str, float]:
         with placement(strategy):
             logs = train_epoch(train, epoch, t.seed or 0, pacer, cbs)
             logs.update(evaluate(check, val_pacer) if check else {})
-        for key, value in logs.items():
-            history.setdefault(key, []).append(value)
-        cbs.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
-    cbs.on_train_end()
-    return history, time.perf_counter() - start
+        return logs
+
+    return drive_epochs(cbs, model, t.epochs, initial_epoch, one_epoch)
 
 
 def predict_fused(model: Any, split: Split, batch_size: int, scale: bool = True) -> np.ndarray:
