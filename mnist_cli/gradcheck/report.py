@@ -50,6 +50,12 @@ def relative_difference(approx: np.ndarray, calc: np.ndarray) -> float:
     return 0.0 if denom == 0.0 else num / denom
 
 
+def plain(record: Any) -> dict[str, Any]:
+    """A check record in plain JSON types; NaN (nothing kink-free to compare) becomes None."""
+    return {k: None if isinstance(v, float) and not np.isfinite(v) else v
+            for k, v in asdict(record).items()}
+
+
 @dataclass
 class VariableCheck:
     """One variable compared against one reference gradient."""
@@ -76,9 +82,7 @@ class VariableCheck:
     verdict: str = "pass"
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types; NaN (nothing kink-free to compare) becomes None."""
-        return {k: None if isinstance(v, float) and not np.isfinite(v) else v
-                for k, v in asdict(self).items()}
+        return plain(self)
 
 
 @dataclass
@@ -101,8 +105,7 @@ class DirectionCheck:
     verdict: str = "pass"
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: None if isinstance(v, float) and not np.isfinite(v) else v
-                for k, v in asdict(self).items()}
+        return plain(self)
 
 
 @dataclass
