@@ -130,10 +130,12 @@ def run_test_split(loaded: LoadedModel) -> tuple[Split, str]:
     if loaded.config is None:
         raise UsageError(f"{loaded.model_path}: no run config next to this model, so there is "
                          "no default data; pass --data SPEC")
-    from mnist_cli.data import load_dataset
+    from mnist_cli.data.dataset import load_run_dataset
+    from mnist_cli.rundir import check_split
 
-    cfg = loaded.config
-    data = load_dataset(cfg.data, cfg.training.seed or 0)
+    data = load_run_dataset(loaded.config)
+    check_split(loaded.run_dir, data.description, ("test",),
+                "pass --data SPEC to evaluate on explicit data")
     source = f"{data.description.source} (test split)"
     check_inputs(data.test, loaded, source, require_labels=True)
     return data.test, source

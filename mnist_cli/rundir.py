@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mnist_cli.artifacts import write_json
-from mnist_cli.errors import UsageError
+from mnist_cli.errors import DataError, UsageError
 from mnist_cli.faults import describe
 
 DEFAULT_ROOT = Path("runs")
@@ -28,6 +28,7 @@ EVALUATION = "evaluation.json"  # `evaluate`'s numbers
 CONFUSION = "confusion_matrix.png"  # `evaluate`'s confusion matrix
 ERRORS = "errors.png"  # `evaluate`'s misclassified examples
 GRADCHECK = "gradcheck.json"  # `gradcheck --run-dir`
+SPLIT = "split.json"  # the split seed and each split's fingerprint, written before training
 ERROR_LOG = "error.log"  # the traceback of an unexpected error
 TENSORBOARD = "tensorboard"  # TensorBoard logs (folder)
 BACKUP_DIR = "backup"  # the epoch backup `--resume` restarts from, removed when a run completes
@@ -59,6 +60,34 @@ def read_metrics(run_dir: Path) -> dict[str, Any]:
         raise ValueError("metrics.json is not a JSON object")
     record.setdefault(SCHEMA_KEY, 0)
     return record
+
+
+def write_split(run_dir: Path, description: Any) -> Path:
+    """Record how the run's data was split, so every later reader can rebuild it exactly."""
+    record = {"source": description.source, "sha256": description.sha256,
+              "split_seed": description.split_seed, "fingerprints": description.fingerprints}
+    return write_json(Path(run_dir) / SPLIT, record)
+
+
+def check_split(run_dir: Path | None, description: Any, names: tuple[str, ...],
+                fix: str) -> None:
+    """Refuse (exit 2) a rebuilt split that differs from the one the run recorded in
+    split.json: scoring it would give a number about other data. Runs written before
+    split.json existed have nothing to check against."""
+    path = None if run_dir is None else Path(run_dir) / SPLIT
+    if path is None or not path.is_file():
+        return
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))["fingerprints"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataError(f"{path}: cannot be read ({exc}); {fix}") from None
+    changed = [n for n in names
+               if n in recorded and recorded[n] != description.fingerprints.get(n)]
+    if changed:
+        raise DataError(
+            f"{run_dir}: the {' and '.join(changed)} split rebuilt from {description.source} "
+            f"(split seed {description.split_seed}) differs from the one this run recorded "
+            f"in {SPLIT}: the data changed or was split differently; {fix}")
 
 
 MIN_FREE_BYTES = 256 * 1024  # less cannot hold even the smallest model and its backup

@@ -93,6 +93,10 @@ class DataConfig:
     """The pixel value that means white in CSV/npz/IDX files (e.g. 255, 16, 1); null detects
     it: whole numbers up to 255 -> 255, up to 16 -> 16, 0/1 -> 1, fractions in [0, 1] -> 1,
     each non-255 choice announced with a note."""
+    split_seed: int | None = None
+    """Seed of the train/test split and the validation hold-out; null: training.seed. Every
+    run records the seed it split with, so `evaluate` and `--resume` rebuild the same split
+    (a `compare` run splits once, with its first seed, for every variant and seed)."""
     class_names: list[str] | str | None = None
     """Names for labels 0, 1, ... shown instead of the numbers: a list with one name per class,
     or `fashion` (Fashion-MNIST's ten names, for Fashion-MNIST read from IDX or CSV). Unset:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 import mnist_cli.data.class_names as class_names
-from mnist_cli.config.schema import DataConfig
+from mnist_cli.config.schema import DataConfig, RunConfig
 from mnist_cli.data.raw import RawData
 from mnist_cli.data.spec import load_source
-from mnist_cli.data.split import class_counts, hold_out, train_test
+from mnist_cli.data.split import class_counts, fingerprint, hold_out, train_test
 from mnist_cli.data.types import DataDescription, Dataset, Split
 from mnist_cli.errors import DataError
 
@@ -18,6 +18,18 @@ MIN_CLASSES = 10
 def load_dataset(cfg: DataConfig, seed: int) -> Dataset:
     """Train/validation/test for training; validation is None when validation_split == 0."""
     return dataset_from(_load(cfg, cfg.spec), cfg, seed)
+
+
+def split_seed(cfg: RunConfig) -> int:
+    """The seed a run splits its data with: data.split_seed, else training.seed."""
+    if cfg.data.split_seed is not None:
+        return cfg.data.split_seed
+    return cfg.training.seed or 0
+
+
+def load_run_dataset(cfg: RunConfig) -> Dataset:
+    """The dataset of a run config, split with its split seed (see `split_seed`)."""
+    return load_dataset(cfg.data, split_seed(cfg))
 
 
 def _load(cfg: DataConfig, spec: str) -> RawData:
@@ -45,6 +57,8 @@ def dataset_from(raw: RawData, cfg: DataConfig, seed: int) -> Dataset:
     splits = {"train": train, "validation": validation, "test": test}
     desc = describe(source, raw.sha256, splits, notes)
     desc.stratified = stratified
+    desc.split_seed = seed
+    desc.fingerprints = {k: fingerprint(s) for k, s in splits.items() if s is not None}
     desc.class_names = class_names.resolve(cfg.class_names, raw.class_names, desc.num_classes)
     return Dataset(train, validation, test, desc)
 

@@ -63,6 +63,22 @@ def can_stratify(y: np.ndarray | None, *sides: int) -> bool:
     return bool(counts.min() >= 2 and min(sides) >= len(counts))
 
 
+def fingerprint(data: Split | None) -> str:
+    """sha256 of a split's images and labels (shape, dtype and order included): equal only
+    when the rows are the same rows in the same order."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    if data is None:
+        return digest.hexdigest()
+    for array in (data.x, data.y):
+        if array is not None:
+            array = np.ascontiguousarray(array)
+            digest.update(f"{array.dtype.str}{array.shape}".encode())
+            digest.update(array.data)
+    return digest.hexdigest()
+
+
 def take(data: Split, idx: np.ndarray) -> Split:
     return Split(data.x[idx], None if data.y is None else data.y[idx])
 

@@ -39,6 +39,10 @@ class DataDescription:
     """One-line remarks for the user, e.g. which data `auto` chose and how to get full MNIST."""
     stratified: bool = False
     """Whether the validation hold-out kept each class's share (False: random, or none held out)."""
+    split_seed: int | None = None
+    """The seed the train/test split and validation hold-out were drawn with."""
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    """Per split, sha256 of its images and labels: a rebuilt split must match it exactly."""
     class_names: list[str] | None = None
     """Label names in label order (`--class-names` or TFDS metadata); None: labels are numbers.
     A run's config.yaml `data.class_names` is the record; this copy describes the data."""

@@ -28,11 +28,11 @@ def announce(line: str, notify: Notify) -> Any:
 
 def load_data(cfg: RunConfig, notify: Notify = silent) -> Any:
     """The run's dataset (its seed drawn now if not given), with its notes reported first."""
-    from mnist_cli.data import load_dataset
+    from mnist_cli.data.dataset import load_run_dataset
     from mnist_cli.train.seeding import resolve_seed
 
     cfg.training.seed = resolve_seed(cfg.training.seed)
-    dataset = load_dataset(cfg.data, cfg.training.seed)
+    dataset = load_run_dataset(cfg)
     from mnist_cli.precision import precision_notes
 
     for note in [*dataset.description.notes, *precision_notes(cfg.training.precision)]:

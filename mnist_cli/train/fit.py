@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import mnist_cli.rundir as rundir
 import mnist_cli.train.backup as backup
 import mnist_cli.train.fused as fused
 import mnist_cli.train.guards as guards
@@ -149,9 +150,11 @@ def prepare(cfg: RunConfig, dataset: Dataset | None) -> Dataset:
     cfg.training.seed = resolve_seed(cfg.training.seed)
     check_layers(cfg.model, source=cfg.name)
     if dataset is None:
-        from mnist_cli.data import load_dataset
+        from mnist_cli.data.dataset import load_run_dataset
 
-        dataset = load_dataset(cfg.data, cfg.training.seed)
+        dataset = load_run_dataset(cfg)
+    if dataset.description.split_seed is not None:  # recorded: readers rebuild this split
+        cfg.data.split_seed = dataset.description.split_seed
     check_early_stopping(cfg, dataset)
     class_names.settle(cfg.data, dataset.description)  # wrong count: exit 2 before training
     seed_everything(cfg.training.seed, cfg.training.deterministic)
@@ -186,7 +189,9 @@ def run_training(
     strategy = strategy or default_strategy()
     global_batch = cfg.training.batch_size * int(strategy.num_replicas_in_sync)
     model = build_in_scope(cfg, data, strategy)
-    out.start_run_dir(run_dir, cfg)
+    rundir.check_split(run_dir, data.description, ("train", "validation", "test"),
+                       "resuming would train on other data; start a new run")
+    out.start_run_dir(run_dir, cfg, data.description)
     resumed_from = resume.completed_epochs(Path(run_dir))
     stopping = fit_callbacks(cfg)
     boards = board_callbacks(cfg, Path(run_dir), len(data.train), strategy_desc)

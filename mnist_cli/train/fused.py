@@ -109,19 +109,27 @@ def paced_calls(graph: SplitGraph, pacer: Pacer, first: int = 0) -> Iterator[tup
 
 
 def train_epoch(graph: TrainGraph, epoch: int, seed: int, pacer: Pacer, cbs: Any) -> dict:
-    """One epoch; raises Diverged at the first non-finite loss (that step not applied)."""
+    """One epoch; raises Diverged at the first non-finite loss or gradient (that step not
+    applied)."""
     graph.shuffle(seed, epoch)
     graph.reset()
     logs: dict[str, float] = {}
-    for last, (bad, bad_loss) in paced_calls(graph, pacer):
+    for last, (bad, bad_loss, grads_ok) in paced_calls(graph, pacer):
         if int(bad) >= 0:
-            raise Diverged("loss", float(bad_loss), epoch + 1, int(bad) + 1)
+            raise diverged_at(float(bad_loss), bool(grads_ok), epoch + 1, int(bad) + 1)
         loss, acc = graph.means()
         logs = {"loss": loss, "accuracy": acc}
         cbs.on_train_batch_end(last, logs)
         if graph.model.stop_training:
             break
     return logs
+
+
+def diverged_at(loss: float, grads_ok: bool, epoch: int, step: int) -> Diverged:
+    """The loss when it is non-finite, else the gradients (with the finite loss)."""
+    if not np.isfinite(loss) or grads_ok:
+        return Diverged("loss", loss, epoch, step)
+    return Diverged("gradients", loss, epoch, step, what_detail="became non-finite (loss")
 
 
 def evaluate(graph: EvalGraph, pacer: Pacer) -> dict[str, float]:

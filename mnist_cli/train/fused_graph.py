@@ -5,7 +5,8 @@ callbacks, one graph call per step). Here the data are in-memory tensors, an epo
 a stateless shuffle seeded by (seed, epoch), each batch is a `tf.gather` of that order, and
 `for i in tf.range(count)` runs `count` steps in one call. Loss sums and correct counts
 accumulate in variables across calls, so an epoch's metrics do not depend on how it was cut
-into calls; a non-finite loss ends the call at that step before its update is applied.
+into calls; a non-finite loss or gradient ends the call at that step before its update is
+applied.
 The loops are explicit `tf.while_loop`/`tf.cond` without autograph: the same graph traces
 in about half the time (tracing dominates a short cold run).
 """
@@ -68,8 +69,9 @@ class SplitGraph:
 
 
 class TrainGraph(SplitGraph):
-    """Training steps over a per-epoch shuffled order; `run(start, count)` -> (bad step, loss)
-    where bad step is -1 when every loss was finite."""
+    """Training steps over a per-epoch shuffled order; `run(start, count)` -> (bad step, loss,
+    gradients finite) where bad step is -1 when every loss and gradient was finite. A bad step's
+    update is not applied."""
 
     def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
         super().__init__(split, batch, scale, dtype)
@@ -85,12 +87,13 @@ class TrainGraph(SplitGraph):
         self.order.assign(tf.random.experimental.stateless_shuffle(
             tf.range(self.n, dtype=tf.int32), seed=key))
 
-    def _steps(self, start: Any, count: Any) -> tuple[Any, Any]:
+    def _steps(self, start: Any, count: Any) -> tuple[Any, Any, Any]:
         tf = import_tf()
         model, optimizer = self.model, self.model.optimizer
         variables = model.trainable_variables
+        check_grads = type(optimizer).__name__ != "LossScaleOptimizer"
 
-        def body(i: Any, bad: Any, bad_loss: Any) -> tuple[Any, Any, Any]:
+        def body(i: Any, bad: Any, bad_loss: Any, grads_ok: Any) -> tuple[Any, ...]:
             low, high = self.bounds(start + i)
             idx = self.order[low:high]
             x, y = prepare_batch(tf.gather(self.x, idx), self.scale), tf.gather(self.y, idx)
@@ -98,21 +101,34 @@ class TrainGraph(SplitGraph):
                 out = model(x, training=True)
                 loss = batch_loss(model, y, out)
                 scaled = optimizer.scale_loss(loss)
+            grads = tape.gradient(scaled, variables)
+            finite_grads = all_finite(grads) if check_grads else tf.constant(True)
+            finite = tf.logical_and(tf.math.is_finite(loss), finite_grads)
 
-            def apply() -> tuple[Any, Any]:
-                grads = tape.gradient(scaled, variables)
+            def apply() -> tuple[Any, Any, Any]:
                 optimizer.apply_gradients(zip(grads, variables, strict=True))
                 accumulate(self.sums, loss, out, y)
-                return tf.constant(-1), tf.constant(0.0)
+                return tf.constant(-1), tf.constant(0.0), tf.constant(True)
 
-            bad, bad_loss = tf.cond(tf.math.is_finite(loss), apply,
-                                    lambda: (start + i, loss))
-            return i + 1, bad, bad_loss
+            bad, bad_loss, grads_ok = tf.cond(
+                finite, apply, lambda: (start + i, tf.cast(loss, tf.float32), finite_grads))
+            return i + 1, bad, bad_loss, grads_ok
 
-        _, bad, bad_loss = tf.while_loop(
-            lambda i, bad, _: tf.logical_and(i < count, bad < 0), body,
-            (tf.constant(0), tf.constant(-1), tf.constant(0.0)))
-        return bad, bad_loss
+        _, bad, bad_loss, grads_ok = tf.while_loop(
+            lambda i, bad, *_: tf.logical_and(i < count, bad < 0), body,
+            (tf.constant(0), tf.constant(-1), tf.constant(0.0), tf.constant(True)))
+        return bad, bad_loss, grads_ok
+
+
+def all_finite(grads: list[Any]) -> Any:
+    """Whether every gradient entry is finite. The loss alone is not enough: how an inf input
+    propagates into the loss depends on the CPU's kernels (AVX-512 vs AVX2), but the weight
+    gradient of an inf input is non-finite on every CPU, so the step is caught either way.
+    (Under loss scaling, non-finite gradients are expected and the optimizer skips them.)"""
+    tf = import_tf()
+    flags = [tf.reduce_all(tf.math.is_finite(getattr(g, "values", g)))
+             for g in grads if g is not None]
+    return tf.reduce_all(tf.stack(flags)) if flags else tf.constant(True)
 
 
 class EvalGraph(SplitGraph):

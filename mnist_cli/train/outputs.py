@@ -15,10 +15,13 @@ from mnist_cli.config.schema import RunConfig
 from mnist_cli.version import __version__
 
 
-def start_run_dir(run_dir: Path, cfg: RunConfig) -> None:
-    """Create the directory and save the resolved config before the first step."""
+def start_run_dir(run_dir: Path, cfg: RunConfig, description: Any = None) -> None:
+    """Create the directory and save the resolved config and the data split (seed and
+    fingerprints) before the first step."""
     Path(run_dir).mkdir(parents=True, exist_ok=True)
     write_yaml(Path(run_dir) / rundir.CONFIG, cfg.to_dict())
+    if description is not None:
+        rundir.write_split(run_dir, description)
 
 
 def history_csv(history: dict[str, list[float]]) -> str:
