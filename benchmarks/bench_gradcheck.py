@@ -40,7 +40,7 @@ def load_batch(n: int, mnist: Path = MNIST) -> tuple[np.ndarray, np.ndarray, str
 
 def main() -> None:
     from mnist_cli.config import Overrides, resolve_config
-    from mnist_cli.gradcheck import numeric
+    from mnist_cli.gradients import numeric
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=numeric.DEFAULT_BATCH)

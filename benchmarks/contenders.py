@@ -147,7 +147,7 @@ def config_for(model: str, epochs: int, seed: int, sets: list[str] | None = None
 def mnist_cli_api(model: str, epochs: int, seed: int, sets: list[str] | None = None,
                   n_train: int = N_TRAIN) -> dict[str, float]:
     """(c) `run_training` with the shipped config, writing a run directory to a temp dir."""
-    from mnist_cli.train.fit import run_training
+    from mnist_cli.training.fit import run_training
 
     start = time.perf_counter()
     data = dataset_from(load_arrays(n_train))
@@ -178,9 +178,9 @@ def bare_fused(model: str, epochs: int, seed: int, n_train: int = N_TRAIN) -> di
     import keras
     import tensorflow as tf
 
-    from mnist_cli.model import build_model, compile_model
-    from mnist_cli.train.fused import predict_fused
-    from mnist_cli.train.fused_graph import TrainGraph
+    from mnist_cli.modeling.build import build_model, compile_model
+    from mnist_cli.training.fused import predict_fused
+    from mnist_cli.training.fused_graph import TrainGraph
 
     start = time.perf_counter()
     data = dataset_from(load_arrays(n_train))

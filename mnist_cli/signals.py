@@ -1,8 +1,8 @@
 """SIGINT/SIGTERM during training: stop at a safe point, never in the middle of a save.
 
 Inside `handle_interrupts()` the first signal is only recorded; training checks `pending()`
-after each batch (see `mnist_cli.train.guards`) and stops there, so the epoch-end backup is
-never half-written (and is written then, see `mnist_cli.train.backup`). A second signal
+after each batch (see `mnist_cli.training.guards`) and stops there, so the epoch-end backup is
+never half-written (and is written then, see `mnist_cli.training.backup`). A second signal
 stops at once. Outside training a signal raises directly.
 """
 

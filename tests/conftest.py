@@ -56,7 +56,7 @@ def train_run(digits_dataset: Dataset) -> TrainRun:
 
     def train(run_dir: Path, output: str = "logits", epochs: int = 4) -> tuple[Path, Dataset]:
         from mnist_cli.config import Overrides, resolve_config
-        from mnist_cli.train import run_training
+        from mnist_cli.training import run_training
 
         cfg = resolve_config("mlp_relu", Overrides(epochs=epochs, seed=0, data="digits",
                                                    output=output))

@@ -35,29 +35,17 @@ def test_import_does_not_load_tensorflow() -> None:
     assert out.strip() == "[]"
 
 
-def test_api_names_leave_the_submodules_reachable() -> None:
-    import mnist_cli.evaluate as evaluate_module
-    import mnist_cli.train.fit as fit_module
-    from mnist_cli.train import run_training
+def test_api_names_are_plain_functions_beside_the_packages() -> None:
+    """No module subclass, no proxy: the API names are functions, the packages have their own
+    names (training, scoring, predictions, comparison, gradients)."""
+    import types
 
-    assert mnist_cli.train is train and callable(train)
-    assert mnist_cli.train.run_training is run_training  # attribute of the package still works
-    assert mnist_cli.train.fit is fit_module
-    assert mnist_cli.evaluate.BATCH_SIZE == evaluate_module.BATCH_SIZE
+    import mnist_cli.training
+
+    assert type(mnist_cli) is types.ModuleType
+    assert isinstance(train, types.FunctionType) and train is mnist_cli.train
+    assert mnist_cli.training is not train
     assert "activation" in str(__import__("inspect").signature(train))
-
-
-def test_patching_through_the_api_name_patches_the_submodule(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    import mnist_cli.evaluate as via_package
-    from mnist_cli.evaluate import BATCH_SIZE
-
-    monkeypatch.setattr(via_package, "BATCH_SIZE", 7)
-    assert sys.modules["mnist_cli.evaluate"].BATCH_SIZE == 7
-    monkeypatch.setattr("mnist_cli.evaluate.BATCH_SIZE", 9)
-    assert sys.modules["mnist_cli.evaluate"].BATCH_SIZE == 9
-    monkeypatch.undo()
-    assert sys.modules["mnist_cli.evaluate"].BATCH_SIZE == BATCH_SIZE
 
 
 def test_python_config_is_validated_like_yaml_and_never_modified(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mnist_cli.artifacts import atomic_write, save_model, write_json, write_text
+from mnist_cli.runs.artifacts import atomic_write, save_model, write_json, write_text
 
 
 def leftovers(folder: Path) -> list[str]:

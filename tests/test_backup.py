@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_cli.train import backup
+from mnist_cli.training import backup
 
 
 def tiny_model():

@@ -16,11 +16,11 @@ from rich.console import Console
 from scipy.stats import binomtest, sem, ttest_rel
 from scipy.stats import t as t_dist
 
-from mnist_cli.compare import build_variants, plan_seeds, run_comparison
-from mnist_cli.compare.report import csv_text, sentences, table
-from mnist_cli.compare.run import divergence
-from mnist_cli.compare.summary import summarize
-from mnist_cli.compare.types import Comparison
+from mnist_cli.comparison import build_variants, plan_seeds, run_comparison
+from mnist_cli.comparison.report import csv_text, sentences, table
+from mnist_cli.comparison.run import divergence
+from mnist_cli.comparison.summary import summarize
+from mnist_cli.comparison.types import Comparison
 from mnist_cli.config import Overrides
 from mnist_cli.data.types import Dataset
 from mnist_cli.errors import UsageError

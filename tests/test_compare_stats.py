@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest, sem, t, ttest_rel
 
-from mnist_cli.compare.stats import format_p, holm, mcnemar_p, mean_std_ci, paired_t
-from mnist_cli.compare.summary import ranked
+from mnist_cli.comparison.stats import format_p, holm, mcnemar_p, mean_std_ci, paired_t
+from mnist_cli.comparison.summary import ranked
 
-COMPARE = Path(__file__).resolve().parents[1] / "mnist_cli" / "compare"
+COMPARE = Path(__file__).resolve().parents[1] / "mnist_cli" / "comparison"
 
 # (a right only, b right only): ties (the 15 vs 15 case gave p = 0.855), one-sided,
 # small and large counts on both sides of the old chi-square switch at 25 discordant.
@@ -137,7 +137,7 @@ def test_ranking_uses_validation_not_test_accuracy() -> None:
 
 
 def compare_imports(path: Path) -> set[str]:
-    """Every mnist_cli.compare module `path` imports, at top level or inside a function."""
+    """Every mnist_cli.comparison module `path` imports, at top level or inside a function."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -146,7 +146,7 @@ def compare_imports(path: Path) -> set[str]:
             names = [a.name for a in node.names]
         else:
             continue
-        found |= {n.split(".")[2] for n in names if n.startswith("mnist_cli.compare.")}
+        found |= {n.split(".")[2] for n in names if n.startswith("mnist_cli.comparison.")}
     return found
 
 

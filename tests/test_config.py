@@ -22,7 +22,7 @@ def write(tmp_path: Path, text: str, name: str = "c.yaml") -> str:
 @pytest.mark.parametrize("name", sorted(shipped_configs()))
 @pytest.mark.slow
 def test_every_shipped_config_loads_and_builds(name: str) -> None:
-    from mnist_cli.model import build_model, check_layers
+    from mnist_cli.modeling.build import build_model, check_layers
 
     cfg = resolve_config(name)
     check_layers(cfg.model, source=name)
@@ -88,7 +88,7 @@ def test_empty_file(tmp_path: Path) -> None:
 
 
 def test_bad_layer_argument_checked_by_building() -> None:
-    from mnist_cli.model import check_layers
+    from mnist_cli.modeling.build import check_layers
 
     cfg = parse_config({"model": {"layers": [{"Dense": {"units": 10, "activaton": "relu"}},
                                              {"Conv2D": {"filters": 3}}]}})

@@ -12,7 +12,7 @@ import pytest
 
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.errors import RunFailed
-from mnist_cli.train.guards import likely_causes
+from mnist_cli.training.guards import likely_causes
 from tests.helpers import cli_cmd
 
 RELU_OUTPUT = """
@@ -70,7 +70,7 @@ def poison_at(epoch: int, step: int) -> Any:
 @pytest.mark.slow
 def test_nan_loss_stops_at_first_bad_step_and_keeps_last_good(tmp_path: Path) -> None:
     from mnist_cli.tfenv import import_keras
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     cfg = resolve_config("mlp_relu", Overrides(epochs=3, seed=5, data="digits"))
     run = tmp_path / "run"

@@ -47,7 +47,7 @@ def test_config_validate_and_library_refuse_it(tmp_path: Path) -> None:
     assert result.exit_code == 2 and all(s in result.stderr for s in FIX_IT), result.output
 
     from mnist_cli.data import load_dataset
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     cfg = resolve_config("mlp_relu", Overrides(data="digits", seed=0,
                                                sets=["training.early_stopping_patience=2"]))
@@ -81,7 +81,7 @@ def test_restored_epoch_is_reported(tmp_path: Path) -> None:
     """Patience 2 stops this run at epoch 7 and restores epoch 5's weights: `final` holds
     epoch 5's losses (those of model.keras), `last_epoch` epoch 7's, the table says 5."""
     from mnist_cli.cli.train_cmd import summary_table
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     cfg = resolve_config("mlp_relu", Overrides(
         data="digits", epochs=20, seed=3, batch_size=32, learning_rate=0.05,
@@ -108,7 +108,7 @@ def test_restored_epoch_is_reported(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_without_restoring_the_last_epoch_is_kept(tmp_path: Path) -> None:
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     cfg = resolve_config("mlp_relu", Overrides(data="digits", epochs=2, seed=1))
     m = run_training(cfg, tmp_path / "run").metrics

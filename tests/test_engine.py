@@ -17,7 +17,7 @@ import pytest
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.config.optimizers import OPTIMIZERS
 from mnist_cli.errors import ConfigError, RunFailed
-from mnist_cli.train import fused
+from mnist_cli.training import fused
 
 BN_DROPOUT_YAML = """\
 name: bn_dropout
@@ -46,7 +46,7 @@ def weights_of(model) -> list[np.ndarray]:
 
 @pytest.mark.slow
 def test_fused_is_default_and_matches_fit_within_noise(tmp_path: Path) -> None:
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     fused_run = run_training(cfg_for("fused", epochs=10), tmp_path / "fused").metrics
     fit_run = run_training(cfg_for("fit", epochs=10), tmp_path / "fit").metrics
@@ -66,7 +66,7 @@ def test_results_do_not_depend_on_how_epochs_are_cut_into_calls(
     """Whole epochs per call vs one step per call vs uint8 images scaled in the graph: the
     same seed gives bit-identical weights and history."""
     from mnist_cli.data import pipeline
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     path = tmp_path / "bn.yaml"
     path.write_text(BN_DROPOUT_YAML)
@@ -111,8 +111,8 @@ def poisoned_dataset(seed: int, batch: int, step: int, value: float = np.inf):
 
 @pytest.mark.slow
 def test_divergence_is_caught_in_graph_at_the_exact_step(tmp_path: Path) -> None:
-    from mnist_cli.train import run_training
-    from mnist_cli.train.guards import Diverged
+    from mnist_cli.training import run_training
+    from mnist_cli.training.guards import Diverged
 
     seed, batch, step = 4, 16, 23  # step 23 lies inside a multi-step call
     data = poisoned_dataset(seed, batch, step)
@@ -128,7 +128,7 @@ def test_divergence_is_caught_in_graph_at_the_exact_step(tmp_path: Path) -> None
     failure = json.loads((tmp_path / "run" / "metrics.json").read_text())["failure"]
     assert (failure["epoch"], failure["step"]) == (1, step)
     # the NaN step's update was not applied: Adam would have made every weight NaN
-    from mnist_cli.model import build_model, compile_model
+    from mnist_cli.modeling.build import build_model, compile_model
 
     model = build_model(cfg.model, data.description.image_shape, 10)
     compile_model(model, cfg.model, cfg.training)
@@ -165,7 +165,7 @@ def test_non_finite_gradients_with_a_finite_loss_stop_at_the_exact_step() -> Non
     """The in-graph check covers gradients, not only the loss: nothing of that step is
     applied and the step is named, whatever the CPU (no inf/NaN arithmetic is rounded)."""
     from mnist_cli.tfenv import import_keras
-    from mnist_cli.train.guards import Diverged
+    from mnist_cli.training.guards import Diverged
 
     keras = import_keras()
     seed, batch, step = 4, 16, 7
@@ -191,7 +191,7 @@ def test_non_finite_gradients_with_a_finite_loss_stop_at_the_exact_step() -> Non
 def test_batchnorm_and_dropout_see_the_right_training_flag(tmp_path: Path) -> None:
     """Training moves BatchNormalization's moving statistics and applies Dropout; validation
     and prediction use inference mode (deterministic, equal to Keras's own evaluate)."""
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     path = tmp_path / "bn.yaml"
     path.write_text(BN_DROPOUT_YAML)
@@ -210,7 +210,7 @@ def test_batchnorm_and_dropout_see_the_right_training_flag(tmp_path: Path) -> No
     np.testing.assert_allclose(outputs, model.predict(data.test.x / 255.0, verbose=0),
                                rtol=1e-4, atol=1e-5)
     np.testing.assert_array_equal(outputs, fused.predict_fused(model, data.test, 32))
-    from mnist_cli.train.extra_state import rng_variables
+    from mnist_cli.training.extra_state import rng_variables
 
     (dropout_state,) = [np.asarray(v) for v in rng_variables(model)]
     steps = 2 * -(-len(data.train) // 32)
@@ -220,7 +220,7 @@ def test_batchnorm_and_dropout_see_the_right_training_flag(tmp_path: Path) -> No
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 @pytest.mark.slow
 def test_every_optimizer_trains_as_under_fit(tmp_path: Path, optimizer: str) -> None:
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     rate = 0.1 if optimizer in ("sgd", "adagrad") else 0.01  # plain steps need larger ones
     runs = {engine: run_training(cfg_for(engine, optimizer=optimizer, learning_rate=rate),
@@ -253,7 +253,7 @@ def test_signal_lands_at_a_call_boundary(tmp_path: Path) -> None:
     """SIGINT mid-epoch stops at the next call boundary: well within a second here, while
     an epoch of this run takes several calls (the CNN on batch 8)."""
     from mnist_cli.signals import Interrupted, handle_interrupts
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     ends: list[float] = []
     sent: list[float] = []
@@ -284,7 +284,7 @@ def test_signal_lands_at_a_call_boundary(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_one_device_strategy_trains_the_same_weights(tmp_path: Path) -> None:
     from mnist_cli.tfenv import import_tf
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     one = import_tf().distribute.OneDeviceStrategy("/cpu:0")
     runs = [run_training(cfg_for("fused", epochs=2), tmp_path / name, strategy=strategy)

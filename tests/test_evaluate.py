@@ -35,8 +35,8 @@ def independent_probs(run_dir: Path, x: np.ndarray) -> np.ndarray:
 def test_metrics_agree_with_sklearn(run: tuple[Path, Dataset]) -> None:
     from sklearn import metrics as skm
 
-    from mnist_cli.evaluate import evaluate_model
-    from mnist_cli.modelio import load_model
+    from mnist_cli.modeling.io import load_model
+    from mnist_cli.scoring.evaluation import evaluate_model
 
     run_dir, data = run
     loaded = load_model(run_dir)
@@ -62,8 +62,8 @@ def test_metrics_agree_with_sklearn(run: tuple[Path, Dataset]) -> None:
 def test_balanced_accuracy_differs_on_imbalanced_set(run: tuple[Path, Dataset]) -> None:
     from sklearn.metrics import balanced_accuracy_score, recall_score
 
-    from mnist_cli.evaluate import evaluate_model
-    from mnist_cli.modelio import load_model
+    from mnist_cli.modeling.io import load_model
+    from mnist_cli.scoring.evaluation import evaluate_model
 
     run_dir, data = run
     loaded = load_model(run_dir)
@@ -147,8 +147,8 @@ def test_bad_model_paths_exit_2(tmp_path: Path, run: tuple[Path, Dataset]) -> No
 
 
 def test_empty_split_and_shape_checks_in_core(run: tuple[Path, Dataset]) -> None:
-    from mnist_cli.evaluate import check_inputs
-    from mnist_cli.modelio import load_model
+    from mnist_cli.modeling.io import load_model
+    from mnist_cli.scoring.evaluation import check_inputs
 
     loaded = load_model(run[0])
     with pytest.raises(DataError, match="empty"):

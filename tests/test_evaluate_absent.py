@@ -41,7 +41,7 @@ def our_averages(res: Any) -> list[float]:
 def test_perfect_predictions_without_class_3_score_1() -> None:
     """The issue's case: 4 classes, class 3 absent, every prediction right. Macro precision
     was 0.75 (class 3 counted as 0); it is 1.0, as scikit-learn's nan semantics give."""
-    from mnist_cli.evaluate import score_probabilities
+    from mnist_cli.scoring.evaluation import score_probabilities
 
     y = np.array([0, 0, 1, 1, 2, 2, 2])
     res = score_probabilities(y, one_hot(y, 4), "perfect")
@@ -58,7 +58,7 @@ def test_perfect_predictions_without_class_3_score_1() -> None:
 def test_wrong_predictions_into_absent_class_match_sklearn() -> None:
     """Predictions of a class the data lacks are wrong: its precision is 0 and counts;
     its recall is undefined and does not. Every average equals scikit-learn's."""
-    from mnist_cli.evaluate import score_probabilities
+    from mnist_cli.scoring.evaluation import score_probabilities
 
     y = np.array([0, 0, 1, 1, 2, 2, 4, 4])
     pred = np.array([0, 0, 1, 3, 2, 1, 4, 0])
@@ -73,7 +73,7 @@ def test_train_score_balanced_accuracy_ignores_absent_classes() -> None:
     recall over the classes present (scikit-learn), so an absent class is not a 0 there."""
     from sklearn.metrics import balanced_accuracy_score
 
-    from mnist_cli.train.evaluation import score
+    from mnist_cli.scoring.metrics import score
 
     y = np.array([0, 0, 1, 1, 2, 2, 2])
     assert score(np.log(one_hot(y, 4)), y, "logits")["balanced_accuracy"] == 1.0
@@ -106,8 +106,8 @@ def reject_nan(token: str) -> None:
 def test_real_model_on_set_without_class_3(run: tuple[Path, Dataset], tmp_path: Path) -> None:
     """A trained model scored on data without class 3: averages equal scikit-learn's nan
     semantics, evaluation.json is valid JSON with class 3 marked, the table says absent."""
-    from mnist_cli.evaluate import evaluate_model
-    from mnist_cli.modelio import load_model
+    from mnist_cli.modeling.io import load_model
+    from mnist_cli.scoring.evaluation import evaluate_model
 
     run_dir, data = run
     split, path = no_class_3(data, tmp_path)

@@ -12,11 +12,11 @@ import pytest
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.data.pipeline import scale_images
 from mnist_cli.errors import UsageError
-from mnist_cli.export import export_model
-from mnist_cli.exported import predict_exported
-from mnist_cli.modelio import load_model
-from mnist_cli.train import run_training
-from mnist_cli.train.evaluation import to_probabilities
+from mnist_cli.modeling.export import export_model
+from mnist_cli.modeling.exported import predict_exported
+from mnist_cli.modeling.io import load_model
+from mnist_cli.scoring.metrics import to_probabilities
+from mnist_cli.training import run_training
 from tests.helpers import cli_cmd, make_digits_dataset
 
 
@@ -125,7 +125,7 @@ def test_cli_export_json_and_error(run_dir: Path, cli_env: dict[str, str]) -> No
 def test_mixed_precision_model_exports_in_float32(tmp_path: Path, images: np.ndarray) -> None:
     """TFLite cannot convert 16-bit MatMuls: the export computes in float32 with the trained
     (float32 master) weights, matching a float32 rebuild of the model."""
-    from mnist_cli.model import build_model
+    from mnist_cli.modeling.build import build_model
 
     cfg = resolve_config("mlp_relu", Overrides(epochs=2, seed=5, sets=[
         "training.precision=mixed_bfloat16", "training.tensorboard=false"]))

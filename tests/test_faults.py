@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from mnist_cli.artifacts import write_text
 from mnist_cli.cli.app import app
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.errors import RunFailed
-from mnist_cli.faults import WriteFailed
-from mnist_cli.train import backup, extra_state
+from mnist_cli.runs.artifacts import write_text
+from mnist_cli.runs.faults import WriteFailed
+from mnist_cli.training import backup, extra_state
 from tests.helpers import cli_cmd
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
@@ -70,7 +70,7 @@ def test_run_dir_below_a_file_is_one_line_exit_2(tmp_path: Path) -> None:
 
 
 def test_interrupted_write_keeps_the_old_file_and_no_temp(tmp_path: Path) -> None:
-    from mnist_cli.artifacts import atomic_write
+    from mnist_cli.runs.artifacts import atomic_write
 
     target = write_text(tmp_path / "metrics.json", "old")
 
@@ -96,7 +96,7 @@ def test_enospc_in_backup_fails_the_run_keeps_the_last_backup_and_resumes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A full disk at epoch 3's backup: exit-1 error naming the file, run marked failed,
     epoch 2's backup intact, and a resume after the disk is freed completes the run."""
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     monkeypatch.setattr(backup, "MIN_INTERVAL_S", 0.0)  # write every epoch
     monkeypatch.setattr(backup, "COST_SHARE", 1.0)
@@ -158,7 +158,7 @@ def test_run_dir_removed_mid_run_stops_with_one_line(tmp_path: Path) -> None:
     import shutil
 
     from mnist_cli.tfenv import import_keras
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     run = tmp_path / "run"
 
@@ -178,7 +178,7 @@ def test_backup_changed_on_disk_refuses_resume_exit_2(tmp_path: Path) -> None:
     run = tmp_path / "run"
     state = run / "backup" / "keras" / "state.npz"
     state.parent.mkdir(parents=True)
-    from mnist_cli.artifacts import write_yaml
+    from mnist_cli.runs.artifacts import write_yaml
 
     write_yaml(run / "config.yaml", small_cfg(3).to_dict())
     state.write_bytes(b"garbage, not a zip")

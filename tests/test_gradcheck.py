@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from mnist_cli.config import Overrides, resolve_config
-from mnist_cli.gradcheck import (
+from mnist_cli.gradients import (
     check_model,
     render,
     run_gradcheck,
     run_logistic_gradcheck,
     sample_entries,
 )
-from mnist_cli.gradcheck.logistic import hand_gradients
+from mnist_cli.gradients.logistic import hand_gradients
 
 CONFIGS = sorted(Path(__file__).resolve().parents[1].joinpath("configs").glob("*.yaml"))
 

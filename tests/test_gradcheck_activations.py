@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_cli.gradcheck import check_model
-from mnist_cli.gradcheck.activations import (
+from mnist_cli.gradients import check_model
+from mnist_cli.gradients.activations import (
     NEEDS_ARGS,
     SUPPORT,
     activation_kinks,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mnist_cli.config import Overrides, resolve_config
-from mnist_cli.gradcheck import check_model, render, run_gradcheck
+from mnist_cli.gradients import check_model, render, run_gradcheck
 from mnist_cli.tfenv import import_keras, import_tf
 
 SEEDS = [0, 1, 2]
@@ -188,7 +188,7 @@ def test_float64_under_mixed_precision_policy(digits) -> None:
 
 def test_require_float64_refuses_float32() -> None:
     from mnist_cli.errors import RunFailed
-    from mnist_cli.gradcheck.clone import require_float64
+    from mnist_cli.gradients.clone import require_float64
 
     keras = import_keras()
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])

@@ -11,9 +11,9 @@ import pytest
 
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.errors import ConfigError
-from mnist_cli.model import build_model
-from mnist_cli.precision import precision_notes
-from mnist_cli.train import run_training
+from mnist_cli.modeling.build import build_model
+from mnist_cli.modeling.precision import precision_notes
+from mnist_cli.training import run_training
 from tests.helpers import make_digits_dataset
 
 SEEDS = (1, 2, 3)
@@ -102,8 +102,8 @@ def test_multi_worker_loop_scales_the_loss() -> None:
     gradients (2^15 too small) leave the loss flat."""
     import tensorflow as tf
 
-    from mnist_cli.model import compile_model
-    from mnist_cli.train.custom_loop import fit_custom
+    from mnist_cli.modeling.build import compile_model
+    from mnist_cli.training.custom_loop import fit_custom
 
     cfg = resolve_config("mlp_relu", Overrides(
         epochs=4, seed=1, optimizer="sgd", learning_rate=0.3,

@@ -10,10 +10,10 @@ from mnist_cli.cli.options import strategy_config
 from mnist_cli.data import describe_spec
 from mnist_cli.data.registry import sources
 from mnist_cli.data.spec import load_source
+from mnist_cli.distribute import StrategyName, choices
+from mnist_cli.distribute.registry import STRATEGIES, module
+from mnist_cli.distribute.report import strategies
 from mnist_cli.errors import DataError, UsageError
-from mnist_cli.strategy import StrategyName, choices
-from mnist_cli.strategy.registry import STRATEGIES, module
-from mnist_cli.strategy.report import strategies
 
 
 def test_cli_accepts_exactly_the_registered_strategies() -> None:
@@ -37,7 +37,7 @@ def test_env_report_has_a_row_for_every_registered_strategy() -> None:
 
 
 def test_make_strategy_dispatches_through_the_registry() -> None:
-    from mnist_cli.strategy import StrategyConfig, StrategyDescription, make_strategy
+    from mnist_cli.distribute import StrategyConfig, StrategyDescription, make_strategy
 
     strategy, desc = make_strategy(StrategyConfig(name="default"))
     assert isinstance(desc, StrategyDescription)

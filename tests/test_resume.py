@@ -23,7 +23,7 @@ ARGS = ["--data", "digits", "--epochs", str(EPOCHS), "--seed", str(SEED),
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The same run, uninterrupted (in-process: same seed, deterministic ops)."""
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     cfg = resolve_config(None, Overrides(data="digits", epochs=EPOCHS, seed=SEED,
                                          batch_size=BATCH))
@@ -116,7 +116,7 @@ def test_resume_keeps_early_stopping_state(tmp_path: Path) -> None:
     differ). A run interrupted after epoch stop - 1 must resume with its patience counter
     and best weights."""
     from mnist_cli.signals import Interrupted
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     def cfg():
         return resolve_config("mlp_relu", Overrides(
@@ -154,7 +154,7 @@ def test_resume_continues_dropout_random_state(tmp_path: Path) -> None:
     """Dropout masks come from a seed generator whose state advances every step; a resumed
     run must continue it, not draw the first epochs' masks again."""
     from mnist_cli.signals import Interrupted
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     path = tmp_path / "dropout.yaml"
     path.write_text(DROPOUT_YAML)

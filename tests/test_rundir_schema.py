@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import mnist_cli.rundir as rundir
+import mnist_cli.runs.rundir as rundir
 from mnist_cli.errors import UsageError
 from tests.helpers import TrainRun
 
@@ -20,10 +20,10 @@ def read(run_dir: Path) -> dict:
 
 def test_every_metrics_record_has_the_schema_version(tmp_path: Path,
                                                       train_run: TrainRun) -> None:
-    from mnist_cli.compare.run import mark_failed
-    from mnist_cli.modelio import read_run_config
-    from mnist_cli.train.guards import Diverged, record_failure, record_fault
-    from mnist_cli.train.resume import record_interrupt
+    from mnist_cli.comparison.run import mark_failed
+    from mnist_cli.modeling.io import read_run_config
+    from mnist_cli.training.guards import Diverged, record_failure, record_fault
+    from mnist_cli.training.resume import record_interrupt
 
     run_dir, _ = train_run(tmp_path / "run", epochs=1)
     done = read(run_dir)
@@ -50,7 +50,7 @@ def test_every_metrics_record_has_the_schema_version(tmp_path: Path,
 def test_old_metrics_json_still_loads_and_evaluates(tmp_path: Path, train_run: TrainRun) -> None:
     """A run written before schema_version: load_run, evaluate and --resume's check work."""
     from mnist_cli.api import evaluate, load_run
-    from mnist_cli.train.resume import load_resume_config
+    from mnist_cli.training.resume import load_resume_config
 
     run_dir, _ = train_run(tmp_path / "run")
     new = read(run_dir)

@@ -14,7 +14,7 @@ import pytest
 import mnist_cli
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.errors import DataError
-from mnist_cli.rundir import SPLIT
+from mnist_cli.runs.rundir import SPLIT
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_resume_of_a_sub_run_trains_on_its_recorded_split(tmp_path: Path) -> Non
     from mnist_cli.data import load_dataset
     from mnist_cli.signals import Interrupted
     from mnist_cli.tfenv import import_keras
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     def cfg():
         return resolve_config(None, Overrides(data="digits", epochs=3, seed=12,

@@ -73,7 +73,7 @@ def test_tpu_without_tpu_fails_fast(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_one_device_and_bad_device(tmp_path: Path) -> None:
-    from mnist_cli.strategy import StrategyConfig, make_strategy
+    from mnist_cli.distribute import StrategyConfig, make_strategy
 
     strategy, desc = make_strategy(StrategyConfig(name="one-device", devices=["/cpu:0"]))
     assert desc.replicas == 1 and desc.devices[0].endswith("CPU:0")
@@ -153,10 +153,10 @@ def single_process_history(epochs: int) -> tuple[dict[str, list[float]], list[np
     from mnist_cli.cli.options import make_overrides
     from mnist_cli.config import resolve_config
     from mnist_cli.data import load_dataset
-    from mnist_cli.model import build_model, compile_model
+    from mnist_cli.modeling.build import build_model, compile_model
     from mnist_cli.tfenv import import_tf
-    from mnist_cli.train.custom_loop import fit_custom
-    from mnist_cli.train.seeding import seed_everything
+    from mnist_cli.training.custom_loop import fit_custom
+    from mnist_cli.training.seeding import seed_everything
 
     cfg = resolve_config(None, make_overrides(data="digits", epochs=epochs, batch_size=32,
                                               seed=1))

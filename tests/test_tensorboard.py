@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_cli.compare import build_variants, run_comparison
+from mnist_cli.comparison import build_variants, run_comparison
 from mnist_cli.config import Overrides, resolve_config
-from mnist_cli.strategy import StrategyDescription
-from mnist_cli.train import run_training
-from mnist_cli.train.tensorboard import board_callbacks, make_board
+from mnist_cli.distribute import StrategyDescription
+from mnist_cli.training import run_training
+from mnist_cli.training.tensorboard import board_callbacks, make_board
 from tests.helpers import cli_cmd, make_digits_dataset
 
 

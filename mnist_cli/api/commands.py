@@ -16,7 +16,7 @@ from mnist_cli.api.results import Comparison, Evaluation, Prediction, Run, load_
 from mnist_cli.config import resolve_config
 from mnist_cli.config.resolve import ConfigSource
 from mnist_cli.flows.train import new_target, resume_target, train_flow
-from mnist_cli.rundir import METRICS
+from mnist_cli.runs.rundir import METRICS
 
 
 def _given(frame_locals: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def predict(target: str | Path, *, data: str, out: str | Path | None = None,
 def predict_progress(examples: int) -> tuple[Any, list[Any]]:
     """The CLI's prediction bar, for progress=True."""
     from mnist_cli.cli.progress import BatchDisplay
-    from mnist_cli.evaluate import BATCH_SIZE
+    from mnist_cli.scoring.evaluation import BATCH_SIZE
 
     display = BatchDisplay("bar", "predict", -(-examples // BATCH_SIZE), examples)
     return display, display.callbacks()
@@ -143,8 +143,8 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
     given = _given(locals())
     import pandas as pd
 
-    from mnist_cli.compare import build_variants, plan_seeds
-    from mnist_cli.compare.report import sentences
+    from mnist_cli.comparison import build_variants, plan_seeds
+    from mnist_cli.comparison.report import sentences
     from mnist_cli.flows.compare import compare_flow
 
     command = opt.command_line("compare", given)
@@ -174,8 +174,8 @@ def gradcheck(config: ConfigSource = None, *, model: str = "config", digit: int 
     """Compare autodiff gradients with float64 finite differences, like `mnist-cli
     gradcheck`; returns the GradcheckResult (`verdict`, `exit_code`, per-variable checks).
     Config flags (activation, data, sets, ...) work as in train()."""
-    from mnist_cli.gradcheck.command import gradcheck as run_check
-    from mnist_cli.gradcheck.command import parse_params
+    from mnist_cli.gradients.command import gradcheck as run_check
+    from mnist_cli.gradients.command import parse_params
 
     given = dict(options)
     overrides = opt.overrides_from(given)

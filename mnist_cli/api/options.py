@@ -15,8 +15,8 @@ from typing import Any
 
 from mnist_cli.config import Overrides
 from mnist_cli.config.load import suggest
+from mnist_cli.distribute.config import CrossDeviceOps, StrategyConfig
 from mnist_cli.errors import UsageError
-from mnist_cli.strategy.config import CrossDeviceOps, StrategyConfig
 
 OVERRIDE_KEYS = {f.name for f in fields(Overrides)}
 # API keyword -> StrategyConfig field (the flags are singular: --device, --worker).

@@ -39,8 +39,8 @@ def read_history(path: Path) -> Any:
 def load_run(path: str | Path, *, model: Any = None) -> Run:
     """The Run of an existing run directory; the model loads with Keras safe mode unless
     given (`train()` passes the one it holds)."""
-    from mnist_cli.modelio import MODEL_FILE, load_model, read_run_config
-    from mnist_cli.rundir import HISTORY, METRICS, read_metrics
+    from mnist_cli.modeling.io import MODEL_FILE, load_model, read_run_config
+    from mnist_cli.runs.rundir import HISTORY, METRICS, read_metrics
 
     run_dir = Path(path)
     metrics_path = run_dir / METRICS

@@ -55,7 +55,7 @@ def print_table(t: Any) -> None:
 def report(summary: dict[str, Any], quiet: bool) -> None:
     """The table, which pairwise test ran and one verdict per pair on stdout; file locations
     on stderr."""
-    from mnist_cli.compare.report import sentences, table
+    from mnist_cli.comparison.report import sentences, table
 
     if quiet:
         return
@@ -83,8 +83,8 @@ def compare(
     """Train several variants on the same data and seeds; rank them on validation accuracy and
     test every pair for a significant difference on the test set."""
     out.apply()
-    from mnist_cli.compare import build_variants, plan_seeds
-    from mnist_cli.gates import COMPARE_METRICS
+    from mnist_cli.comparison import build_variants, plan_seeds
+    from mnist_cli.scoring.gates import COMPARE_METRICS
 
     gates = out.gates(COMPARE_METRICS)  # a bad mode or gate is exit 2 before anything runs
     overrides = group_overrides(training, source, out, precision=precision)
@@ -104,8 +104,8 @@ def compare(
 def finish_gates(gates: list[Any], summary: dict[str, Any], chief: bool = True) -> None:
     """Gates apply to the winner (best mean over seeds); step summary first, then exit 1
     on any failed gate."""
-    from mnist_cli.ci_summary import compare_markdown
-    from mnist_cli.gates import enforce, evaluate_gates
+    from mnist_cli.cli.ci_summary import compare_markdown
+    from mnist_cli.scoring.gates import enforce, evaluate_gates
 
     best = next((v for v in summary["variants"] if v["name"] == summary["winner"]), {})
     results = evaluate_gates(gates, best)

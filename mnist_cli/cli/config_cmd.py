@@ -64,7 +64,7 @@ def validate(
     """Check one config file; every problem is listed. Exit 2 if any."""
     cfg = resolve_config(str(path))
     if build:
-        from mnist_cli.model import check_layers
+        from mnist_cli.modeling.build import check_layers
 
         check_layers(cfg.model, source=str(path))
     layers = len(cfg.model.layers)

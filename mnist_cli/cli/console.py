@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from mnist_cli.errors import MnistCliError
-from mnist_cli.faults import describe
-from mnist_cli.rundir import ERROR_LOG
+from mnist_cli.runs.faults import describe
+from mnist_cli.runs.rundir import ERROR_LOG
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -52,7 +52,7 @@ def notes(lines: list[str]) -> None:
 
 def print_json(obj: Any) -> None:
     """Exactly one JSON document on stdout."""
-    from mnist_cli.artifacts import _jsonable
+    from mnist_cli.runs.artifacts import _jsonable
 
     sys.stdout.write(json.dumps(obj, indent=2, default=_jsonable) + "\n")
     sys.stdout.flush()
@@ -73,7 +73,7 @@ def fail_lines(lines: list[str], code: int) -> typer.Exit:
 def step_summary(markdown: str) -> None:
     """Append to $GITHUB_STEP_SUMMARY when set; a summary that cannot be written is a
     warning, never the reason a good run fails."""
-    from mnist_cli.ci_summary import ENV, append
+    from mnist_cli.cli.ci_summary import ENV, append
 
     try:
         append(markdown)
@@ -140,7 +140,7 @@ def save_traceback(text: str) -> Path | None:
     run_dir = Context.run_dir
     try:
         if run_dir is not None and run_dir.is_dir():
-            from mnist_cli.artifacts import write_text
+            from mnist_cli.runs.artifacts import write_text
 
             return write_text(run_dir / ERROR_LOG, text)
         fd, name = tempfile.mkstemp(prefix="mnist-cli-error-", suffix=".log")

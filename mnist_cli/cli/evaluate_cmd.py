@@ -81,7 +81,7 @@ def evaluate(
 ) -> None:
     """Score a trained model: loss, accuracy, balanced accuracy, per-class report, confusion."""
     out.apply()
-    from mnist_cli.gates import EVALUATE_METRICS
+    from mnist_cli.scoring.gates import EVALUATE_METRICS
 
     gates = out.gates(EVALUATE_METRICS)  # a bad mode or gate is exit 2 before anything runs
     scfg = dist.config()
@@ -110,7 +110,7 @@ def batch_progress(mode: str, label: str) -> Any:
 
     def progress_for(examples: int) -> tuple[Any, list[Any]]:
         from mnist_cli.cli.progress import BatchDisplay
-        from mnist_cli.evaluate import BATCH_SIZE
+        from mnist_cli.scoring.evaluation import BATCH_SIZE
 
         shown = mode if examples >= PROGRESS_MIN else "none"
         display = BatchDisplay(shown, label, -(-examples // BATCH_SIZE), examples)
@@ -121,8 +121,8 @@ def batch_progress(mode: str, label: str) -> Any:
 
 def finish_gates(gates: list[Any], res: dict[str, Any], chief: bool = True) -> None:
     """Step summary (when GITHUB_STEP_SUMMARY is set), then exit 1 on any failed gate."""
-    from mnist_cli.ci_summary import evaluate_markdown
-    from mnist_cli.gates import enforce, evaluate_gates
+    from mnist_cli.cli.ci_summary import evaluate_markdown
+    from mnist_cli.scoring.gates import enforce, evaluate_gates
 
     results = evaluate_gates(gates, res)
     if chief:

@@ -51,7 +51,7 @@ def export(
 ) -> None:
     """Export a trained model: uint8 images in, class probabilities out."""
     out.apply()
-    from mnist_cli.export import check_choice, export_model
+    from mnist_cli.modeling.export import check_choice, export_model
 
     check_choice(fmt, quantize)  # before TensorFlow loads
     info = export_model(target, fmt, quantize, dest, force).to_dict()

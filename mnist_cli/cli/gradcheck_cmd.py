@@ -62,9 +62,9 @@ def gradcheck(
     fail). Exit 1 on fail, or when nothing could be judged (inconclusive)."""
     out.apply()
     cfg = resolve_config(config, group_overrides(source, activation=activation, sets=sets))
-    from mnist_cli.gradcheck import render
-    from mnist_cli.gradcheck.command import gradcheck as run
-    from mnist_cli.gradcheck.command import parse_params
+    from mnist_cli.gradients import render
+    from mnist_cli.gradients.command import gradcheck as run
+    from mnist_cli.gradients.command import parse_params
 
     console.info(f"checking gradients of {model.value if model.value == 'logistic' else cfg.name}")
     result = run(cfg, model=model.value, batch=batch, params=parse_params(params),

@@ -11,9 +11,9 @@ import typer
 
 from mnist_cli.cli.groups import OptionGroup
 from mnist_cli.config import Overrides
+from mnist_cli.distribute.config import CrossDeviceOps, StrategyConfig, StrategyName
+from mnist_cli.distribute.registry import choices as strategy_choices
 from mnist_cli.errors import UsageError
-from mnist_cli.strategy.config import CrossDeviceOps, StrategyConfig, StrategyName
-from mnist_cli.strategy.registry import choices as strategy_choices
 
 # Help panels: `--help` groups the options under these headings.
 MODEL = "Model & training"
@@ -248,7 +248,7 @@ class OutputOptions(OptionGroup):
     def gates(self, metrics: Any) -> list[Any]:
         """Check --progress and parse --fail-under: exit 2 before anything runs."""
         from mnist_cli.cli.progress import resolve_mode
-        from mnist_cli.gates import parse_gates
+        from mnist_cli.scoring.gates import parse_gates
 
         resolve_mode(self.progress)
         return parse_gates(self.fail_under, metrics)

@@ -67,7 +67,7 @@ def train(
     """Train a model from a YAML config and write a run directory."""
     out.apply()
     from mnist_cli.cli.progress import TrainDisplay
-    from mnist_cli.gates import TRAIN_METRICS
+    from mnist_cli.scoring.gates import TRAIN_METRICS
 
     gates = out.gates(TRAIN_METRICS)  # a bad mode or gate is exit 2 before anything runs
     if resume is not None:
@@ -101,8 +101,8 @@ def train(
 def finish_gates(gates: list[Any], metrics: dict[str, Any], chief: bool = True) -> None:
     """Step summary (when GITHUB_STEP_SUMMARY is set), then the gates: exit 1 naming each
     failed one, now that every artifact is written."""
-    from mnist_cli.ci_summary import train_markdown
-    from mnist_cli.gates import enforce, evaluate_gates
+    from mnist_cli.cli.ci_summary import train_markdown
+    from mnist_cli.scoring.gates import enforce, evaluate_gates
 
     results = evaluate_gates(gates, metrics)
     if chief:

@@ -1,7 +1,7 @@
 """YAML + flags -> a validated RunConfig, with every problem reported at once.
 
 No TensorFlow here: config mistakes must be reported instantly. Layer arguments are
-checked later by `mnist_cli.model.check_layers`, which needs Keras.
+checked later by `mnist_cli.modeling.build.check_layers`, which needs Keras.
 """
 
 from __future__ import annotations

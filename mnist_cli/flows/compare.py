@@ -8,9 +8,9 @@ from typing import Any
 
 from rich.markup import escape
 
-from mnist_cli.compare.run import CallbacksFor
+from mnist_cli.comparison.run import CallbacksFor
+from mnist_cli.distribute.config import StrategyConfig
 from mnist_cli.flows import DisplayFor, Notify, silent
-from mnist_cli.strategy.config import StrategyConfig
 
 
 def compare_flow(variants: list[Any], seeds: list[int], target: Path, scfg: StrategyConfig, *,
@@ -20,9 +20,9 @@ def compare_flow(variants: list[Any], seeds: list[int], target: Path, scfg: Stra
                  notify: Notify = silent, command: list[str] | None = None) -> Any:
     """Train every variant x seed into `target` and return the core's Comparison (its
     `summary` is what `--json` prints); under multi-worker only the chief keeps the directory."""
-    from mnist_cli.compare import run_comparison
+    from mnist_cli.comparison import run_comparison
     from mnist_cli.data import load_dataset
-    from mnist_cli.strategy import make_strategy, run_dir_for, summary_line
+    from mnist_cli.distribute import make_strategy, run_dir_for, summary_line
 
     dist, desc = make_strategy(scfg)
     dataset = load_dataset(variants[0].config.data, seeds[0])  # once, for every variant

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mnist_cli.distribute.config import StrategyConfig
 from mnist_cli.flows import Notify, silent
-from mnist_cli.strategy.config import StrategyConfig
 
 # (progress display or None, Keras callbacks driving it), given the number of examples.
 ProgressFor = Callable[[int], tuple[AbstractContextManager[Any] | None, list[Any]]]
@@ -34,15 +34,15 @@ def evaluate_flow(target: Path | str, scfg: StrategyConfig, *, data: str | None 
                   progress_for: ProgressFor | None = None) -> Evaluated:
     """Score a run directory's (or .keras file's) model; only the multi-worker chief writes
     evaluation.json and the PNGs."""
-    from mnist_cli.evaluate import (
+    from mnist_cli.distribute import make_strategy, summary_line
+    from mnist_cli.modeling.io import load_model
+    from mnist_cli.scoring.evaluation import (
         BATCH_SIZE,
         evaluate_model,
         load_split,
         model_class_names,
         save_evaluation,
     )
-    from mnist_cli.modelio import load_model
-    from mnist_cli.strategy import make_strategy, summary_line
 
     dist, desc = make_strategy(scfg)
     loaded = load_model(target, strategy=dist)
@@ -74,9 +74,9 @@ def predict_flow(target: Path | str, data: str, *, out: Path | None = None,
                  notify: Notify = silent) -> tuple[Any, str]:
     """Label every image of `data` into a csv / Kaggle csv / JSON file, never replacing an
     existing file unless `force`; returns (PredictResult, data source)."""
-    from mnist_cli.evaluate import load_split, model_class_names
-    from mnist_cli.modelio import load_model
-    from mnist_cli.predict import check_format, check_target, default_out, predict_to_file
+    from mnist_cli.modeling.io import load_model
+    from mnist_cli.predictions import check_format, check_target, default_out, predict_to_file
+    from mnist_cli.scoring.evaluation import load_split, model_class_names
 
     fmt = check_format(fmt)
     loaded = load_model(target)

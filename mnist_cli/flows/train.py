@@ -9,9 +9,9 @@ from typing import Any
 from rich.markup import escape
 
 from mnist_cli.config.schema import RunConfig
+from mnist_cli.distribute.config import StrategyConfig
 from mnist_cli.flows import DisplayFor, Notify, silent
-from mnist_cli.rundir import CURVES, check_writable, new_run_dir
-from mnist_cli.strategy.config import StrategyConfig
+from mnist_cli.runs.rundir import CURVES, check_writable, new_run_dir
 
 
 def announce(line: str, notify: Notify) -> Any:
@@ -29,11 +29,11 @@ def announce(line: str, notify: Notify) -> Any:
 def load_data(cfg: RunConfig, notify: Notify = silent) -> Any:
     """The run's dataset (its seed drawn now if not given), with its notes reported first."""
     from mnist_cli.data.dataset import load_run_dataset
-    from mnist_cli.train.seeding import resolve_seed
+    from mnist_cli.training.seeding import resolve_seed
 
     cfg.training.seed = resolve_seed(cfg.training.seed)
     dataset = load_run_dataset(cfg)
-    from mnist_cli.precision import precision_notes
+    from mnist_cli.modeling.precision import precision_notes
 
     for note in [*dataset.description.notes, *precision_notes(cfg.training.precision)]:
         notify(f"[yellow]note:[/] {escape(note)}")
@@ -50,7 +50,7 @@ def new_target(name: str, run_dir: Path | None) -> Path:
 def resume_target(run_dir: Path, flags: dict[str, Any],
                   notify: Notify = silent) -> tuple[RunConfig, Path]:
     """The saved config of an interrupted run (refusing config flags) and its directory."""
-    from mnist_cli.train.resume import completed_epochs, load_resume_config, refuse_conflicts
+    from mnist_cli.training.resume import completed_epochs, load_resume_config, refuse_conflicts
 
     refuse_conflicts(run_dir, flags)
     cfg = load_resume_config(run_dir)
@@ -69,9 +69,9 @@ def train_flow(cfg: RunConfig, target: Path, scfg: StrategyConfig, *, plots: boo
     chief keeps the run directory and draws curves.png. `progress` (e.g. a rich Progress
     driven by `callbacks`) is entered around training only; `display_for(training examples)`
     gives another such (display, callbacks) pair once the data is loaded."""
+    from mnist_cli.distribute import make_strategy, run_dir_for, summary_line
     from mnist_cli.signals import handle_interrupts
-    from mnist_cli.strategy import make_strategy, run_dir_for, summary_line
-    from mnist_cli.train import run_training
+    from mnist_cli.training import run_training
 
     dist, desc = make_strategy(scfg)
     dataset = load_data(cfg, notify)  # after the strategy: multi-worker must come before TF ops

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mnist_cli.artifacts import atomic_write
+from mnist_cli.runs.artifacts import atomic_write
 
 DPI = 100
 

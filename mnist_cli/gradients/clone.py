@@ -1,0 +1,143 @@
+"""The float64 copy of a Keras Sequential that every gradient check evaluates.
+
+The model is cloned from its config with every layer's dtype policy set to float64, whatever
+the global Keras policy or floatx says (float32 finite differences are useless: rounding
+error ~1e-7/eps swamps the gradient), and checked to really compute in float64. Kinked
+activations are split off their layers so the pre-activations can be probed (see `kinks`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from inspect import signature
+from typing import Any
+
+import numpy as np
+
+import mnist_cli.gradients.kinks as kk
+from mnist_cli.errors import RunFailed
+from mnist_cli.tfenv import import_keras, import_tf
+
+
+@dataclass
+class Stage:
+    """One layer of the float64 clone, with what to probe for kinks around it."""
+
+    layer: Any
+    post: Any = None
+    """Activation split off the layer (applied after probing its pre-activation)."""
+    post_points: kk.Kinks = None
+    in_points: kk.Kinks = None
+    """Kinks of a stand-alone activation layer, probed on its input."""
+    pool: bool = False
+
+
+@dataclass
+class Clone:
+    model: Any
+    stages: list[Stage]
+    notes: list[str] = field(default_factory=list)
+
+
+def _stage(keras: Any, layer: Any, cfg: dict[str, Any], split: str | None,
+           notes: list[str]) -> Stage:
+    name, conf = cfg["class_name"], cfg["config"]
+    if name in kk.UNCHECKED_KINKS:
+        notes.append(f"{layer.name}: {name} kinks are not detected")
+    post = post_points = None
+    if split:
+        post_points, post = kk.kink_points(split), keras.activations.get(split)
+    return Stage(layer, post, post_points, kk.layer_kink_points(name, conf), name in kk.MAX_POOLS)
+
+
+def float64_clone(model: Any) -> Clone:
+    """The same Sequential, weights copied, every layer computing in float64."""
+    keras = import_keras()
+    config = model.get_config()
+    layer_cfgs = [c for c in config["layers"] if c["class_name"] != "InputLayer"]
+    splits = []
+    for cfg in config["layers"]:
+        cfg["config"]["dtype"] = "float64"
+        act = cfg["config"].get("activation")
+        splits.append(act if kk.kink_points(act) else None)
+        if splits[-1]:
+            cfg["config"]["activation"] = "linear"
+    clone = keras.Sequential.from_config(config)
+    clone.set_weights([np.asarray(w, dtype=np.float64) for w in model.get_weights()])
+    splits = [s for s, c in zip(splits, config["layers"], strict=True)
+              if c["class_name"] != "InputLayer"]
+    notes: list[str] = []
+    stages = []
+    for layer, cfg, split in zip(clone.layers, layer_cfgs, splits, strict=True):
+        stages.append(_stage(keras, layer, cfg, split, notes))
+    require_float64(clone)
+    return Clone(clone, stages, notes)
+
+
+def require_float64(model: Any) -> None:
+    """Refuse to check a model that does not compute in float64 (a dtype policy the clone
+    could not override): its finite differences would be meaningless."""
+    wrong = [f"{layer.name} computes in {layer.compute_dtype}" for layer in model.layers
+             if layer.compute_dtype != "float64"]
+    wrong += [f"{v.path} is {v.dtype}" for v in model.weights if v.dtype != "float64"]
+    if wrong:
+        raise RunFailed("gradcheck needs float64 everywhere but " + "; ".join(wrong[:3]))
+
+
+def call_kwargs(layer: Any) -> dict[str, Any]:
+    """training=False for layers that take it (dropout off: the loss is deterministic)."""
+    return {"training": False} if "training" in signature(layer.call).parameters else {}
+
+
+def apply_stage(tf: Any, stage: Stage, h: Any, out: Any, probes: list | None) -> Any:
+    """Finish a stage given its layer output `out` (input `h`), collecting kink codes."""
+    if probes is not None:
+        if stage.in_points:
+            probes.append(kk.probe_codes(tf, h, stage.in_points, stage.layer))
+        if stage.pool:
+            probes.append(kk.pool_argmax(tf, stage.layer, h))
+        if stage.post_points:
+            probes.append(kk.probe_codes(tf, out, stage.post_points, stage.post))
+    return out if stage.post is None else stage.post(out)
+
+
+def forward(tf: Any, stages: list[Stage], h: Any, start: int = 0,
+            probes: list | None = None) -> Any:
+    """Run stages[start:] in inference mode (dropout off, so the loss is deterministic)."""
+    for stage in stages[start:]:
+        h = apply_stage(tf, stage, h, stage.layer(h, training=False), probes)
+    return h
+
+
+def per_sample_loss(keras: Any, y: Any, out: Any, from_logits: bool) -> Any:
+    """The training loss (sparse categorical cross-entropy) of each sample.
+
+    `tf.identity` hides where `out` came from: Keras's loss otherwise swaps a softmax /
+    sigmoid output for its input logits when it can tell (eagerly by an attribute, in a graph
+    by the op type), which differs between the autodiff and finite-difference paths here and
+    would compare two different losses. See `logits_note` for what training does."""
+    return keras.losses.sparse_categorical_crossentropy(y, import_tf().identity(out),
+                                                        from_logits=from_logits)
+
+
+def logits_note(model: Any, from_logits: bool) -> list[str]:
+    """Say so when the output layer ends in softmax/sigmoid but the loss takes logits: Keras's
+    training loss then silently uses the pre-activation values instead (it warns)."""
+    act = model.layers[-1].get_config().get("activation") if model.layers else None
+    if from_logits and act in ("softmax", "sigmoid"):
+        return [f"the last layer applies {act} but model.output is 'logits': Keras training "
+                f"would feed the values before {act} to the loss; gradcheck checks the loss of "
+                "the output as configured (set model.output: probabilities, or drop the "
+                "activation)"]
+    return []
+
+
+def tape_gradients(clone: Clone, x: Any, y: Any,
+                   from_logits: bool) -> tuple[list[np.ndarray], float]:
+    """Autodiff gradients of the mean loss for every trainable variable (float64), and the loss."""
+    tf, keras = import_tf(), import_keras()
+    variables = clone.model.trainable_variables
+    with tf.GradientTape() as tape:
+        out = forward(tf, clone.stages, x)
+        loss = tf.reduce_mean(per_sample_loss(keras, y, out, from_logits))
+    return [np.asarray(g, dtype=np.float64) for g in tape.gradient(loss, variables)], float(loss)

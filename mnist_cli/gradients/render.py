@@ -1,0 +1,88 @@
+"""The rich tables of a gradient check: sampled entries (with kinks), then directions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mnist_cli.gradients.report import PASS_BELOW, WARN_BELOW, GradcheckResult
+
+_STYLE = {"pass": "green", "warning": "yellow", "fail": "bold red",
+          "inconclusive": "bold yellow"}
+_REF = {"finite-difference": "FD", "gradient-tape": "tape"}
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None or value != value else f"{value:.1e}"
+
+
+def _verdict(verdict: str, judged: bool = True) -> str:
+    return f"[{_STYLE.get(verdict, '')}]{verdict if judged else 'noise'}[/]"
+
+
+def render(result: GradcheckResult) -> Any:
+    """Both tables (per-entry sample, directional) as one rich renderable."""
+    from rich.console import Group
+
+    parts: list[Any] = [entry_table(result)]
+    if result.directional:
+        parts.append(direction_table(result))
+    verdict = f"verdict: {_verdict(result.verdict)}"
+    if result.reason:
+        verdict += f" ({result.reason})"
+    return Group(*parts, verdict)
+
+
+def entry_table(result: GradcheckResult) -> Any:
+    """One row per variable (and reference), then the overall figure.
+
+    Kept narrow enough for an 80-column terminal: FD = finite differences, tape = GradientTape.
+    """
+    from rich.table import Table
+
+    eps = result.settings.get("epsilon")
+    dtype = result.settings.get("dtype", "float64")
+    title = (f"gradcheck {result.model} ({dtype}), sampled entries: "
+             f"{_verdict(result.entry_verdict)}")
+    table = Table(title=title, caption=f"eps={eps}; rel diff = relative L2 difference; "
+                  f"pass < {PASS_BELOW:g}, warning < {WARN_BELOW:g}; FD = finite differences; "
+                  f"{result.seconds:.1f}s")
+    refs = {_REF.get(v.reference, v.reference) for v in result.variables}
+    show_ref = len(refs) > 1
+    cols = ["variable", *(["vs"] if show_ref else []), "shape", "checked", "rel diff", "worst",
+            "kinks", "kink diff", "verdict"]
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("variable", "vs") else "right",
+                         no_wrap=True, min_width=12 if col == "variable" else None)
+    for v in result.variables:
+        worst = "-" if v.worst_index is None else f"{v.worst_abs_diff:.0e}"
+        ref = [_REF.get(v.reference, v.reference)] if show_ref else []
+        table.add_row(v.name, *ref, "x".join(map(str, v.shape)) or "scalar",
+                      f"{v.checked}/{v.size}", _fmt(v.rel_diff), worst, str(v.kinks),
+                      _fmt(v.kink_rel_diff), _verdict(v.verdict, v.judged))
+    table.add_section()
+    checked = sum(v.checked for v in result.variables)
+    table.add_row("overall", *([""] if show_ref else []), "", str(checked),
+                  _fmt(result.overall_rel_diff), "", str(result.total_kinks), "",
+                  _verdict(result.entry_verdict, result.overall_judged))
+    return table
+
+
+def direction_table(result: GradcheckResult) -> Any:
+    """One row for the whole model, one per variable: every entry is in every direction."""
+    from rich.table import Table
+
+    first = result.directional[0]
+    title = (f"directional derivatives, {first.directions} random unit directions each "
+             f"(every entry): {_verdict(result.directional_verdict or 'pass')}")
+    table = Table(title=title, caption="g·v (autodiff) vs (L(θ+εv) - L(θ-εv)) / 2ε; samples "
+                  "straddling a kink are dropped from both sides; "
+                  f"{result.directional_seconds:.1f}s")
+    for col in ("directions over", "entries", "judged", "dropped", "rel diff", "worst",
+                "verdict"):
+        table.add_column(col, justify="left" if col == "directions over" else "right",
+                         no_wrap=True)
+    for d in result.directional:
+        table.add_row(d.name, str(d.size), f"{d.judged_directions}/{d.directions}",
+                      str(d.dropped_samples), _fmt(d.rel_diff), _fmt(d.worst_abs_diff),
+                      _verdict(d.verdict, d.judged))
+    return table

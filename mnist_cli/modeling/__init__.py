@@ -1,0 +1,1 @@
+"""Models: build from config, load safely, precision policy, export."""

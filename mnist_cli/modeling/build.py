@@ -1,0 +1,92 @@
+"""Config -> compiled-ready `keras.Sequential`. Keras is imported lazily."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mnist_cli.config.optimizers import OPTIMIZERS
+from mnist_cli.config.schema import ModelConfig, TrainingConfig
+from mnist_cli.errors import ConfigError
+from mnist_cli.modeling.precision import dtype_policy, output_layer_kwargs
+from mnist_cli.tfenv import import_keras
+
+
+def make_layer(keras: Any, class_name: str, kwargs: dict[str, Any]) -> Any:
+    """Instantiate one layer from `keras.layers`, only from there."""
+    cls = getattr(keras.layers, class_name)
+    return cls(**kwargs)
+
+
+def final_activation(model_cfg: ModelConfig) -> dict[str, Any]:
+    """Probability outputs get softmax on the last layer unless it names its own activation."""
+    last = model_cfg.layers[-1]
+    if model_cfg.output == "probabilities" and "activation" not in last.kwargs:
+        return {"activation": "softmax"}
+    return {}
+
+
+def check_layers(model_cfg: ModelConfig, source: str = "config") -> None:
+    """Build every layer once so bad arguments are reported (all of them) before training."""
+    keras = import_keras()
+    problems: list[str] = []
+    for i, spec in enumerate(model_cfg.layers):
+        try:
+            make_layer(keras, spec.class_name, spec.kwargs)
+        except Exception as exc:  # Keras raises TypeError/ValueError with useful text
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            problems.append(f"model.layers[{i}] ({spec.class_name}): bad argument: {msg}; "
+                            f"use the arguments of keras.layers.{spec.class_name}")
+    if problems:
+        raise ConfigError(problems, source=source)
+
+
+def build_model(
+    model_cfg: ModelConfig, input_shape: tuple[int, ...], num_classes: int, name: str = "model",
+    precision: str = "float32",
+) -> Any:
+    """A `keras.Sequential` whose input comes from the data and whose last layer has
+    `num_classes` units (checked, so a 10-unit config on 3-class data fails clearly).
+
+    `precision` is a Keras dtype policy (float32, mixed_float16, mixed_bfloat16), applied
+    to this model only; its last layer stays float32."""
+    keras = import_keras()
+    with dtype_policy(precision):
+        layers = [keras.Input(shape=tuple(input_shape))]
+        for i, spec in enumerate(model_cfg.layers):
+            kwargs = dict(spec.kwargs)
+            if i == len(model_cfg.layers) - 1:
+                kwargs = output_layer_kwargs(precision, {**kwargs, **final_activation(model_cfg)})
+            layers.append(make_layer(keras, spec.class_name, kwargs))
+        model = keras.Sequential(layers, name=_safe_name(name))
+    out = model.output_shape[-1]
+    if out != num_classes:
+        raise ConfigError(
+            [f"model.layers[-1]: outputs {out} values but the data has {num_classes} classes; "
+             f"set units: {num_classes} on the last layer"],
+        )
+    return model
+
+
+def _safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in name) or "model"
+
+
+def make_optimizer(training: TrainingConfig) -> Any:
+    keras = import_keras()
+    cls = getattr(keras.optimizers, OPTIMIZERS[training.optimizer.lower()])
+    return cls(learning_rate=training.learning_rate)
+
+
+def make_loss(model_cfg: ModelConfig) -> Any:
+    keras = import_keras()
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=model_cfg.output == "logits")
+
+
+def compile_model(model: Any, model_cfg: ModelConfig, training: TrainingConfig) -> None:
+    """Compile with the config's optimizer and a loss matching the output form."""
+    model.compile(
+        optimizer=make_optimizer(training),
+        loss=make_loss(model_cfg),
+        metrics=["accuracy"],
+        steps_per_execution=training.steps_per_execution,
+    )

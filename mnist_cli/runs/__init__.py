@@ -1,0 +1,1 @@
+"""Run directories: their files and schema, atomic writes, and write faults."""

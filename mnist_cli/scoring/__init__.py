@@ -1,0 +1,1 @@
+"""Scoring: metrics of a model on labelled data (evaluate), and CI gates."""

@@ -1,5 +1,0 @@
-"""Training: seeded, strategy-aware fit that writes a complete run directory."""
-
-from mnist_cli.train.fit import TrainResult, run_training
-
-__all__ = ["TrainResult", "run_training"]

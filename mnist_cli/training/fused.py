@@ -1,0 +1,174 @@
+"""The fused training engine: `model.fit`'s contract, many steps per graph call.
+
+It drives the same Keras callbacks through their standard hooks (a `CallbackList` with the
+model set: train begin, epoch begin, one batch end per graph call with the latest batch index,
+epoch end with loss/accuracy/val_loss/val_accuracy, train end; `model.stop_training`
+honoured), so backup, early stopping, progress and guards work unchanged. Calls last about
+`TARGET_CALL_S` (or a whole epoch when that is shorter), so the progress display moves and a
+signal lands at a call boundary within half a second. The graphs are in `fused_graph`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+import mnist_cli.signals as signals
+from mnist_cli.config.schema import RunConfig
+from mnist_cli.data.pipeline import storage_dtype
+from mnist_cli.data.types import Dataset, Split
+from mnist_cli.distribute import is_multi_worker
+from mnist_cli.tfenv import import_keras, import_tf
+from mnist_cli.training.epochs import drive_epochs
+from mnist_cli.training.fused_graph import EvalGraph, PredictGraph, SplitGraph, TrainGraph
+from mnist_cli.training.guards import Diverged
+
+TARGET_CALL_S = 0.2  # <= ~0.25 s per call with margin for a noisy step time
+FIRST_CALL_STEPS = 4  # the first call traces; the second measures the step time
+ONE_DEVICE = ("_DefaultDistributionStrategy", "OneDeviceStrategy")
+BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+TRUSTED = ("mnist_cli.", "keras.")  # callbacks written for one batch end per call
+
+
+def choose_engine(cfg: RunConfig, strategy: Any) -> tuple[str, str]:
+    """(engine, why): `fused` where the strategy allows, else `fit` (or the custom loop)."""
+    cls = type(strategy).__name__
+    if is_multi_worker(strategy):
+        return "custom", "multi-worker keeps its own all-reduce loop"
+    if cfg.training.engine == "fit":
+        return "fit", "training.engine: fit"
+    if cls not in ONE_DEVICE:
+        return "fit", f"{cls}: the fused engine runs on one device; model.fit instead"
+    return "fused", "training.engine: fused"
+
+
+def engine_record(cfg: RunConfig, strategy: Any, data: Dataset) -> dict[str, Any]:
+    """metrics.json's `engine`: which engine ran, why, and how the fused one held the images."""
+    name, why = choose_engine(cfg, strategy)
+    record: dict[str, Any] = {"name": name, "why": why}
+    if name == "fused":
+        dtype = storage_dtype(data.train)
+        record["images"] = dtype if dtype == "float32" else "uint8, scaled in the graph"
+    return record
+
+
+def needs_every_batch(callbacks: list[Any]) -> bool:
+    """A callback from outside mnist-cli and Keras with batch hooks may act on each batch
+    (a fault injector, a per-step logger): it then gets one step per call."""
+    base = import_keras().callbacks.Callback
+    return any(not type(cb).__module__.startswith(TRUSTED)
+               and any(getattr(type(cb), h) is not getattr(base, h) for h in BATCH_HOOKS)
+               for cb in callbacks)
+
+
+class Pacer:
+    """Steps for the next call: as many as fit in TARGET_CALL_S at the last measured rate."""
+
+    def __init__(self, fixed: int | None = None) -> None:
+        self.fixed, self.per_step, self.calls = fixed, None, 0
+
+    def next(self, remaining: int) -> int:
+        if self.fixed:
+            return min(self.fixed, remaining)
+        if self.per_step is None:
+            return min(FIRST_CALL_STEPS, remaining)
+        return max(1, min(remaining, int(TARGET_CALL_S / max(self.per_step, 1e-9))))
+
+    def record(self, steps: int, seconds: float) -> None:
+        self.calls += 1
+        if self.calls > 1:  # the first call's time is mostly tracing
+            self.per_step = seconds / max(steps, 1)
+
+
+@contextlib.contextmanager
+def placement(strategy: Any) -> Iterator[None]:
+    """The strategy's scope, and its device for one-device."""
+    tf = import_tf()
+    with strategy.scope(), contextlib.ExitStack() as stack:
+        if type(strategy).__name__ == "OneDeviceStrategy":
+            stack.enter_context(tf.device(strategy.extended.worker_devices[0]))
+        yield
+
+
+def paced_calls(graph: SplitGraph, pacer: Pacer, first: int = 0) -> Iterator[tuple[int, Any]]:
+    """Run `graph` from step `first` to the end in timed calls; yields (last step, result)."""
+    tf = import_tf()
+    step = first
+    while step < graph.steps:
+        count = pacer.next(graph.steps - step)
+        began = time.perf_counter()
+        result = graph.run(tf.constant(step, tf.int32), tf.constant(count, tf.int32))
+        result = tf.nest.map_structure(np.asarray, result)  # waits for the call
+        pacer.record(count, time.perf_counter() - began)
+        step += count
+        yield step - 1, result
+
+
+def train_epoch(graph: TrainGraph, epoch: int, seed: int, pacer: Pacer, cbs: Any) -> dict:
+    """One epoch; raises Diverged at the first non-finite loss or gradient (that step not
+    applied)."""
+    graph.shuffle(seed, epoch)
+    graph.reset()
+    logs: dict[str, float] = {}
+    for last, (bad, bad_loss, grads_ok) in paced_calls(graph, pacer):
+        if int(bad) >= 0:
+            raise diverged_at(float(bad_loss), bool(grads_ok), epoch + 1, int(bad) + 1)
+        loss, acc = graph.means()
+        logs = {"loss": loss, "accuracy": acc}
+        cbs.on_train_batch_end(last, logs)
+        if graph.model.stop_training:
+            break
+    return logs
+
+
+def diverged_at(loss: float, grads_ok: bool, epoch: int, step: int) -> Diverged:
+    """The loss when it is non-finite, else the gradients (with the finite loss)."""
+    if not np.isfinite(loss) or grads_ok:
+        return Diverged("loss", loss, epoch, step)
+    return Diverged("gradients", loss, epoch, step, what_detail="became non-finite (loss")
+
+
+def evaluate(graph: EvalGraph, pacer: Pacer) -> dict[str, float]:
+    graph.reset()
+    for _ in paced_calls(graph, pacer):
+        signals.check()
+    loss, acc = graph.means()
+    return {"val_loss": loss, "val_accuracy": acc}
+
+
+def fit_fused(cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
+              callbacks: list[Any], initial_epoch: int = 0
+              ) -> tuple[dict[str, list[float]], float]:
+    """Train like `model.fit` (same history keys and callback hooks); returns history and
+    seconds."""
+    t, strategy = cfg.training, model.distribute_strategy
+    dtype = storage_dtype(data.train)
+    val = data.validation if data.validation is not None and len(data.validation) else None
+    with placement(strategy):
+        model.optimizer.build(model.trainable_variables)
+        train = TrainGraph(model, data.train, global_batch, cfg.data.scale, dtype)
+        check = None if val is None else EvalGraph(model, val, global_batch,
+                                                   cfg.data.scale, dtype)
+    cbs = import_keras().callbacks.CallbackList(callbacks, model=model, epochs=t.epochs,
+                                                steps=train.steps, verbose=0)
+    pacer, val_pacer = Pacer(1 if needs_every_batch(callbacks) else None), Pacer()
+
+    def one_epoch(epoch: int) -> dict[str, float]:
+        with placement(strategy):
+            logs = train_epoch(train, epoch, t.seed or 0, pacer, cbs)
+            logs.update(evaluate(check, val_pacer) if check else {})
+        return logs
+
+    return drive_epochs(cbs, model, t.epochs, initial_epoch, one_epoch)
+
+
+def predict_fused(model: Any, split: Split, batch_size: int, scale: bool = True) -> np.ndarray:
+    """Raw outputs for every example, in order, many batches per call."""
+    with placement(model.distribute_strategy):
+        graph = PredictGraph(model, split, batch_size, scale, storage_dtype(split))
+        parts = [out for _, out in paced_calls(graph, Pacer())]
+    return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)

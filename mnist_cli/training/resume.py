@@ -1,0 +1,136 @@
+"""Resuming an interrupted run from its last completed epoch, bit-for-bit where possible.
+
+The epoch backup (`mnist_cli.training.backup`) restores weights, optimizer, early-stopping and
+seed-generator state and the epoch number; this module adds the rest: the history of the
+epochs already run, the run's saved config, and the shuffle order (a seeded tf.data shuffle
+draws a new order per iterator, so a resumed fit first skips the orders the finished epochs
+used).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import mnist_cli.runs.rundir as rundir
+from mnist_cli.config.schema import RunConfig
+from mnist_cli.errors import UsageError
+from mnist_cli.runs.artifacts import write_json, write_text
+from mnist_cli.runs.rundir import BACKUP_DIR, keras_backup_dir
+from mnist_cli.signals import Interrupted
+
+HISTORY = "history.json"
+
+
+def completed_epochs(run_dir: Path) -> int:
+    """Epochs finished and backed up in `run_dir` (0 for a fresh run)."""
+    from mnist_cli.training.backup import saved_epochs
+
+    return saved_epochs(keras_backup_dir(run_dir))
+
+
+def saved_history(run_dir: Path) -> dict[str, list[float]]:
+    """Per-epoch metrics of the completed epochs, trimmed to the backed-up epoch count."""
+    done = completed_epochs(run_dir)
+    try:
+        hist = json.loads((Path(run_dir) / BACKUP_DIR / HISTORY).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: [float(x) for x in v[:done]] for k, v in hist.items()}
+
+
+def history_callback(run_dir: Path) -> Any:
+    """A keras Callback holding the whole run's history (earlier sessions included) and
+    saving it after each epoch's backup; read `.history` after fit."""
+    from mnist_cli.tfenv import import_keras
+
+    keras = import_keras()
+    path = Path(run_dir) / BACKUP_DIR / HISTORY
+
+    class Recorder(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.history = saved_history(run_dir)
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            for key, value in (logs or {}).items():
+                self.history.setdefault(key, []).append(float(value))
+            write_json(path, self.history)
+
+    return Recorder()
+
+
+def advance_shuffle(train_ds: Any, epochs_done: int) -> None:
+    """Draw (and discard) the shuffle orders of the epochs already run.
+
+    Each `iter()` draws the next order from the dataset's seeded generator. Keras 3's
+    EpochIterator (steps_per_epoch unset) makes two per epoch, one at its start and one at
+    its end, so a fresh run's epoch k uses draw 2k; tests/test_resume.py pins this."""
+    for _ in range(2 * epochs_done):
+        iter(train_ds)
+
+
+def cleanup(run_dir: Path) -> None:
+    """Remove the backup once the run has its final artifacts."""
+    shutil.rmtree(Path(run_dir) / BACKUP_DIR, ignore_errors=True)
+
+
+def resume_hint(run_dir: Path) -> str:
+    return f"mnist-cli train --resume {run_dir}"
+
+
+def record_interrupt(run_dir: Path, cfg: RunConfig, exc: BaseException,
+                     history: dict[str, list[float]], command: list[str] | None) -> Interrupted:
+    """Mark the run interrupted in metrics.json; returns the exception to raise, whose
+    message says how far it got and how to resume."""
+    from mnist_cli.runs.outputs import history_csv
+
+    signum = getattr(exc, "signum", 2)
+    done = completed_epochs(run_dir)
+    write_text(Path(run_dir) / rundir.HISTORY, history_csv(history))
+    rundir.write_metrics(run_dir, {
+        "status": "interrupted", "epochs_completed": done, "epochs": cfg.training.epochs,
+        "resume": resume_hint(run_dir), "seed": cfg.training.seed,
+        "command": command or [], "run_dir": str(run_dir),
+    })
+    name = Interrupted(signum).message
+    return Interrupted(signum, f"{name} after {done} of {cfg.training.epochs} epoch(s); "
+                               f"state saved in {run_dir}; resume with: {resume_hint(run_dir)}")
+
+
+def load_resume_config(run_dir: Path) -> RunConfig:
+    """The saved config of an unfinished run, or a UsageError saying why it cannot resume."""
+    from mnist_cli.config.load import read_yaml
+    from mnist_cli.config.resolve import config_from_dict
+
+    run_dir = Path(run_dir)
+    cfg_path = run_dir / rundir.CONFIG
+    if not run_dir.is_dir():
+        raise UsageError(f"--resume {run_dir}: no such run directory; give the directory "
+                         "printed when the run was interrupted")
+    if not cfg_path.is_file():
+        raise UsageError(f"--resume {run_dir}: no config.yaml, so this is not a run "
+                         "directory; give the directory printed when the run was interrupted")
+    try:
+        status = rundir.read_metrics(run_dir).get("status")
+    except (OSError, ValueError, AttributeError):
+        status = None
+    if status == "completed":
+        raise UsageError(f"--resume {run_dir}: this run already completed; nothing to resume "
+                         "(start a new run without --resume)")
+    cfg = config_from_dict(read_yaml(cfg_path), source=str(cfg_path))
+    if cfg.training.seed is None:
+        raise UsageError(f"--resume {run_dir}: config.yaml has no training.seed, so the run "
+                         "cannot be continued identically; start a new run")
+    return cfg
+
+
+def refuse_conflicts(run_dir: Path, given: dict[str, Any]) -> None:
+    """--resume takes the run's own config: any config-changing flag is a conflict."""
+    flags = [flag for flag, value in given.items() if value not in (None, [], (), False)]
+    if flags:
+        raise UsageError(
+            f"--resume {run_dir} continues with the run's saved config.yaml; drop "
+            f"{', '.join(flags)} (or start a new run to change settings)")
