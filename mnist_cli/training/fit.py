@@ -170,6 +170,14 @@ def build_in_scope(cfg: RunConfig, data: Dataset, strategy: Any) -> Any:
     return model
 
 
+def start_run_dir(run_dir: Path, cfg: RunConfig, data: Dataset) -> None:
+    """Refuse to resume on data split differently from the recorded split, then write
+    config.yaml and split.json."""
+    rundir.check_split(run_dir, data.description, ("train", "validation", "test"),
+                       "resuming would train on other data; start a new run")
+    out.start_run_dir(run_dir, cfg, data.description)
+
+
 @guards.records_faults  # a full disk or vanished path mid-run: one line, run marked failed
 def run_training(
     cfg: RunConfig,
@@ -189,9 +197,7 @@ def run_training(
     strategy = strategy or default_strategy()
     global_batch = cfg.training.batch_size * int(strategy.num_replicas_in_sync)
     model = build_in_scope(cfg, data, strategy)
-    rundir.check_split(run_dir, data.description, ("train", "validation", "test"),
-                       "resuming would train on other data; start a new run")
-    out.start_run_dir(run_dir, cfg, data.description)
+    start_run_dir(run_dir, cfg, data)
     resumed_from = resume.completed_epochs(Path(run_dir))
     stopping = fit_callbacks(cfg)
     boards = board_callbacks(cfg, Path(run_dir), len(data.train), strategy_desc)
