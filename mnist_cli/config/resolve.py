@@ -161,11 +161,17 @@ def read_source(config: ConfigSource) -> tuple[dict[str, Any], str, str]:
 
 
 def resolve_config(config: ConfigSource = None, overrides: Overrides | None = None) -> RunConfig:
-    """The config a run will use: file (or the default), then flags, then validation."""
+    """The config a run will use: file (or the default), then flags, then validation; its
+    `training.backend` is selected for this process (a UsageError if Keras already runs on
+    another)."""
     base, source, name = read_source(config)
     raw = apply_overrides(base, overrides or Overrides())
     raw.setdefault("name", name)
-    return parse_config(raw, source=source)
+    cfg = parse_config(raw, source=source)
+    from mnist_cli.backend import select_backend
+
+    select_backend(cfg.training.backend)  # before anything imports Keras
+    return cfg
 
 
 def config_from_dict(raw: dict[str, Any], source: str) -> RunConfig:

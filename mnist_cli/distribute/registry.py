@@ -24,6 +24,7 @@ STRATEGIES: dict[str, str] = {
     "mirrored": "mnist_cli.distribute.kinds.mirrored",
     "multi-worker": "mnist_cli.distribute.kinds.multi_worker",
     "tpu": "mnist_cli.distribute.kinds.tpu",
+    "data-parallel": "mnist_cli.training.jax_distribution",  # JAX backend only
 }
 
 

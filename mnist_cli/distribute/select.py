@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mnist_cli.backend import is_jax
 from mnist_cli.distribute.config import StrategyConfig
 from mnist_cli.distribute.description import StrategyDescription
 from mnist_cli.distribute.registry import AUTO, choices, module
@@ -35,5 +36,9 @@ def make_strategy(cfg: StrategyConfig) -> tuple[Any, StrategyDescription]:
     """Build the strategy `cfg` names; errors say how to fix the flags."""
     if cfg.name not in NAMES:
         raise UsageError(f"unknown strategy {cfg.name!r}; choose one of {', '.join(NAMES)}")
+    if is_jax():  # the JAX backend's own strategies (keras.distribution), no TensorFlow
+        from mnist_cli.training.jax_distribution import make_strategy as jax_strategy
+
+        return jax_strategy(cfg, StrategyDescription.of)
     name, why = choose_auto(cfg) if cfg.name == AUTO else (cfg.name, "chosen by --strategy")
     return module(name).build(cfg, why)

@@ -12,6 +12,7 @@ from mnist_cli.config.schema import RunConfig
 from mnist_cli.distribute.config import StrategyConfig
 from mnist_cli.flows import DisplayFor, Notify, silent
 from mnist_cli.runs.rundir import CURVES, check_writable, new_run_dir
+from mnist_cli.runs.timings import phase, take
 
 
 def announce(line: str, notify: Notify) -> Any:
@@ -32,7 +33,8 @@ def load_data(cfg: RunConfig, notify: Notify = silent) -> Any:
     from mnist_cli.training.seeding import resolve_seed
 
     cfg.training.seed = resolve_seed(cfg.training.seed)
-    dataset = load_run_dataset(cfg)
+    with phase("data"):
+        dataset = load_run_dataset(cfg)
     from mnist_cli.modeling.precision import precision_notes
 
     for note in [*dataset.description.notes, *precision_notes(cfg.training.precision)]:
@@ -86,5 +88,16 @@ def train_flow(cfg: RunConfig, target: Path, scfg: StrategyConfig, *, plots: boo
     if plots and result.chief and result.history.get("loss"):
         from mnist_cli.plots import write_curves
 
-        write_curves(Path(target) / CURVES, result.history, title=cfg.name)
+        with phase("plots"):
+            write_curves(Path(target) / CURVES, result.history, title=cfg.name)
+        record_plots_time(result.metrics, Path(target))
     return result
+
+
+def record_plots_time(metrics: dict[str, Any], run_dir: Path) -> None:
+    """Add the curves' drawing time to metrics.json's `timings` (drawn after it was written)."""
+    from mnist_cli.runs.rundir import write_metrics
+
+    if "timings" in metrics:
+        metrics["timings"].update(plots=take()["plots"])
+        write_metrics(run_dir, metrics)

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Literal
 
-from mnist_cli.tfenv import import_keras, import_tf
+from mnist_cli.backend import import_keras, import_tf
 
 Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
 PRECISIONS: tuple[str, ...] = ("float32", "mixed_float16", "mixed_bfloat16")

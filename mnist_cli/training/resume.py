@@ -44,7 +44,7 @@ def saved_history(run_dir: Path) -> dict[str, list[float]]:
 def history_callback(run_dir: Path) -> Any:
     """A keras Callback holding the whole run's history (earlier sessions included) and
     saving it after each epoch's backup; read `.history` after fit."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
     path = Path(run_dir) / BACKUP_DIR / HISTORY
@@ -124,6 +124,9 @@ def load_resume_config(run_dir: Path) -> RunConfig:
     if cfg.training.seed is None:
         raise UsageError(f"--resume {run_dir}: config.yaml has no training.seed, so the run "
                          "cannot be continued identically; start a new run")
+    from mnist_cli.backend import select_backend
+
+    select_backend(cfg.training.backend)  # a resumed run continues on its own backend
     return cfg
 
 
