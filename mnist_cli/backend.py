@@ -70,6 +70,13 @@ def current_backend() -> str:
     return loaded_backend() or _selected or DEFAULT
 
 
+def backends_report() -> dict[str, object]:
+    """`mnist-cli env`'s `backend`: the default, which backends are installed, how to pick."""
+    installed = [name for name in BACKENDS if importlib.util.find_spec(name) is not None]
+    return {"default": DEFAULT, "installed": installed,
+            "choose_with": "training.backend (--set training.backend=jax)"}
+
+
 def is_jax() -> bool:
     return current_backend() == "jax"
 

@@ -71,7 +71,7 @@ QuietOpt = Annotated[bool, typer.Option(
     "--quiet", "-q", metavar="", rich_help_panel=OUTPUT, help="Print only errors.")]
 VerboseOpt = Annotated[bool, typer.Option(
     "--verbose", metavar="", rich_help_panel=OUTPUT,
-    help="Show TensorFlow logs and full tracebacks.")]
+    help="Show TensorFlow logs, phase timings and full tracebacks.")]
 NoPlotsOpt = Annotated[bool, typer.Option(
     "--no-plots", metavar="", rich_help_panel=OUTPUT, help="Do not draw PNG plots.")]
 ProgressOpt = Annotated[str, typer.Option(

@@ -95,6 +95,10 @@ def train(
         console.print_json(result.metrics)
     elif not out.quiet:
         console.out.print(summary_table(result.metrics))
+    if out.verbose and "timings" in result.metrics:
+        from mnist_cli.runs.timings import timings_line
+
+        console.info(timings_line(result.metrics["timings"]))
     finish_gates(gates, result.metrics, result.chief)
 
 

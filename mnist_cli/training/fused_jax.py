@@ -219,6 +219,13 @@ def train_step(model: Any) -> Any:
     return step
 
 
+def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    """The order of epoch `epoch`: a function of (seed, epoch) alone, so resume stays exact
+    (NumPy's PCG64, on the host: nothing to compile, the same on every machine)."""
+    words = [seed & 0xFFFFFFFF, seed >> 32 & 0xFFFFFFFF, epoch]
+    return np.random.default_rng(words).permutation(n).astype(np.int32)
+
+
 class TrainGraph(SplitGraph):
     """Training steps over a per-epoch permutation; `call(start, count)` -> (bad step, loss,
     gradients finite), bad step -1 when every loss and gradient was finite."""
@@ -231,21 +238,23 @@ class TrainGraph(SplitGraph):
         self.tail = None if self.full == self.steps else self.jax.jit(self._tail(step))
 
     def shuffle(self, seed: int, epoch: int) -> None:
-        """This epoch's order: a function of (seed, epoch) alone, so resume stays exact
-        (NumPy's PCG64 on the host: no compilation, the same on every machine), padded
-        with copies of its first rows up to whole batches when the padding is masked."""
-        order = np.random.default_rng([seed & 0xFFFFFFFF, seed >> 32 & 0xFFFFFFFF,
-                                       epoch]).permutation(self.n).astype(np.int32)
+        """This epoch's order (`epoch_order`), padded up to whole batches with copies of its
+        first rows when the padding is masked."""
+        order = epoch_order(seed, epoch, self.n)
         if self.padded:
             order = np.resize(order, self.steps * self.batch)
         self.order = self.put(order)
 
     def batch_at(self, data: Any, low: Any, size: int) -> tuple[Any, Any, Any]:
         """Batch [low, low + size) of this epoch's order and its mask; data: (order, images,
-        labels), passed to the jitted functions as arguments (not baked in as constants)."""
+        labels), passed to the jitted functions as arguments (not baked in as constants).
+        Padding rows are zeroed: even an inf pixel there cannot reach a gradient (0 x inf)."""
         order, x, y = data
         idx = self.jax.lax.dynamic_slice_in_dim(order, low, size)
-        return self.constrain(prepare(x[idx], self.table)), y[idx], self.mask(low, size)
+        x, mask = prepare(x[idx], self.table), self.mask(low, size)
+        if mask is not None:
+            x = self.jax.numpy.where(mask.reshape((-1,) + (1,) * (x.ndim - 1)), x, 0)
+        return self.constrain(x), y[idx], mask
 
     def _loop(self, step: Any) -> Any:
         jax, batch = self.jax, self.batch
