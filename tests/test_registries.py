@@ -30,7 +30,9 @@ def test_env_report_has_a_row_for_every_registered_strategy() -> None:
     rows = strategies(devs, None)
     assert set(STRATEGIES) <= set(rows)
     assert list(rows)[:len(STRATEGIES) + 1] == ["default", "one-device", "mirrored",
-                                                "mirrored+nccl", "multi-worker", "tpu"]
+                                                "mirrored+nccl", "multi-worker", "tpu",
+                                                "data-parallel"]
+    assert "training.backend: jax" in rows["data-parallel"]["why"]  # the JAX backend's
     assert rows["mirrored+nccl"]["usable"] is False and rows["multi-worker"]["usable"] is False
     for name in STRATEGIES:  # every registered module can build and report itself
         assert callable(module(name).build) and callable(module(name).availability)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from mnist_cli.cli.app import app
 
 VOLATILE = {"train_seconds", "eval_seconds", "samples_per_second", "run_dir", "command",
-            "versions"}
+            "versions", "timings"}
 pytestmark = pytest.mark.slow  # every test here trains
 
 TRAIN = ["train", "--data", "digits", "--epochs", "2", "--no-plots", "-q"]
