@@ -113,7 +113,8 @@ def test_divergence_stops_at_the_exact_step_with_nothing_applied(
                                                                              "gradients")
     assert f"at epoch 1, step {step}" in nan["raised"]["message"]
     assert (nan["failure"]["epoch"], nan["failure"]["step"]) == (1, step)
-    assert nan["weights_finite"] and nan["iterations"] == step - 1
+    for mode in ("loop", "stepwise"):  # many steps per program / one program per step
+        assert nan[mode]["weights_finite"] and nan[mode]["iterations"] == step - 1, mode
     grads = result(jax_run, "nan_gradients")
     assert grads["raised"]["what"] == "gradients" and np.isfinite(grads["raised"]["value"])
     assert f"gradients became non-finite (loss {grads['raised']['value']:.4g}) at epoch 1, " \

@@ -159,7 +159,8 @@ def prepare(cfg: RunConfig, dataset: Dataset | None) -> Dataset:
     if dataset is None:
         from mnist_cli.data.dataset import load_run_dataset
 
-        dataset = load_run_dataset(cfg)
+        with phase("data"):
+            dataset = load_run_dataset(cfg)
     if dataset.description.split_seed is not None:  # recorded: readers rebuild this split
         cfg.data.split_seed = dataset.description.split_seed
     check_early_stopping(cfg, dataset)
@@ -230,9 +231,8 @@ def run_training(
 
     `strategy_desc` (from `make_strategy`) names the strategy as the user chose it, and why.
     """
-    with phase("data"):
+    with phase("build"):  # the data are loaded in `prepare` (phase data) unless given
         data = prepare(cfg, dataset)
-    with phase("build"):
         strategy = strategy or default_strategy()
         global_batch = cfg.training.batch_size * int(strategy.num_replicas_in_sync)
         model = build_in_scope(cfg, data, strategy)

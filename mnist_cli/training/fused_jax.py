@@ -43,6 +43,8 @@ PER_EXAMPLE_LAYERS = frozenset({
     "Rescaling", "UpSampling2D", "ZeroPadding2D",
 })
 """Layers whose training-mode output for an example depends on that example alone."""
+CONVOLUTIONS = frozenset({"Conv1D", "Conv2D", "Conv2DTranspose", "SeparableConv2D",
+                          "DepthwiseConv2D"})
 
 
 @contextlib.contextmanager
@@ -219,6 +221,17 @@ def train_step(model: Any) -> Any:
     return step
 
 
+def loops_slowly(model: Any) -> bool:
+    """Whether to dispatch one jitted step at a time instead of looping in the program: on
+    CPU, XLA runs convolutions ~1.6x slower inside a compiled loop than as a program of its
+    own (measured here on the shipped CNN), and a convolution step is long enough (>~5 ms)
+    that a dispatch per step costs nothing. Dense-only models keep the loop (their ~0.3 ms
+    steps would pay a ~0.1 ms dispatch each)."""
+    jax = import_jax()
+    return jax.default_backend() == "cpu" and any(
+        type(layer).__name__ in CONVOLUTIONS for layer in model.layers)
+
+
 def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     """The order of epoch `epoch`: a function of (seed, epoch) alone, so resume stays exact
     (NumPy's PCG64, on the host: nothing to compile, the same on every machine)."""
@@ -234,7 +247,8 @@ class TrainGraph(SplitGraph):
         super().__init__(model, split, batch, scale, dtype, padded=per_example(model))
         self.order = self.put(np.arange(self.steps * self.batch, dtype=np.int32) % self.n)
         step = train_step(model)
-        self.loop = self.jax.jit(self._loop(step))
+        self.stepwise = loops_slowly(model)
+        self.loop = self.jax.jit(self._single(step) if self.stepwise else self._loop(step))
         self.tail = None if self.full == self.steps else self.jax.jit(self._tail(step))
 
     def shuffle(self, seed: int, epoch: int) -> None:
@@ -275,6 +289,30 @@ class TrainGraph(SplitGraph):
 
         return run
 
+    def _single(self, step: Any) -> Any:
+        """One step at batch `index` (see `loops_slowly`)."""
+
+        def run(state: Any, sums: Any, data: Any, index: Any) -> Any:
+            state, sums, finite, loss, grads_ok = step(
+                state, sums, *self.batch_at(data, index * self.batch, self.batch))
+            return state, sums, self.jax.numpy.where(finite, -1, index), loss, grads_ok
+
+        return run
+
+    def run_loop(self, state: Any, data: Any, start: int, stop: int) -> tuple[Any, ...]:
+        """Steps [start, stop) in one call of the loop, or one call per step (checking each
+        for divergence before the next) when `stepwise`."""
+        if not self.stepwise:
+            state, self.sums, bad, loss, grads_ok = self.loop(state, self.sums, data, start,
+                                                              stop - start)
+            return state, bad, loss, grads_ok
+        bad, loss, grads_ok = -1, 0.0, True
+        for index in range(start, stop):
+            state, self.sums, bad, loss, grads_ok = self.loop(state, self.sums, data, index)
+            if int(bad) >= 0:
+                break
+        return state, bad, loss, grads_ok
+
     def _tail(self, step: Any) -> Any:
         """The partial last batch as its own step (models that are not `per_example`)."""
         low, size = self.full * self.batch, self.n - self.full * self.batch
@@ -291,8 +329,7 @@ class TrainGraph(SplitGraph):
         state, end = model_state(self.model), start + count
         data, bad, loss, grads_ok = (self.order, self.x, self.y), -1, 0.0, True
         if start < self.full:
-            state, self.sums, bad, loss, grads_ok = self.loop(
-                state, self.sums, data, start, min(end, self.full) - start)
+            state, bad, loss, grads_ok = self.run_loop(state, data, start, min(end, self.full))
         if self.tail is not None and end > self.full and int(bad) < 0:
             state, self.sums, bad, loss, grads_ok = self.tail(state, self.sums, data)
         write_state(self.model, state)

@@ -176,7 +176,7 @@ def nan_loss() -> dict[str, Any]:
     """An inf pixel: caught at its exact step, nothing of that step applied."""
     from mnist_cli.errors import RunFailed
     from mnist_cli.modeling.build import build_model, compile_model
-    from mnist_cli.training import fused, run_training
+    from mnist_cli.training import fused, fused_jax, run_training
 
     seed, batch, step = 4, 16, 23
     data = poisoned(seed, batch, step, np.inf)
@@ -187,14 +187,20 @@ def nan_loss() -> dict[str, Any]:
     except RunFailed as exc:
         raised = {"type": type(exc).__name__, "what": getattr(exc, "what", None),
                   "message": str(exc)}
-    model = build_model(cfg.model, data.description.image_shape, 10)
-    compile_model(model, cfg.model, cfg.training)
-    with contextlib.suppress(RunFailed):
-        fused.fit_fused(cfg, data, model, batch, [])
-    return {"raised": raised, "step": step,
-            "failure": json.loads((OUT / "nan" / "metrics.json").read_text())["failure"],
-            "weights_finite": all(np.isfinite(w).all() for w in weights(model)),
-            "iterations": int(np.asarray(model.optimizer.iterations))}
+    found: dict[str, Any] = {"raised": raised, "step": step, "failure": json.loads(
+        (OUT / "nan" / "metrics.json").read_text())["failure"]}
+    for mode, stepwise in (("loop", False), ("stepwise", True)):  # see loops_slowly
+        model = build_model(cfg.model, data.description.image_shape, 10)
+        compile_model(model, cfg.model, cfg.training)
+        saved, fused_jax.loops_slowly = fused_jax.loops_slowly, lambda _, s=stepwise: s
+        try:
+            with contextlib.suppress(RunFailed):
+                fused.fit_fused(cfg, data, model, batch, [])
+        finally:
+            fused_jax.loops_slowly = saved
+        found[mode] = {"weights_finite": all(np.isfinite(w).all() for w in weights(model)),
+                       "iterations": int(np.asarray(model.optimizer.iterations))}
+    return found
 
 
 @scenario
