@@ -15,7 +15,7 @@ from typing import Any
 
 from mnist_cli.config import Overrides
 from mnist_cli.config.load import suggest
-from mnist_cli.distribute.config import CrossDeviceOps, StrategyConfig
+from mnist_cli.distribute import CrossDeviceOps, StrategyConfig
 from mnist_cli.errors import UsageError
 
 OVERRIDE_KEYS = {f.name for f in fields(Overrides)}

@@ -11,8 +11,8 @@ import typer
 
 from mnist_cli.cli.groups import OptionGroup
 from mnist_cli.config import Overrides
-from mnist_cli.distribute.config import CrossDeviceOps, StrategyConfig, StrategyName
-from mnist_cli.distribute.registry import choices as strategy_choices
+from mnist_cli.distribute import CrossDeviceOps, StrategyConfig, StrategyName
+from mnist_cli.distribute import choices as strategy_choices
 from mnist_cli.errors import UsageError
 
 # Help panels: `--help` groups the options under these headings.

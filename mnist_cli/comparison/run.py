@@ -17,7 +17,7 @@ from mnist_cli.comparison.report import write_artifacts
 from mnist_cli.comparison.types import Comparison, RunOutcome
 from mnist_cli.comparison.variants import Variant
 from mnist_cli.data.types import Dataset
-from mnist_cli.distribute.description import StrategyDescription
+from mnist_cli.distribute import StrategyDescription
 from mnist_cli.errors import RunFailed
 from mnist_cli.runs.rundir import write_metrics
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mnist_cli.distribute.config import StrategyConfig
+from mnist_cli.distribute import StrategyConfig
 from mnist_cli.flows import Notify, silent
 
 # (progress display or None, Keras callbacks driving it), given the number of examples.

@@ -9,7 +9,7 @@ from typing import Any
 from rich.markup import escape
 
 from mnist_cli.config.schema import RunConfig
-from mnist_cli.distribute.config import StrategyConfig
+from mnist_cli.distribute import StrategyConfig
 from mnist_cli.flows import DisplayFor, Notify, silent
 from mnist_cli.runs.rundir import CURVES, check_writable, new_run_dir
 
