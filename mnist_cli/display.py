@@ -27,7 +27,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from mnist_cli.errors import UsageError
 
-err = Console(stderr=True, highlight=False)
+
+def stderr_console(jupyter: bool | None = None) -> Console:
+    """stderr. In Jupyter (detected, or `jupyter=True`) rich shows each print as an output
+    (HTML, in colour); its plain-text form is kept free of terminal escape codes."""
+    console = Console(stderr=True, highlight=False, force_jupyter=jupyter)
+    if console.is_jupyter:
+        return Console(stderr=True, highlight=False, force_jupyter=True, color_system=None)
+    return console
+
+
+err = stderr_console()
 MODES = ("auto", "bar", "plain", "none")
 SHORT = (("loss", "loss"), ("accuracy", "acc"), ("val_loss", "val_loss"),
          ("val_accuracy", "val_acc"))

@@ -28,13 +28,13 @@ def completes(values: Callable[[], Iterable[str]]) -> Callable[[str], list[str]]
 
 
 def complete_config(incomplete: str) -> list[str]:
-    """--config: the shipped names, then *.yaml / *.yml files and folders under what was typed."""
+    """--config: the shipped names, then the *.yaml / *.yml files that start with what was
+    typed (with nothing offered, bash falls back to its own file and folder completion)."""
     from mnist_cli.config.load import shipped_configs
 
     names = [n for n in shipped_configs() if n.startswith(incomplete)]
     paths = sorted(glob.glob(glob.escape(incomplete) + "*"))
-    files = [p for p in paths if p.endswith((".yaml", ".yml")) and Path(p).is_file()]
-    return names + files + [f"{p}/" for p in paths if Path(p).is_dir()]
+    return names + [p for p in paths if p.endswith((".yaml", ".yml")) and Path(p).is_file()]
 
 
 def progress_modes() -> tuple[str, ...]:
