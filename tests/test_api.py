@@ -20,7 +20,7 @@ from mnist_cli.api import Comparison, Evaluation, GradCheck, Prediction, Run
 from mnist_cli.cli.app import app
 from mnist_cli.config import resolve_config
 from mnist_cli.errors import ConfigError, UsageError
-from tests.helpers import ROOT
+from tests.helpers import ROOT, slow_fixture
 
 ARTIFACTS = {"config.yaml", "model.keras", "history.csv", "metrics.json", "curves.png"}
 
@@ -76,6 +76,7 @@ def test_unknown_keyword_and_bad_values_are_usage_errors() -> None:
 
 
 @pytest.fixture(scope="module")
+@slow_fixture
 def api_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     """One quiet API training run on digits (its output is captured and checked)."""
     run_dir = tmp_path_factory.mktemp("api") / "run"

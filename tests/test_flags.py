@@ -106,7 +106,7 @@ def test_config_completes_shipped_names_and_yaml_files(tmp_path: Path,
 def test_switches_show_no_value_type_in_help() -> None:
     """Issue 20: the top-level --help showed `<bool>` after --version, --help and
     --install-completion (and every command's --help after --help)."""
-    for path in ([], ["train"], ["config"], ["config", "validate"], ["export"], ["gradcheck"]):
+    for path in ([], ["export"], ["config", "validate"]):  # group, command, sub-command
         result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
         assert result.exit_code == 0, result.output
         assert "<bool>" not in result.output, path
