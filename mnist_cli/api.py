@@ -83,7 +83,8 @@ def strategy_config(strategy: str = "auto", device: Any = None,
 
 def call_text(name: str, config: Any, overrides: Overrides | None = None,
               **more: Any) -> list[str]:
-    """What metrics.json records as the command of an API call: its non-default settings."""
+    """What metrics.json records as the command of an API call: its non-default settings
+    (`auto`, the default wherever it is accepted, left out too)."""
     def text(value: Any) -> str:
         if hasattr(value, "to_dict"):
             return f"<{type(value).__name__} {getattr(value, 'name', '')}>"
@@ -91,7 +92,7 @@ def call_text(name: str, config: Any, overrides: Overrides | None = None,
 
     given = {"config": config, **(vars(overrides) if overrides else {}), **more}
     shown = ", ".join(f"{k}={text(v)}" for k, v in given.items()
-                      if v is not None and v is not False and v != [] and v != ())
+                      if v is not None and v is not False and v not in ([], (), "auto"))
     return [f"mnist_cli.{name}({shown})"]
 
 
@@ -205,7 +206,7 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
         target = new_target(cfg.name, run_dir)
     ui.writing_to(target)
     result = train_into(cfg, target, scfg, ui, plots=not no_plots, command=command or call_text(
-        "train", config, ov, run_dir=run_dir, resume=resume, strategy=scfg.name))
+        "train", config, ov, run_dir=run_dir, resume=resume, strategy=strategy))
     if not result.chief:  # a multi-worker non-chief keeps no files
         return Run(Path(result.run_dir), result.metrics, None, result.model, cfg, chief=False)
     return load_run(target, model=result.model)
@@ -371,7 +372,7 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
     ui.writing_to(target)
     runs = compare_into(variants, seeds, target, scfg, ui, command or call_text(
         "compare", dims[0] or None, ov, activation=dims[1], output=dims[2], repeats=repeats,
-        run_dir=run_dir, strategy=scfg.name))
+        run_dir=run_dir, strategy=strategy))
     summary = runs.summary
     table = pd.DataFrame([{k: v for k, v in e.items() if not isinstance(v, list | dict)}
                           for e in summary["variants"]])
