@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_cli.cli.options import strategy_config
+from mnist_cli.api import strategy_config
 from mnist_cli.data import describe_spec
 from mnist_cli.data.spec import FILES, KEYWORDS, load_source
 from mnist_cli.distribute import STRATEGIES, StrategyName, choices
