@@ -63,11 +63,12 @@ def command_markdown(path: str, command: Any, level: int) -> str:
     ctx = typer.Context(command, info_name=path)
     lines = [f"{'#' * level} `{path}`", "", text(command.help or ""), ""]
     lines += [f"**Usage:** `{usage(path, command)}`", ""]
-    subs = getattr(command, "commands", {})
+    subs = {n: s for n, s in getattr(command, "commands", {}).items()
+            if not getattr(s, "hidden", False)}
     if subs:
         lines += ["| Command | What it does |", "| --- | --- |"]
-        lines += [f"| [`{name}`](#{anchor(f'{path} {name}')}) | {text(sub.get_short_help_str(80))} |"
-                  for name, sub in subs.items() if not getattr(sub, "hidden", False)]
+        lines += [f"| [`{name}`](#{anchor(f'{path} {name}')}) | "
+                  f"{text(sub.get_short_help_str(80))} |" for name, sub in subs.items()]
         lines.append("")
     for panel, rows in panels(command, ctx).items():
         lines += [f"**{panel}**", "", "| Name | Description |", "| --- | --- |"]
