@@ -1,9 +1,9 @@
 """The Python API: same run directories as the CLI, typed results, the tool's own errors,
-quiet by default, cheap to import; the README's API section and the example run as written."""
+quiet by default, cheap to import; the example runs as written (the docs' API blocks run in
+tests/test_docs.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import mnist_cli
 from mnist_cli import evaluate, gradcheck, load_run, predict, train
-from mnist_cli.api import Comparison, Evaluation, GradCheck, Prediction, Run
+from mnist_cli.api import Evaluation, GradCheck, Prediction, Run
 from mnist_cli.cli.app import app
 from mnist_cli.config import resolve_config
 from mnist_cli.errors import ConfigError, UsageError
@@ -156,35 +156,6 @@ def test_evaluate_predict_gradcheck(api_run: Run, tmp_path: Path,
     assert repr(check).startswith("GradCheck(pass, model='mlp_relu', rel_diff=")
     assert all(len(repr(r)) < 200 for r in (ev, pred, check))
     assert capfd.readouterr() == ("", "")
-
-
-def readme_api_block() -> str:
-    """The fenced python block of the README's "Python API" section, as written."""
-    text = (ROOT / "README.md").read_text()
-    section = text.split("## Python API", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    assert len(blocks) == 1
-    return blocks[0]
-
-
-@pytest.mark.slow
-def test_readme_api_section_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.chdir(tmp_path)
-    names: dict[str, object] = {"__name__": "readme"}
-    exec(compile(readme_api_block(), "README.md", "exec"), names)
-    out = capsys.readouterr().out
-    assert "McNemar" in out and "training.optimizer: unknown 'adamm'" in out
-    result = names["result"]
-    assert isinstance(result, Comparison) and len(result.table) == 2 and len(result.pairs) == 1
-    saved = json.loads((result.compare_dir / "comparison.json").read_text())
-    assert saved == json.loads(json.dumps(result.summary))  # the core's object, not a copy
-    assert result.winner == result.table["name"][0]
-    assert repr(result) == (f"Comparison('{result.compare_dir}', winner={result.winner!r}, "
-                            "variants=2, seeds=1)")
-    assert result.run("relu").metrics["status"] == "completed"
-    assert {p.name.split("-")[0] for p in (tmp_path / "runs").iterdir()} == {"mlp_relu",
-                                                                              "compare"}
 
 
 @pytest.mark.slow
