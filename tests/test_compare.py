@@ -7,7 +7,6 @@ import io
 import itertools
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ from mnist_cli.comparison.types import ComparisonRuns
 from mnist_cli.config import Overrides
 from mnist_cli.data.types import Dataset
 from mnist_cli.errors import UsageError
-from tests.helpers import cli_cmd
+from tests.helpers import run_cli
 
 DIVERGING = """\
 name: diverge
@@ -296,11 +295,8 @@ def test_variant_grid_names_and_checks(tmp_path: Path) -> None:
 
 
 def test_cli_json_prints_the_comparison_only(tmp_path: Path, cli_env: dict[str, str]) -> None:
-    out = subprocess.run(
-        cli_cmd("compare", "--data", "digits", "--epochs", "1", "--seed", "5", "--json",
-                "--run-dir", str(tmp_path / "cmp")),
-        capture_output=True, text=True, timeout=240, env=cli_env, cwd=tmp_path,
-    )
+    out = run_cli("compare", "--data", "digits", "--epochs", "1", "--seed", "5", "--json",
+                  "--run-dir", str(tmp_path / "cmp"), env=cli_env)
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
     assert {v["name"] for v in summary["variants"]} == {"relu", "softmax"}
