@@ -14,7 +14,7 @@ from typing import Any
 
 from mnist_cli.version import __version__
 
-API = ("train", "evaluate", "predict", "compare", "gradcheck", "load_run")
+API = ("train", "evaluate", "predict", "compare", "gradcheck", "export", "load_run")
 
 __all__ = ["__version__", *API]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mnist_cli.cli.app import app
-from tests.helpers import cli_cmd
+from tests.helpers import run_cli
 
 EPOCH_LINE = re.compile(r"^epoch (\d+)/3  loss \d+\.\d{4}  acc \d\.\d{4}  val_loss \d+\.\d{4}"
                         r"  val_acc \d\.\d{4}  \d+\.\d s  [\d,]+ samples/s$")
@@ -22,9 +21,7 @@ BAR_CHARS = ("━", "█", "…", "╸")
 
 
 def help_lines(*args: str) -> list[str]:
-    env = {**os.environ, "COLUMNS": "80", "TERMINAL_WIDTH": "80"}
-    proc = subprocess.run(cli_cmd(*args, "--help"), capture_output=True, text=True, env=env,
-                          timeout=60)
+    proc = run_cli(*args, "--help", env={"COLUMNS": "80", "TERMINAL_WIDTH": "80"})
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.rstrip("\n").splitlines()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.errors import RunFailed
 from mnist_cli.training.guards import likely_causes
-from tests.helpers import cli_cmd
+from tests.helpers import run_cli
 
 RELU_OUTPUT = """
 name: relu_out
@@ -33,10 +32,8 @@ def test_relu_output_with_probabilities_fails_clearly(tmp_path: Path, cli_env: d
     cfg = tmp_path / "relu_out.yaml"
     cfg.write_text(RELU_OUTPUT)
     run = tmp_path / "run"
-    proc = subprocess.run(
-        cli_cmd("train", "-c", str(cfg), "--set", "model.output=probabilities",
-                "--run-dir", str(run), "--quiet"),
-        capture_output=True, text=True, env=cli_env, timeout=240)
+    proc = run_cli("train", "-c", str(cfg), "--set", "model.output=probabilities",
+                   "--run-dir", str(run), "--quiet", env=cli_env)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "training diverged" in proc.stderr and "relu activation on the output" in proc.stderr
@@ -51,7 +48,7 @@ def test_relu_output_with_probabilities_fails_clearly(tmp_path: Path, cli_env: d
 
 def poison_at(epoch: int, step: int) -> Any:
     """A callback that sets the output bias to NaN at (epoch, step), 1-based: a fault."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
 
@@ -69,7 +66,7 @@ def poison_at(epoch: int, step: int) -> Any:
 
 @pytest.mark.slow
 def test_nan_loss_stops_at_first_bad_step_and_keeps_last_good(tmp_path: Path) -> None:
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
     from mnist_cli.training import run_training
 
     cfg = resolve_config("mlp_relu", Overrides(epochs=3, seed=5, data="digits"))

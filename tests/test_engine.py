@@ -95,9 +95,9 @@ def test_results_do_not_depend_on_how_epochs_are_cut_into_calls(
 def poisoned_dataset(seed: int, batch: int, step: int, value: float = np.inf):
     """Digits whose one training image, the one the (seed, epoch 0) order puts in `step`
     (1-based), holds one pixel `value` (inf: that step's gradients are non-finite)."""
+    from mnist_cli.backend import import_tf
     from mnist_cli.config.schema import DataConfig
     from mnist_cli.data import load_dataset
-    from mnist_cli.tfenv import import_tf
 
     tf = import_tf()
     data = load_dataset(DataConfig(spec="digits"), seed)
@@ -145,7 +145,7 @@ class SqrtOfShift:
 
     @staticmethod
     def layer():
-        from mnist_cli.tfenv import import_keras
+        from mnist_cli.backend import import_keras
 
         keras = import_keras()
 
@@ -164,7 +164,7 @@ class SqrtOfShift:
 def test_non_finite_gradients_with_a_finite_loss_stop_at_the_exact_step() -> None:
     """The in-graph check covers gradients, not only the loss: nothing of that step is
     applied and the step is named, whatever the CPU (no inf/NaN arithmetic is rounded)."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
     from mnist_cli.training.guards import Diverged
 
     keras = import_keras()
@@ -238,7 +238,7 @@ def test_engine_key_is_validated() -> None:
 
 
 def test_other_strategies_fall_back_to_fit() -> None:
-    from mnist_cli.tfenv import import_tf
+    from mnist_cli.backend import import_tf
 
     tf = import_tf()
     cfg = cfg_for("fused")
@@ -283,7 +283,7 @@ def test_signal_lands_at_a_call_boundary(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_one_device_strategy_trains_the_same_weights(tmp_path: Path) -> None:
-    from mnist_cli.tfenv import import_tf
+    from mnist_cli.backend import import_tf
     from mnist_cli.training import run_training
 
     one = import_tf().distribute.OneDeviceStrategy("/cpu:0")

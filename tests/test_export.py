@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from mnist_cli.modeling.exported import predict_exported
 from mnist_cli.modeling.io import load_model
 from mnist_cli.scoring.metrics import to_probabilities
 from mnist_cli.training import run_training
-from tests.helpers import cli_cmd, make_digits_dataset
+from tests.helpers import make_digits_dataset, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -107,15 +106,13 @@ def test_cli_export_json_and_error(run_dir: Path, cli_env: dict[str, str]) -> No
     if run_dir.name != "logits":
         pytest.skip("one CLI run is enough")
     out = run_dir / "cli.tflite"
-    proc = subprocess.run(cli_cmd("export", str(run_dir), "--format", "tflite", "--quantize",
-                                  "float16", "--out", str(out), "--json"),
-                          capture_output=True, text=True, env=cli_env, timeout=240)
+    proc = run_cli("export", str(run_dir), "--format", "tflite", "--quantize", "float16",
+                   "--out", str(out), "--json", env=cli_env)
     assert proc.returncode == 0, proc.stderr
     info = json.loads(proc.stdout)
     assert info["path"] == str(out) and info["bytes"] == out.stat().st_size
     assert info["input"]["shape"] == [None, 8, 8, 1] and info["input"]["dtype"] == "uint8"
-    bad = subprocess.run(cli_cmd("export", str(run_dir), "--quantize", "dynamic"),
-                         capture_output=True, text=True, env=cli_env, timeout=240)
+    bad = run_cli("export", str(run_dir), "--quantize", "dynamic", env=cli_env)
     assert bad.returncode == 2
     assert "--quantize applies to --format tflite only" in bad.stderr
     assert "Traceback" not in bad.stderr

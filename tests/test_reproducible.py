@@ -35,7 +35,7 @@ def op_determinism_off() -> Iterator[object]:
 
 def train(run: Path, *flags: str) -> tuple[dict, list[np.ndarray]]:
     """One real CLI training run; its metrics.json and final weights."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     result = CliRunner().invoke(app, [*TRAIN, *flags, "--run-dir", str(run)])
     assert result.exit_code == 0, (result.stderr, result.exception)

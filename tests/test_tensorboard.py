@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.distribute import StrategyDescription
 from mnist_cli.training import run_training
 from mnist_cli.training.tensorboard import board_callbacks, make_board
-from tests.helpers import cli_cmd, make_digits_dataset
+from tests.helpers import make_digits_dataset, run_cli
 
 
 def read_events(log_dir: Path) -> tuple[dict[str, dict[int, float]], dict[str, str]]:
@@ -114,10 +113,9 @@ def test_compare_writes_one_board_per_variant_and_seed(tmp_path: Path) -> None:
 
 def test_cli_no_tensorboard_and_precision(tmp_path: Path, cli_env: dict[str, str]) -> None:
     run_dir = tmp_path / "run"
-    proc = subprocess.run(cli_cmd("train", "--data", "digits", "--epochs", "1", "--seed", "2",
-                                  "--no-tensorboard", "--precision", "mixed_bfloat16", "--json",
-                                  "--run-dir", str(run_dir)),
-                          capture_output=True, text=True, env=cli_env, timeout=240)
+    proc = run_cli("train", "--data", "digits", "--epochs", "1", "--seed", "2",
+                   "--no-tensorboard", "--precision", "mixed_bfloat16", "--json",
+                   "--run-dir", str(run_dir), env=cli_env)
     assert proc.returncode == 0, proc.stderr
     metrics = json.loads(proc.stdout)
     assert metrics["precision"] == {"policy": "mixed_bfloat16", "loss_scaling": False,

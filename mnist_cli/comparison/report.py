@@ -12,7 +12,7 @@ from rich.table import Table
 
 from mnist_cli.comparison.plot import plot_comparison
 from mnist_cli.comparison.summary import summarize
-from mnist_cli.comparison.types import Comparison
+from mnist_cli.comparison.types import ComparisonRuns
 from mnist_cli.runs.artifacts import write_json, write_text
 
 CSV_COLUMNS = ("rank", "variant", "status", "params", "val_accuracy", "val_accuracy_std",
@@ -109,7 +109,7 @@ def sentences(summary: dict[str, Any]) -> list[str]:
     return [method_line(summary), *(p["sentence"] for p in summary["pairs"])]
 
 
-def write_artifacts(comp: Comparison) -> dict[str, Any]:
+def write_artifacts(comp: ComparisonRuns) -> dict[str, Any]:
     """comparison.json, comparison.csv and comparison.png in the compare directory."""
     comp.summary = summarize(comp)
     files = comp.summary["files"]

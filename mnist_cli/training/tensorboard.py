@@ -31,7 +31,7 @@ import yaml
 import mnist_cli.training.events as events
 from mnist_cli.backend import import_keras
 from mnist_cli.config.schema import RunConfig
-from mnist_cli.distribute.description import StrategyDescription
+from mnist_cli.distribute import StrategyDescription
 from mnist_cli.runs.rundir import TENSORBOARD
 from mnist_cli.runs.timings import phase
 

@@ -1,9 +1,12 @@
-"""Typed results of the API calls, read from the files the run wrote (so a result from
-`train()` and `load_run()` on its directory hold the same values)."""
+"""What the API's functions return: one typed result per command (Run, Evaluation,
+Prediction, Comparison, GradCheck), each read from the files the command wrote, so a result
+from `train()` and `load_run()` on its directory hold the same values. Each prints as one
+short line; the data is in its fields."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +14,11 @@ from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import UsageError
 
 
-@dataclass
+def _number(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, int | float) else "-"
+
+
+@dataclass(repr=False)
 class Run:
     """One run directory: metrics.json, history.csv as a DataFrame, the Keras model (None
     when the run failed or was interrupted before saving it) and the resolved config."""
@@ -19,12 +26,19 @@ class Run:
     run_dir: Path
     metrics: dict[str, Any]
     history: Any  # pandas.DataFrame indexed by epoch (1-based)
-    model: Any = field(default=None, repr=False)
+    model: Any = None
     config: RunConfig | None = None
+    chief: bool = True
+    """False on multi-worker tasks other than the chief, which keep no run directory."""
 
     @property
     def status(self) -> str:
         return str(self.metrics.get("status", "unknown"))
+
+    def __repr__(self) -> str:
+        return (f"Run('{self.run_dir}', {self.status}, test_accuracy="
+                f"{_number(self.metrics.get('test_accuracy'))}, "
+                f"epochs={self.metrics.get('epochs_run', '-')})")
 
 
 def read_history(path: Path) -> Any:
@@ -57,32 +71,60 @@ def load_run(path: str | Path, *, model: Any = None) -> Run:
                read_run_config(run_dir))
 
 
-@dataclass
+@dataclass(repr=False)
 class Evaluation:
     """`evaluate()`: the metrics `--json` prints, per-class and confusion tables, files."""
 
     metrics: dict[str, Any]
     per_class: Any  # DataFrame: class, precision, recall, f1, support
     confusion_matrix: Any  # DataFrame: rows true class, columns predicted class
-    probabilities: Any = field(repr=False)  # numpy (examples, classes)
-    model: Any = field(repr=False)
+    probabilities: Any  # numpy (examples, classes)
+    model: Any
     run_dir: Path | None
     files: dict[str, str]
+    chief: bool = True
+
+    def __repr__(self) -> str:
+        m = self.metrics
+        return (f"Evaluation('{self.run_dir or m.get('source')}', accuracy="
+                f"{_number(m.get('accuracy'))}, balanced_accuracy="
+                f"{_number(m.get('balanced_accuracy'))}, examples={m.get('examples')})")
 
 
-@dataclass
+@dataclass(repr=False)
 class Prediction:
-    """`predict()`: the file written and its rows as a DataFrame."""
+    """`predict()`: the file written and, read back on first use, its rows as a DataFrame."""
 
     path: Path
     format: str
     examples: int
     label_counts: dict[int, int]
     source: str
-    predictions: Any = field(repr=False)  # DataFrame read back from `path`
+    class_names: list[str] | None = None
+
+    @cached_property
+    def predictions(self) -> Any:
+        """The written file as a DataFrame (what a notebook wants to look at)."""
+        import json
+
+        import pandas as pd
+
+        if self.format == "json":
+            return pd.DataFrame(json.loads(self.path.read_text(encoding="utf-8"))["predictions"])
+        return pd.read_csv(self.path)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `predict --json` prints."""
+        named = {"class_names": self.class_names} if self.class_names else {}
+        return {"path": str(self.path), "format": self.format, "examples": self.examples,
+                "label_counts": {str(k): v for k, v in self.label_counts.items()}, **named,
+                "source": self.source}
+
+    def __repr__(self) -> str:
+        return f"Prediction('{self.path}', {self.format}, examples={self.examples})"
 
 
-@dataclass
+@dataclass(repr=False)
 class Comparison:
     """`compare()`: the comparison object (`summary`, as comparison.json holds it), its
     table (one row per variant, best first), the pairwise tests and their sentences."""
@@ -92,7 +134,8 @@ class Comparison:
     table: Any  # DataFrame
     pairs: Any  # DataFrame, one row per pair of variants
     sentences: list[str]
-    summary: dict[str, Any] = field(repr=False)
+    summary: dict[str, Any]
+    chief: bool = True
 
     def run(self, variant: str, seed: int | None = None) -> Run:
         """The Run of one variant (its first seed unless `seed` is given)."""
@@ -103,3 +146,26 @@ class Comparison:
         names = ", ".join(e["name"] for e in self.summary["variants"])
         raise UsageError(f"no run of variant {variant!r}"
                          f"{'' if seed is None else f' with seed {seed}'}; variants: {names}")
+
+    def __repr__(self) -> str:
+        names = [e["name"] for e in self.summary.get("variants", [])]
+        return (f"Comparison('{self.compare_dir}', winner={self.winner!r}, "
+                f"variants={len(names)}, seeds={len(self.summary.get('seeds', []))})")
+
+
+@dataclass(repr=False)
+class GradCheck:
+    """`gradcheck()`: the verdict (pass, warning, fail, inconclusive), the exit code the CLI
+    gives it, and the whole check (`check`: per-variable and directional figures)."""
+
+    verdict: str
+    exit_code: int
+    reason: str | None
+    report: dict[str, Any]
+    """What `gradcheck --json` prints and gradcheck.json holds."""
+    check: Any = field(default=None)
+    """The core's GradcheckResult (what the CLI renders as tables)."""
+
+    def __repr__(self) -> str:
+        return (f"GradCheck({self.verdict}, model={self.report.get('model')!r}, "
+                f"rel_diff={self.report.get('overall_rel_diff', float('nan')):.2e})")

@@ -1,44 +1,72 @@
-"""Progress on stderr: a rich bar in a terminal, plain log lines elsewhere (CI), or nothing.
+"""Progress and status lines on stderr, for the CLI and the Python API alike.
 
-`--progress auto` picks `bar` when stderr is a terminal and `plain` otherwise: a CI log gets
-one line per epoch as it happens (a live bar there would show only its final state, at the
-end, and cut its labels at 80 columns). Training progress is a `keras.callbacks.Callback`
-using only the standard hooks, so any loop that drives callbacks the Keras way shows it.
+A `Display` is what one command (or API call) shows: status lines (data notes, the strategy,
+"evaluating ...") and progress in one of the `--progress` modes:
+
+- `bar`: a rich bar (in a terminal; in Jupyter only with ipywidgets, which rich needs there);
+- `plain`: one log line per epoch (per 10% of a long predict), never wrapped or styled, so a
+  CI log or a notebook without ipywidgets gets readable lines and no escape codes;
+- `none`: no progress; `auto` picks `bar` where a bar can be drawn, else `plain`.
+
+Training progress is a `keras.callbacks.Callback` using only the standard hooks, so any loop
+that drives callbacks the Keras way shows it. The library never prints unless given a Display
+(the API's `progress=True`); the CLI builds one from its flags.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Any
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-)
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from mnist_cli.cli import console
-from mnist_cli.cli.console import err
 from mnist_cli.errors import UsageError
 
+
+def stderr_console(jupyter: bool | None = None) -> Console:
+    """stderr. In Jupyter (detected, or `jupyter=True`) rich shows each print as an output
+    (HTML, in colour); its plain-text form is kept free of terminal escape codes."""
+    console = Console(stderr=True, highlight=False, force_jupyter=jupyter)
+    if console.is_jupyter:
+        return Console(stderr=True, highlight=False, force_jupyter=True, color_system=None)
+    return console
+
+
+err = stderr_console()
 MODES = ("auto", "bar", "plain", "none")
 SHORT = (("loss", "loss"), ("accuracy", "acc"), ("val_loss", "val_loss"),
          ("val_accuracy", "val_acc"))
+PROGRESS_MIN = 5000  # examples; a smaller predict/evaluate finishes before progress would help
 
 
-def resolve_mode(mode: str) -> str:
-    """`bar`, `plain` or `none` for this run (--quiet and --json mean none)."""
+def jupyter_widgets() -> bool:
+    """Whether rich can draw a live bar in Jupyter (it needs ipywidgets there; without it
+    rich warns and shows nothing)."""
+    return importlib.util.find_spec("ipywidgets") is not None
+
+
+def resolve_mode(mode: str, quiet: bool = False) -> str:
+    """`bar`, `plain` or `none` for this run (quiet means none; a bad mode is exit 2 first)."""
     if mode not in MODES:
         raise UsageError(f"--progress {mode!r} is not a progress mode; choose one of "
                          f"{', '.join(MODES)}")
-    if console.Mode.quiet:
+    if quiet:
         return "none"
     if mode == "auto":
-        return "bar" if err.is_terminal else "plain"
+        mode = "bar" if err.is_terminal or err.is_jupyter else "plain"
+    if mode == "bar" and err.is_jupyter and not jupyter_widgets():
+        return "plain"
     return mode
+
+
+def status(line: str) -> None:
+    """A status line (rich markup) on stderr: a log (not a terminal) gets whole lines."""
+    err.print(line, soft_wrap=not err.is_terminal)
 
 
 def plain(line: str) -> None:
@@ -89,7 +117,7 @@ def epoch_line(epoch: int, epochs: int, logs: dict[str, Any] | None, seconds: fl
 
 def progress_callback(progress: Progress, label: str = "train") -> Any:
     """A keras Callback driving two bars: epochs and steps within the epoch."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
 
@@ -113,7 +141,7 @@ def progress_callback(progress: Progress, label: str = "train") -> Any:
 
 def plain_callback(samples: int | None = None, label: str | None = None) -> Any:
     """A keras Callback printing one `epoch_line` per finished epoch."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     class PlainProgress(import_keras().callbacks.Callback):
         started = 0.0
@@ -130,12 +158,11 @@ def plain_callback(samples: int | None = None, label: str | None = None) -> Any:
 
 
 class TrainDisplay:
-    """What `train` and `compare` show while fitting, per `--progress`; use as a context
-    manager around the fits and pass `callbacks(label)` to each."""
+    """What `train` and `compare` show while fitting; use as a context manager around the
+    fits and pass `callbacks(label)` to each (`labelled`: several runs share one log)."""
 
     def __init__(self, mode: str, samples: int | None = None, labelled: bool = False) -> None:
-        self.mode = resolve_mode(mode)
-        self.samples, self.labelled = samples, labelled
+        self.mode, self.samples, self.labelled = mode, samples, labelled
         self.progress = make_progress() if self.mode == "bar" else None
 
     def __enter__(self) -> TrainDisplay:
@@ -156,7 +183,7 @@ class TrainDisplay:
 
 def batch_callback(display: BatchDisplay) -> Any:
     """A keras Callback reporting predicted batches to `display`."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     class PredictProgress(import_keras().callbacks.Callback):
         def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None:
@@ -169,7 +196,7 @@ class BatchDisplay:
     """Progress of a long predict/evaluate: a bar, or one plain line per ~10% of the batches."""
 
     def __init__(self, mode: str, label: str, batches: int, examples: int) -> None:
-        self.mode = resolve_mode(mode)
+        self.mode = mode
         self.label, self.batches, self.examples = label, max(batches, 1), examples
         self.progress = make_progress() if self.mode == "bar" else None
         self.task = (self.progress.add_task(label, total=self.batches, stats="")
@@ -199,3 +226,53 @@ class BatchDisplay:
             seen = min(done * per, self.examples)
             plain(f"{self.label} {10 * tenths}%  {seen:,}/{self.examples:,} examples  "
                   f"{time.perf_counter() - self.started:.1f} s")
+
+
+class Display:
+    """What one command or API call shows on stderr: status lines (unless `quiet`) and
+    progress in `mode` (auto, bar, plain, none; checked here, so a bad one is exit 2 before
+    anything runs). `on_run_dir` hears where the call writes (the CLI keeps an internal
+    error's traceback there)."""
+
+    def __init__(self, mode: str = "auto", *, quiet: bool = False,
+                 on_run_dir: Callable[[Path | None], None] | None = None) -> None:
+        self.mode = resolve_mode(mode, quiet)
+        self.quiet = quiet
+        self.on_run_dir = on_run_dir
+
+    @classmethod
+    def of(cls, progress: bool | str | Display) -> Display:
+        """The API's `progress=`: False shows nothing, True progress and status lines suited
+        to where it runs, a mode name that mode, a Display itself (what the CLI passes)."""
+        if isinstance(progress, Display):
+            return progress
+        if progress is True:
+            return cls("auto")
+        if progress is False or progress is None:
+            return cls("none", quiet=True)
+        return cls(str(progress))
+
+    def notify(self, line: str) -> None:
+        """A status line (rich markup), unless quiet."""
+        if not self.quiet:
+            status(line)
+
+    def notes(self, notes: list[str]) -> None:
+        """Data notes (pixel scale, layout, which data `auto` chose) as status lines."""
+        from rich.markup import escape
+
+        for note in notes:
+            self.notify(f"[yellow]note:[/] {escape(note)}")
+
+    def writing_to(self, run_dir: Path | None) -> None:
+        if self.on_run_dir is not None:
+            self.on_run_dir(Path(run_dir) if run_dir is not None else None)
+
+    def training(self, samples: int | None = None, labelled: bool = False) -> TrainDisplay:
+        """The display around fitting (`labelled`: several runs, as in compare)."""
+        return TrainDisplay(self.mode, samples=samples, labelled=labelled)
+
+    def batches(self, label: str, examples: int, batch_size: int) -> BatchDisplay:
+        """The display of a predict/evaluate pass (none below PROGRESS_MIN examples)."""
+        mode = self.mode if examples >= PROGRESS_MIN else "none"
+        return BatchDisplay(mode, label, -(-examples // batch_size), examples)
