@@ -108,19 +108,19 @@ def reliable_fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int, r
     the returned history covers the whole run (`done`: epochs already in the backup).
     `stopping`: the early-stopping callbacks (default: the config's). Failures are recorded
     in metrics.json."""
-    recorder = resume.history_callback(run_dir)
     if stopping is None:  # before the backup, which saves and restores its state
         stopping = fit_callbacks(cfg)
     safety = guards.training_callbacks(run_dir, probe_images(cfg, data), stopping)
+    recorder = resume.history_callback(run_dir, safety[-1])  # saved with the backup
     try:
         _, seconds = fit(cfg, data, model, global_batch,
                          [*stopping, *safety, recorder, *callbacks], done)
     except guards.Diverged as exc:
-        backup.flush(safety)
+        backup.flush(safety, recorder)
         raise guards.record_failure(run_dir, cfg, exc, model, recorder.history,
                                     command) from None
     except KeyboardInterrupt as exc:
-        backup.flush(safety)
+        backup.flush(safety, recorder)
         raise resume.record_interrupt(run_dir, cfg, exc, recorder.history, command) from None
     return recorder.history, seconds
 
