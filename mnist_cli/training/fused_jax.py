@@ -144,15 +144,13 @@ class SplitGraph:
             x = np.concatenate([x, np.zeros((extra, *x.shape[1:]), x.dtype)])
             y = None if y is None else np.concatenate([y, np.zeros(extra, np.int32)])
         self.x, self.y = self.put(x), None if y is None else self.put(y)
-        self.sums = self.zeros()
+        self.zeros = (self.put(np.zeros((), np.float32)), self.put(np.zeros((), np.int32)),
+                      self.put(np.zeros((), np.int32)))  # immutable: reused by every reset
+        self.sums = self.zeros
 
     def put(self, array: np.ndarray) -> Any:
         """On the default device, or replicated over the mesh."""
         return self.jax.device_put(array, self.replicated)
-
-    def zeros(self) -> tuple[Any, Any, Any]:
-        return (self.put(np.zeros((), np.float32)), self.put(np.zeros((), np.int32)),
-                self.put(np.zeros((), np.int32)))
 
     def constrain(self, x: Any) -> Any:
         """Split a batch over the mesh's batch axis (data parallel); as is on one device."""
@@ -165,11 +163,11 @@ class SplitGraph:
         return (low + self.jax.numpy.arange(size) < self.n) if self.padded else None
 
     def reset(self) -> None:
-        self.sums = self.zeros()
+        self.sums = self.zeros
 
     def means(self) -> tuple[float, float]:
         """(mean loss, accuracy) of the steps run since `reset`."""
-        loss_sum, correct, count = (float(v) for v in self.sums)
+        loss_sum, correct, count = (float(v) for v in self.jax.device_get(self.sums))
         return loss_sum / max(count, 1.0), correct / max(count, 1.0)
 
 
