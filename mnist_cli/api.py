@@ -187,9 +187,9 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
           class_names: str | list[str] | None = None, run_dir: str | Path | None = None,
           resume: str | Path | None = None, deterministic: bool | None = None,
           no_plots: bool = False, no_tensorboard: bool = False, precision: str | None = None,
-          strategy: str = "auto", device: Any = None, cross_device_ops: str = "auto",
-          worker: Any = None, task_index: int | None = None, connect_timeout: float = 60.0,
-          tpu: str | None = None, progress: Progress = False,
+          backend: str | None = None, strategy: str = "auto", device: Any = None,
+          cross_device_ops: str = "auto", worker: Any = None, task_index: int | None = None,
+          connect_timeout: float = 60.0, tpu: str | None = None, progress: Progress = False,
           command: list[str] | None = None) -> Run:
     """Train a model and write a run directory, like `mnist-cli train`.
 
@@ -203,7 +203,7 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
                    test_data=test_data, validation_split=validation_split,
                    image_shape=image_shape, data_dir=data_dir, sets=sets,
                    label_column=label_column, pixel_max=pixel_max, class_names=class_names,
-                   precision=precision, no_tensorboard=no_tensorboard)
+                   precision=precision, backend=backend, no_tensorboard=no_tensorboard)
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)
     if resume is not None:
@@ -357,9 +357,9 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
             label_column: str | None = None, pixel_max: int | None = None,
             class_names: str | list[str] | None = None, run_dir: str | Path | None = None,
             no_tensorboard: bool = False, precision: str | None = None,
-            strategy: str = "auto", device: Any = None, cross_device_ops: str = "auto",
-            worker: Any = None, task_index: int | None = None, connect_timeout: float = 60.0,
-            tpu: str | None = None, progress: Progress = False,
+            backend: str | None = None, strategy: str = "auto", device: Any = None,
+            cross_device_ops: str = "auto", worker: Any = None, task_index: int | None = None,
+            connect_timeout: float = 60.0, tpu: str | None = None, progress: Progress = False,
             command: list[str] | None = None) -> Comparison:
     """Train several variants on the same data and seeds and compare them (McNemar's test),
     like `mnist-cli compare`. `config`, `activation` and `output` take one value or a list;
@@ -375,7 +375,7 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
                    validation_split=validation_split, image_shape=image_shape,
                    data_dir=data_dir, sets=sets, label_column=label_column,
                    pixel_max=pixel_max, class_names=class_names, precision=precision,
-                   no_tensorboard=no_tensorboard)
+                   backend=backend, no_tensorboard=no_tensorboard)
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)
     dims = [as_list(config), as_list(activation), as_list(output)]

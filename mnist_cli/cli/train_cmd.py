@@ -11,6 +11,7 @@ from mnist_cli import api
 from mnist_cli.cli import console
 from mnist_cli.cli.options import (
     ActivationOpt,
+    BackendOpt,
     BatchOpt,
     ClassNamesOpt,
     ConfigOpt,
@@ -106,6 +107,7 @@ def train(
     connect_timeout: ConnectTimeoutOpt = 60.0,
     tpu: TpuOpt = None,
     precision: PrecisionOpt = None,
+    backend: BackendOpt = None,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
     from mnist_cli.scoring.gates import TRAIN_METRICS, parse_gates
@@ -119,8 +121,8 @@ def train(
         data_dir=data_dir, label_column=label_column, pixel_max=pixel_max,
         class_names=class_names, run_dir=run_dir, resume=resume, deterministic=deterministic,
         no_plots=no_plots, no_tensorboard=no_tensorboard, precision=precision,
-        strategy=strategy, device=device, cross_device_ops=cross_device_ops, worker=worker,
-        task_index=task_index, connect_timeout=connect_timeout, tpu=tpu, progress=ui,
+        backend=backend, strategy=strategy, device=device, cross_device_ops=cross_device_ops,
+        worker=worker, task_index=task_index, connect_timeout=connect_timeout, tpu=tpu, progress=ui,
         command=sys.argv)
     # The record as train prints it (metrics.json adds its schema_version first).
     metrics = {k: v for k, v in run.metrics.items() if k != "schema_version"}

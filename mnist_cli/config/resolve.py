@@ -49,6 +49,7 @@ class Overrides:
     pixel_max: int | None = None
     class_names: list[str] | str | None = None
     precision: str | None = None
+    backend: str | None = None
     no_tensorboard: bool | None = None
 
     def __post_init__(self) -> None:
@@ -90,6 +91,7 @@ FLAG_KEYS = {
     "pixel_max": "data.pixel_max",
     "class_names": "data.class_names",
     "precision": "training.precision",
+    "backend": "training.backend",
 }
 
 

@@ -105,7 +105,7 @@ def cli_run() -> dict[str, Any]:
     run = OUT / "cli"
     os.environ["GITHUB_STEP_SUMMARY"] = str(OUT / "summary.md")
     code, metrics, err = cli_json("train", "--data", "digits", "--epochs", "3", "--seed", "0",
-                                  "--set", "training.backend=jax", "--run-dir", str(run),
+                                  "--backend", "jax", "--run-dir", str(run),
                                   "--fail-under", "test_accuracy=0.999")
     os.environ.pop("GITHUB_STEP_SUMMARY")
     import keras
