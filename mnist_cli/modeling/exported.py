@@ -30,6 +30,16 @@ def tflite_interpreter(path: Path) -> Any:
         return Interpreter(model_path=str(path))
 
 
+def tflite_signature(path: Path) -> dict[str, Any] | None:
+    """The file's first signature: {"name", "inputs", "outputs"} (None if it has none)."""
+    signatures = tflite_interpreter(path).get_signature_list()
+    name = next(iter(signatures), None)
+    if name is None:
+        return None
+    return {"name": name, "inputs": list(signatures[name].get("inputs", [])),
+            "outputs": list(signatures[name].get("outputs", []))}
+
+
 def tflite_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
     """uint8 (N, H, W, C) images -> class probabilities, through one interpreter."""
     interp = tflite_interpreter(path)
