@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from mnist_cli.errors import UsageError
+from mnist_cli.modeling.exported import ONNX_HINT, SIGNATURE, tflite_signature
 from mnist_cli.modeling.io import LoadedModel, load_model
 from mnist_cli.runs.artifacts import atomic_write
 
 FORMATS = ("saved-model", "tflite", "onnx")
-ONNX_HINT = "pip install 'mnist-cli[onnx]' (tf2onnx and onnxruntime)"
 QUANTIZE = ("dynamic", "float16")
 INPUT_NAME = "images"
-SIGNATURE = "serving_default"
 
 
 @dataclass
@@ -185,8 +184,6 @@ def export_model(target: Path | str, fmt: str = "saved-model", quantize: str | N
 def written_signature(path: Path, fmt: str) -> tuple[str | None, str | None]:
     """(signature, output name): a TFLite file's are read back from the file itself."""
     if fmt == "tflite":
-        from mnist_cli.modeling.exported import tflite_signature
-
         found = tflite_signature(path)
         return (found["name"], (found["outputs"] or [None])[0]) if found else (None, None)
     return (SIGNATURE, "output_0") if fmt == "saved-model" else (None, "probabilities")
