@@ -117,19 +117,33 @@ def show(result: Any, json_out: bool, quiet: bool) -> None:
         console.out.print(result_table(result))
 
 
+def short_names(keys: list[str]) -> dict[str, str]:
+    """Column-friendly names: `learning_rate`, `layers.1.units` (full keys if two clash)."""
+    def short(key: str) -> str:
+        parts = key.split(".")
+        if parts[:2] == ["model", "layers"] and len(parts) == 5:
+            return f"layers.{parts[2]}.{parts[4]}"
+        return parts[-1]
+
+    names = {k: short(k) for k in keys}
+    return names if len(set(names.values())) == len(names) else {k: k for k in keys}
+
+
 def top_table(result: Any) -> Table:
     """The best completed trials of the study, best first."""
     frame = result.trials
     done = frame[frame["state"] == "complete"].sort_values(
         "value", ascending=result.direction == "minimize").head(TOP)
-    keys = list(result.best_params)
+    names = short_names(list(result.best_params))
     table = Table(title=f"Top trials (ranked on {result.metric}, validation data)")
-    for column in ("trial", result.metric, "epochs", "seconds", *keys):
-        table.add_column(column, justify="right" if column not in keys else "left")
+    for column in ("trial", result.metric, "epochs", "seconds"):
+        table.add_column(column, justify="right")
+    table.add_column("values")
     for _, row in done.iterrows():
-        params = [f"{row[k]:.4g}" if isinstance(row[k], float) else str(row[k]) for k in keys]
+        values = " ".join(f"{name}={row[key]:.4g}" if isinstance(row[key], float)
+                          else f"{name}={row[key]}" for key, name in names.items())
         table.add_row(str(row["number"]), f"{row['value']:.4f}", str(row["epochs_run"]),
-                      f"{row['duration_s']:.1f}", *params)
+                      f"{row['duration_s']:.1f}", values)
     return table
 
 

@@ -96,6 +96,7 @@ def objective(ctx: TrialContext, dataset: Any, worker: int) -> Any:
     """The function `study.optimize` calls: a value, `TrialPruned`, or `TrialFailed`."""
     import optuna
 
+    from mnist_cli.signals import Interrupted
     from mnist_cli.tfenv import import_keras
 
     def run(trial: Any) -> float:
@@ -109,7 +110,8 @@ def objective(ctx: TrialContext, dataset: Any, worker: int) -> Any:
             fail(trial, reporter, exc.message)
             raise TrialFailed(exc.message) from None
         except BaseException as exc:  # interrupted (re-raised: the session stops), or a bug
-            fail(trial, reporter, str(exc) if isinstance(exc, KeyboardInterrupt)
+            fail(trial, reporter, Interrupted(getattr(exc, "signum", 2)).message
+                 if isinstance(exc, KeyboardInterrupt)
                  else f"internal error: {type(exc).__name__}: {exc}")
             raise
         finally:
