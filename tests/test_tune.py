@@ -234,6 +234,8 @@ BAD_SPACES = [
                                                         "has no key training.learnin_rate"),
     ({"model.layers.0.Dense.units": {"int": [4, 8]}},
      "model.layers.0.Dense.units: model.layers.0 is a Flatten layer, not Dense"),
+    ({"model.layers.2.Dense.units": {"int": [8, 64]}},
+     "model.layers.2.Dense.units: model.layers.2 is the output layer"),
     ({"training.learning_rate": {"float": [0.1, 0.01]}},
      "training.learning_rate: LOW must be below HIGH"),
     ({"training.epochs": {"int": [0, 3]}}, "training.epochs: 0 gives an invalid config: "

@@ -29,12 +29,21 @@ def corner_problem(base: dict[str, Any], key: str, value: Any) -> str | None:
     return None
 
 
+def output_units(base: dict[str, Any], key: str) -> str | None:
+    """The last layer's `units` is the number of classes, which the data decides."""
+    parts, last = key.split("."), len(base["model"]["layers"]) - 1
+    if parts[:3] == ["model", "layers", str(last)] and parts[4:] == ["units"]:
+        return (f"model.layers.{last} is the output layer: its units must equal the number "
+                "of classes; search a hidden layer instead")
+    return None
+
+
 def check_space(params: list[Param], base: dict[str, Any], source: str) -> None:
     """Every key names a value of the config, and each end of its range (each choice) gives
     a valid config: a bad space is refused naming the key, before any trial."""
     problems = []
     for param in params:
-        why = missing_path(base, param.key)
+        why = missing_path(base, param.key) or output_units(base, param.key)
         if why is not None:
             problems.append(f"{param.key}: {why}")
             continue

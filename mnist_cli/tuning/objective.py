@@ -58,7 +58,8 @@ class TrialContext:
 
 def epoch_reporter(trial: Any, metric: str) -> Any:
     """A Keras callback reporting `metric` to the trial after each epoch and stopping the
-    training (after that epoch) when the pruner says so."""
+    training (after that epoch) when the pruner says so; after the last epoch there is
+    nothing left to save, so a finished trial is never pruned."""
     from mnist_cli.tfenv import import_keras
 
     class ReportEpochs(import_keras().callbacks.Callback):
@@ -71,7 +72,7 @@ def epoch_reporter(trial: Any, metric: str) -> Any:
             if value is None:
                 return
             trial.report(float(value), epoch + 1)
-            if trial.should_prune():
+            if epoch + 1 < (self.params or {}).get("epochs", 0) and trial.should_prune():
                 self.pruned = True
                 self.model.stop_training = True
 

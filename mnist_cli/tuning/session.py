@@ -61,9 +61,8 @@ def open_session(optuna: Any, settings: TuneSettings, cfg: RunConfig,
     if base["data"]["split_seed"] is None:  # one split for every trial and the best's test
         base["data"]["split_seed"] = seed
     finished = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
-    deadline = time.time() + settings.timeout if settings.timeout else None
     ctx = TrialContext(base, params, settings.metric, Path(run_dir), url, name,
-                       settings.sampler, settings.pruner, seed, finished, deadline,
+                       settings.sampler, settings.pruner, seed, finished, None,
                        list(settings.command), uuid.uuid4().hex[:12])
     return ctx, study
 
@@ -75,8 +74,14 @@ def run_tune(settings: TuneSettings, *, on_trial: OnTrial = silent,
     started = time.perf_counter()
     cfg, params = plan(optuna, settings)
     run_dir = tune_run_dir(cfg.name, settings.run_dir)
+    created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
-    ctx, study = open_session(optuna, settings, cfg, params, run_dir)
+    try:
+        ctx, study = open_session(optuna, settings, cfg, params, run_dir)
+    except Exception:  # a refused --storage or study leaves no empty run directory
+        if created and not any(run_dir.iterdir()):
+            run_dir.rmdir()
+        raise
     dataset = load_study_data(ctx)
     for note in dataset.description.notes:
         notify(f"note: {note}")
@@ -84,6 +89,8 @@ def run_tune(settings: TuneSettings, *, on_trial: OnTrial = silent,
            f"process(es), {settings.sampler} sampler, pruner {settings.pruner}, ranked on "
            f"{settings.metric} (validation data); study {ctx.study!r} in {shown_url(ctx.url)}"
            f" ({ctx.finished} trial(s) finished before), seed {ctx.seed}")
+    if settings.timeout:  # counted from the first trial, like Optuna's own timeout
+        ctx.deadline = time.time() + settings.timeout
     run_trials_of(ctx, study, settings, dataset, on_trial)
     return finish(ctx, study, settings, dataset, started, notify)
 

@@ -89,13 +89,14 @@ def read_space(space: str | Path | dict[str, Any] | None,
         if found is None:
             raise ConfigError(["no default search space for this config; write one (see "
                                "docs/tune.md) and pass --space FILE"], source=str(name))
-        return parse_space(load_yaml(found), f"space {name}"), f"space {name}"
+        source = f"the default space of {name} ({SPACE_FOLDER[0]}/{SPACE_FOLDER[1]}/{name}.yaml)"
+        return parse_space(load_yaml(found), source), source
     path = Path(space)
     found = path if path.exists() else shipped_space(str(space))
     if found is None:
         raise ConfigError(["no such file (nor a shipped space: mlp_relu, mlp_softmax, cnn)"],
                           source=f"--space {space}")
-    return parse_space(load_yaml(found), str(space)), str(space)
+    return parse_space(load_yaml(found), f"--space {space}"), f"--space {space}"
 
 
 def load_yaml(path: Any) -> Any:
