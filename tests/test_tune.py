@@ -62,6 +62,9 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, Any]:
     config, run = write_tiny(root), root / "run"
     first = tune(str(config), space=SPACE, trials=6, workers=2, run_dir=run, seed=0,
                  pruner="none", no_plots=True)
+    drawn = sorted(p.relative_to(run).as_posix() for p in run.rglob("*.png"))
+    assert drawn == [], f"no_plots=True drew {drawn}"  # best/curves.png included
+    assert len(repr(first)) < 200 and repr(first).startswith(f"TuneResult({str(run)!r}, ")
     second = tune(str(config), space=SPACE, trials=3, run_dir=run, pruner="none")
     return run, first, second
 

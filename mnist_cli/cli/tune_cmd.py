@@ -31,8 +31,8 @@ TUNE = "Search"
 TOP = 5
 
 SpaceOpt = Annotated[str | None, typer.Option(
-    "--space", metavar="FILE", rich_help_panel=TUNE,
-    help="Search space YAML (default: the shipped config's own).")]
+    "--space", metavar="NAME|FILE", rich_help_panel=TUNE,
+    help="Search space: a shipped space's name or a YAML file (default: the config's own).")]
 TrialsOpt = Annotated[int, typer.Option(
     "--trials", metavar="N", rich_help_panel=TUNE, help="Trials in this session.")]
 TimeoutOpt = Annotated[float | None, typer.Option(

@@ -39,6 +39,11 @@ class ExportResult:
     signature: str | None = None  # the signature to call (SavedModel, TFLite); ONNX has none
     output_name: str | None = None  # that signature's (or the ONNX graph's) output
 
+    def __repr__(self) -> str:
+        quantized = f", quantize={self.quantize!r}" if self.quantize else ""
+        return (f"ExportResult({str(self.path)!r}, {self.format}{quantized}, "
+                f"{self.bytes:,} bytes)")
+
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "format": self.format, "quantize": self.quantize,
                 "bytes": self.bytes,

@@ -32,8 +32,8 @@ def already_tested(target: Path, cfg: RunConfig) -> dict[str, Any] | None:
     return metrics
 
 
-def test_best(ctx: TrialContext, best: Any, dataset: Any,
-              notify: Notify) -> tuple[Path, dict[str, Any]]:
+def test_best(ctx: TrialContext, best: Any, dataset: Any, notify: Notify,
+              plots: bool = True) -> tuple[Path, dict[str, Any]]:
     """(run directory, metrics with test scores) of the best config's single test run."""
     import mnist_cli.signals as signals
     from mnist_cli.plots import write_curves
@@ -53,7 +53,7 @@ def test_best(ctx: TrialContext, best: Any, dataset: Any,
            f"{best.value:.4f}): training it again into {target} and scoring the test split")
     with signals.handle_interrupts():
         result = run_training(cfg, target, dataset=dataset, command=ctx.command)
-    if result.history.get("loss"):
+    if plots and result.history.get("loss"):
         write_curves(target / CURVES, result.history, title=f"{cfg.name} (trial {best.number})")
     return target, result.metrics
 

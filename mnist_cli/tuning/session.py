@@ -139,7 +139,7 @@ def finish(ctx: TrialContext, study: Any, settings: TuneSettings, dataset: Any,
         raise RunFailed(f"no trial of study {ctx.study!r} completed ({counts}){first}; see "
                         f"{ctx.run_dir / outputs.TRIALS_CSV}")
     best = study.best_trial
-    best_dir, metrics = test_best(ctx, best, dataset, notify)
+    best_dir, metrics = test_best(ctx, best, dataset, notify, settings.plots)
     finished = sum(counts.get(s, 0) for s in ("complete", "pruned", "fail"))
     best_cfg = ctx.config(best.params, source=f"trial {best.number}").to_dict()
     best_cfg["name"] = f"{best_cfg['name']}-tuned"

@@ -124,6 +124,13 @@ class TuneResult:
     def test_accuracy(self) -> float | None:
         return self.best_metrics.get("test_accuracy")
 
+    def __repr__(self) -> str:
+        """One line, like the other results (the trials table would print whole)."""
+        acc = self.test_accuracy
+        tested = "untested" if acc is None else f"test_accuracy={acc:.4f}"
+        return (f"TuneResult({str(self.run_dir)!r}, best_trial={self.best_trial}, "
+                f"{self.metric}={self.best_value:.4f}, {tested}, trials={len(self.trials)})")
+
     def to_dict(self) -> dict[str, Any]:
         """tune.json and `--json`: plain JSON types, the trials as a list of rows."""
         import json
