@@ -9,8 +9,9 @@ install:
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 
+# Two processes (pytest-xdist), each test file whole in one of them (module fixtures run once).
 test:
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # Everything except tests marked `slow` (CLI subprocesses, real training); see tests/conftest.py.
 test-fast:
