@@ -172,31 +172,44 @@ def table_rows(results: dict[str, Any], labels: dict[str, str]) -> list[list[str
 
 HEAD = ("workload", "contender", "steady samples/s", "first epoch s", "wall s", "test acc",
         "ok")
+TARGET_HEAD = ("target", "ratio", "bound", "met")
+
+
+def target_table_rows(targets: list[dict[str, Any]]) -> list[list[str]]:
+    return [[t["target"], "-" if t["ratio"] is None else f"{t['ratio']:.2f}x", t["bound"],
+             {True: "yes", False: "no", None: "not measured"}[t["met"]]] for t in targets]
+
+
+def print_markdown(tables: list[tuple[str, tuple[str, ...], list[list[str]]]]) -> None:
+    """GitHub-style tables, to paste into docs/benchmarks.md."""
+    for title, head, body in tables:
+        rule = "|" + "---|" * 2 + "---:|" * (len(head) - 2)
+        print(f"**{title}**\n\n| " + " | ".join(head) + " |\n" + rule)
+        print("\n".join("| " + " | ".join(r) + " |" for r in body) + "\n")
+
+
+def print_rich(tables: list[tuple[str, tuple[str, ...], list[list[str]]]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 132)
+    for title, head, body in tables:
+        table = Table(title=title)
+        for i, col in enumerate(head):
+            table.add_column(col, justify="left" if i < 2 else "right")
+        for r in body:
+            table.add_row(*r)
+        console.print(table)
 
 
 def print_tables(results: dict[str, Any], targets: list[dict[str, Any]],
-                 skipped: dict[str, str], labels: dict[str, str], markdown: bool) -> None:
-    rows = table_rows(results, labels if markdown else {})
-    trows = [[t["target"], fmt(t["ratio"], ".2f") + "x", t["bound"],
-              {True: "yes", False: "no", None: "not measured"}[t["met"]]] for t in targets]
-    if markdown:
-        for head, body in ((HEAD, rows), (("target", "ratio", "bound", "met"), trows)):
-            print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
-            print("\n".join("| " + " | ".join(r) + " |" for r in body) + "\n")
-    else:
-        from rich.console import Console
-        from rich.table import Table
-
-        console = Console()
-        for title, head, body in (("Peers (medians)", HEAD, rows),
-                                  ("Issue 22 targets", ("target", "ratio", "bound", "met"),
-                                   trows)):
-            table = Table(title=title)
-            for i, col in enumerate(head):
-                table.add_column(col, justify="left" if i < 2 else "right")
-            for r in body:
-                table.add_row(*r)
-            console.print(table)
+                 skipped: dict[str, str], args: argparse.Namespace) -> None:
+    """The peer table (workload x contender) and the targets, then what was skipped."""
+    labels = {c.name: c.label for c in CONTENDERS} if args.markdown else {}
+    suffix = " (quick sizes: indicative only)" if args.quick else ""
+    tables = [("Peers (medians)", HEAD, table_rows(results, labels)),
+              ("Issue 22 targets" + suffix, TARGET_HEAD, target_table_rows(targets))]
+    (print_markdown if args.markdown else print_rich)(tables)
     for name, note in skipped.items():
         print(f"skipped {name}: {note}")
 
@@ -255,8 +268,7 @@ def main() -> None:
         for w in workloads:
             results[w.name] = run_workload(w, active, repeats, Path(tmp), args)
     targets = target_rows(results)
-    labels = {c.name: c.label for c in CONTENDERS}
-    print_tables(results, targets, skipped, labels, args.markdown)
+    print_tables(results, targets, skipped, args)
     peers = {"quick": args.quick, "repeats": repeats, "jobs": args.jobs, "cpus": os.cpu_count(),
              "load_average_start": load_start, "load_average_end": os.getloadavg(),
              "source": bench_data.source_name(), "skipped": skipped, "targets": targets,
