@@ -238,6 +238,8 @@ def parse_args() -> argparse.Namespace:
                    help="processes at once; above 1 the timings are meaningless (smoke checks)")
     p.add_argument("--out", type=Path, default=RESULTS, help="JSON file (key 'peers')")
     p.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
+    p.add_argument("--show", action="store_true",
+                   help="print the tables of the run saved in --out; run nothing")
     return p.parse_args()
 
 
@@ -251,8 +253,21 @@ def select(args: argparse.Namespace) -> tuple[list[Workload], list[Contender]]:
     return workloads, contenders
 
 
+def show(args: argparse.Namespace) -> None:
+    """Re-print a saved run's tables (e.g. as Markdown for docs/benchmarks.md)."""
+    peers = json.loads(args.out.read_text(encoding="utf-8"))["peers"]
+    args.quick = peers["quick"]
+    print(f"{peers['source']}; {peers['repeats']} repeat(s); load average "
+          f"{peers['load_average_start'][0]:.2f} at start, {peers['load_average_end'][0]:.2f} "
+          f"at end; {peers['cpus']} CPUs")
+    print_tables(peers["workloads"], peers["targets"], peers["skipped"], args)
+
+
 def main() -> None:
     args = parse_args()
+    if args.show:
+        show(args)
+        return
     workloads, contenders = select(args)
     repeats = 1 if args.quick else args.repeats
     active, skipped = {}, {}
