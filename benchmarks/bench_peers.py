@@ -207,7 +207,8 @@ def print_tables(results: dict[str, Any], targets: list[dict[str, Any]],
     """The peer table (workload x contender) and the targets, then what was skipped."""
     labels = {c.name: c.label for c in CONTENDERS} if args.markdown else {}
     suffix = " (quick sizes: indicative only)" if args.quick else ""
-    tables = [("Peers (medians)", HEAD, table_rows(results, labels)),
+    source = next(iter(results.values()))["data"]["source"] if results else "no data"
+    tables = [(f"Peers (medians; {source})", HEAD, table_rows(results, labels)),
               ("Issue 22 targets" + suffix, TARGET_HEAD, target_table_rows(targets))]
     (print_markdown if args.markdown else print_rich)(tables)
     for name, note in skipped.items():
