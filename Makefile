@@ -2,7 +2,7 @@ PY ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-fast lint smoke wheel-check bench bench-peers clean
+.PHONY: install test test-fast lint docs smoke wheel-check bench bench-peers clean
 
 install:
 	$(PY) -m venv $(VENV)
@@ -18,6 +18,11 @@ test-fast:
 
 lint:
 	$(BIN)/ruff check mnist_cli tests benchmarks
+
+# The documentation site (docs/ + mkdocs.yml) into site/; --strict: a warning (a broken link or
+# anchor, a page missing from the nav) fails the build. docs/hooks.py generates the references.
+docs:
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 smoke:
 	bash scripts/smoke.sh
@@ -37,4 +42,4 @@ bench-peers:
 	$(BIN)/python benchmarks/bench_peers.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache build dist
+	rm -rf $(VENV) runs .pytest_cache build dist site

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import struct
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,21 @@ TrainRun = Callable[..., tuple[Path, Dataset]]
 def cli_cmd(*args: str) -> list[str]:
     """Run the CLI as `python -m mnist_cli` with this interpreter."""
     return [sys.executable, "-m", "mnist_cli", *args]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the CLI in this process with typer's CliRunner (a fresh interpreter costs ~10 s of
+    TensorFlow import per call); the result reads like `subprocess.run`'s. Use a real
+    subprocess only where the process matters (signals, multi-worker, packaging)."""
+    from typer.testing import CliRunner
+
+    from mnist_cli.cli.app import app
+
+    result = CliRunner().invoke(app, list(args), env=env)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # an escaped exception is a bug: show it, don't hide it
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout,
+                                       result.stderr)
 
 
 def slow_fixture(func: F) -> F:

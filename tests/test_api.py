@@ -1,9 +1,9 @@
 """The Python API: same run directories as the CLI, typed results, the tool's own errors,
-quiet by default, cheap to import; the README's API section and the example run as written."""
+quiet by default, cheap to import; the example runs as written (the docs' API blocks run in
+tests/test_docs.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 
 import mnist_cli
 from mnist_cli import evaluate, gradcheck, load_run, predict, train
-from mnist_cli.api import Comparison, Evaluation, Prediction, Run
+from mnist_cli.api import Evaluation, GradCheck, Prediction, Run
 from mnist_cli.cli.app import app
 from mnist_cli.config import resolve_config
 from mnist_cli.errors import ConfigError, UsageError
-from tests.helpers import ROOT
+from tests.helpers import ROOT, slow_fixture
 
 ARTIFACTS = {"config.yaml", "model.keras", "history.csv", "metrics.json", "curves.png"}
 
@@ -76,6 +76,7 @@ def test_unknown_keyword_and_bad_values_are_usage_errors() -> None:
 
 
 @pytest.fixture(scope="module")
+@slow_fixture
 def api_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     """One quiet API training run on digits (its output is captured and checked)."""
     run_dir = tmp_path_factory.mktemp("api") / "run"
@@ -106,6 +107,15 @@ def test_train_matches_the_cli_run_dir_and_load_run(api_run: Run, tmp_path: Path
     again = load_run(api_run.run_dir)
     assert again.metrics == api_run.metrics and again.config == api_run.config
     pd.testing.assert_frame_equal(again.history, api_run.history)
+
+
+@pytest.mark.slow
+def test_a_run_prints_as_one_short_line(api_run: Run) -> None:
+    """Issue 20: a Run printed as a ~3,000-character line (metrics, history, config)."""
+    text = repr(api_run)
+    assert len(text) < 200 and "\n" not in text
+    assert text.startswith(f"Run('{api_run.run_dir}', completed, ")
+    assert f"test_accuracy={api_run.metrics['test_accuracy']:.4f}" in text and "epochs=2" in text
 
 
 def test_an_existing_run_dir_is_never_reused(api_run: Run) -> None:
@@ -140,34 +150,12 @@ def test_evaluate_predict_gradcheck(api_run: Run, tmp_path: Path,
         predict(api_run.run_dir, data="digits", out=out)
     check = gradcheck("mlp_relu", data="digits", batch=16, params=20)
     assert check.verdict == "pass" and check.exit_code == 0
+    assert isinstance(check, GradCheck) and check.report["verdict"] == "pass"
+    assert repr(ev).startswith(f"Evaluation('{api_run.run_dir}', accuracy=")
+    assert repr(pred) == f"Prediction('{out}', csv, examples={pred.examples})"
+    assert repr(check).startswith("GradCheck(pass, model='mlp_relu', rel_diff=")
+    assert all(len(repr(r)) < 200 for r in (ev, pred, check))
     assert capfd.readouterr() == ("", "")
-
-
-def readme_api_block() -> str:
-    """The fenced python block of the README's "Python API" section, as written."""
-    text = (ROOT / "README.md").read_text()
-    section = text.split("## Python API", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    assert len(blocks) == 1
-    return blocks[0]
-
-
-@pytest.mark.slow
-def test_readme_api_section_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.chdir(tmp_path)
-    names: dict[str, object] = {"__name__": "readme"}
-    exec(compile(readme_api_block(), "README.md", "exec"), names)
-    out = capsys.readouterr().out
-    assert "McNemar" in out and "training.optimizer: unknown 'adamm'" in out
-    result = names["result"]
-    assert isinstance(result, Comparison) and len(result.table) == 2 and len(result.pairs) == 1
-    saved = json.loads((result.compare_dir / "comparison.json").read_text())
-    assert saved == json.loads(json.dumps(result.summary))  # the core's object, not a copy
-    assert result.winner == result.table["name"][0]
-    assert result.run("relu").metrics["status"] == "completed"
-    assert {p.name.split("-")[0] for p in (tmp_path / "runs").iterdir()} == {"mlp_relu",
-                                                                              "compare"}
 
 
 @pytest.mark.slow

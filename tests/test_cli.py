@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from mnist_cli.cli.app import app
-from tests.helpers import cli_cmd
+from tests.helpers import run_cli
 
 HEAVY = ("tensorflow", "keras", "pandas", "sklearn", "matplotlib", "tensorflow_datasets")
 
@@ -82,8 +82,7 @@ def test_unknown_flag_is_usage_error() -> None:
 def test_config_error_message_and_exit(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("model: {layers: [{Dense: {units: 10}}]}\ntraining: {epochs: 0}\n")
-    proc = subprocess.run(cli_cmd("config", "validate", str(bad)), capture_output=True,
-                          text=True, timeout=60)
+    proc = run_cli("config", "validate", str(bad))
     assert proc.returncode == 2
     assert "training.epochs: must be >= 1" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -94,11 +93,8 @@ def test_config_error_message_and_exit(tmp_path: Path) -> None:
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
     """One real CLI training run on the bundled digits, shared by the assertions below."""
     run_dir = tmp_path_factory.mktemp("cli") / "run"
-    proc = subprocess.run(
-        cli_cmd("train", "--data", "digits", "--activation", "relu", "--seed", "3",
-                "--run-dir", str(run_dir), "--json"),
-        capture_output=True, text=True, timeout=300,
-    )
+    proc = run_cli("train", "--data", "digits", "--activation", "relu", "--seed", "3",
+                   "--run-dir", str(run_dir), "--json")
     return proc, run_dir
 
 

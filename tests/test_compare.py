@@ -7,11 +7,11 @@ import io
 import itertools
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from rich.console import Console
 from scipy.stats import binomtest, sem, ttest_rel
 from scipy.stats import t as t_dist
@@ -20,11 +20,11 @@ from mnist_cli.comparison import build_variants, plan_seeds, run_comparison
 from mnist_cli.comparison.report import csv_text, sentences, table
 from mnist_cli.comparison.run import divergence
 from mnist_cli.comparison.summary import summarize
-from mnist_cli.comparison.types import Comparison
+from mnist_cli.comparison.types import ComparisonRuns
 from mnist_cli.config import Overrides
 from mnist_cli.data.types import Dataset
 from mnist_cli.errors import UsageError
-from tests.helpers import cli_cmd
+from tests.helpers import run_cli
 
 DIVERGING = """\
 name: diverge
@@ -44,7 +44,7 @@ def data(digits_dataset: Dataset) -> Dataset:
 
 
 @pytest.fixture(scope="module")
-def trio(tmp_path_factory: pytest.TempPathFactory, data: Dataset) -> Comparison:
+def trio(tmp_path_factory: pytest.TempPathFactory, data: Dataset) -> ComparisonRuns:
     """softmax vs relu vs tanh hidden layers, 3 seeds each, 2 epochs: the paired t-test with
     Holm over 3 pairs; subsets of these real runs give the 2-seed and 1-seed paths."""
     variants = build_variants(activations=["softmax", "relu", "tanh"],
@@ -53,13 +53,13 @@ def trio(tmp_path_factory: pytest.TempPathFactory, data: Dataset) -> Comparison:
     return run_comparison(variants, seeds, tmp_path_factory.mktemp("cmp") / "c", dataset=data)
 
 
-def subset(comp: Comparison, n_seeds: int, names: list[str] | None = None) -> Comparison:
+def subset(comp: ComparisonRuns, n_seeds: int, names: list[str] | None = None) -> ComparisonRuns:
     """The same real runs, fewer seeds and/or variants (what a smaller compare would hold)."""
     seeds = comp.seeds[:n_seeds]
     variants = [v for v in comp.variants if names is None or v.name in names]
     keep = {v.name for v in variants}
     outcomes = [o for o in comp.outcomes if o.variant in keep and o.seed in seeds]
-    return Comparison(comp.compare_dir, variants, seeds, outcomes, comp.y_test, comp.dataset,
+    return ComparisonRuns(comp.compare_dir, variants, seeds, outcomes, comp.y_test, comp.dataset,
                       validation=comp.validation)
 
 
@@ -101,7 +101,7 @@ def check_wording(pair: dict) -> None:
     assert not EQUIVALENCE.search(text), text
 
 
-def test_relu_beats_softmax_hidden_layers(trio: Comparison) -> None:
+def test_relu_beats_softmax_hidden_layers(trio: ComparisonRuns) -> None:
     v = by_name(trio.summary)
     assert set(v) == {"relu", "softmax", "tanh"}
     assert all(e["status"] == "completed" for e in v.values())
@@ -110,7 +110,7 @@ def test_relu_beats_softmax_hidden_layers(trio: Comparison) -> None:
     assert v["relu"]["params"] == v["softmax"]["params"] == 64 * 25 + 25 + 25 * 15 + 15 + 160
 
 
-def test_ranking_uses_validation_accuracy_and_reports_test_accuracy(trio: Comparison) -> None:
+def test_ranking_uses_validation_accuracy_and_reports_test_accuracy(trio: ComparisonRuns) -> None:
     s = trio.summary
     val = {e["name"]: np.mean([m["final"]["val_accuracy"] for m in sub_metrics(e)])
            for e in s["variants"]}
@@ -127,7 +127,7 @@ def test_ranking_uses_validation_accuracy_and_reports_test_accuracy(trio: Compar
     assert "not used to choose" in text
 
 
-def test_three_seeds_use_a_paired_t_test_with_holm_over_pairs(trio: Comparison) -> None:
+def test_three_seeds_use_a_paired_t_test_with_holm_over_pairs(trio: ComparisonRuns) -> None:
     s = trio.summary
     assert s["pair_test"] == {"method": "paired t-test on per-seed test accuracy",
                               "alpha": 0.05, "tests": 3, "correction": "Holm"}
@@ -151,7 +151,7 @@ def test_three_seeds_use_a_paired_t_test_with_holm_over_pairs(trio: Comparison) 
                                "3 test(s), correction: Holm")
 
 
-def test_repeats_report_a_t_interval_not_std_overlap(trio: Comparison, data: Dataset) -> None:
+def test_repeats_report_a_t_interval_not_std_overlap(trio: ComparisonRuns, data: Dataset) -> None:
     s = trio.summary
     for v in s["variants"]:
         metrics = sub_metrics(v)
@@ -171,7 +171,7 @@ def test_repeats_report_a_t_interval_not_std_overlap(trio: Comparison, data: Dat
     assert on_disk["pair_test"]["method"] == s["pair_test"]["method"]
 
 
-def test_two_seeds_test_every_seed_with_holm(trio: Comparison, data: Dataset) -> None:
+def test_two_seeds_test_every_seed_with_holm(trio: ComparisonRuns, data: Dataset) -> None:
     """McNemar on every seed (not just the first): discordant digits counted here from the
     reloaded models, p-values from scipy, Holm over all 3 pairs x 2 seeds."""
     from mnist_cli.tfenv import import_keras
@@ -202,7 +202,7 @@ def test_two_seeds_test_every_seed_with_holm(trio: Comparison, data: Dataset) ->
         assert "seed 7:" in pair["sentence"] and "seed 8:" in pair["sentence"]
 
 
-def test_one_seed_has_no_spread_and_one_test_has_no_correction(trio: Comparison) -> None:
+def test_one_seed_has_no_spread_and_one_test_has_no_correction(trio: ComparisonRuns) -> None:
     s = summarize(subset(trio, 1, ["softmax", "relu"]))
     assert s["pair_test"]["method"] == "McNemar exact binomial"
     assert s["pair_test"]["tests"] == 1 and s["pair_test"]["correction"].startswith("none")
@@ -239,7 +239,7 @@ def test_without_a_validation_split_the_ranking_says_it_uses_test_data(
     assert "no validation split (--validation-split 0), so the ranking uses the test data" in text
 
 
-def test_comparison_png_is_a_valid_image(trio: Comparison) -> None:
+def test_comparison_png_is_a_valid_image(trio: ComparisonRuns) -> None:
     import matplotlib.image
 
     png = trio.compare_dir / "comparison.png"
@@ -283,6 +283,11 @@ def test_variant_grid_names_and_checks(tmp_path: Path) -> None:
     assert grid[0].config.model.layers[1].kwargs["activation"] == "softmax"
     seed = build_variants(overrides=Overrides(epochs=3, sets=["training.batch_size=32"]))
     assert [v.name for v in seed] == ["softmax", "relu"]
+    # a variant's config is named by what differs (it was 'mlp_relu' for both), its base kept
+    for v in [*grid, *seed]:
+        assert (v.config.name, v.base) == (v.name, "mlp_relu")
+    two = build_variants(configs=["mlp_relu", "mlp_relu"])
+    assert [(v.name, v.config.name) for v in two] == [("mlp_relu",) * 2, ("mlp_relu-2",) * 2]
     assert all(v.config.training.epochs == 3 and v.config.training.batch_size == 32
                for v in seed)
     with pytest.raises(UsageError, match="at least two variants"):
@@ -296,11 +301,8 @@ def test_variant_grid_names_and_checks(tmp_path: Path) -> None:
 
 
 def test_cli_json_prints_the_comparison_only(tmp_path: Path, cli_env: dict[str, str]) -> None:
-    out = subprocess.run(
-        cli_cmd("compare", "--data", "digits", "--epochs", "1", "--seed", "5", "--json",
-                "--run-dir", str(tmp_path / "cmp")),
-        capture_output=True, text=True, timeout=240, env=cli_env, cwd=tmp_path,
-    )
+    out = run_cli("compare", "--data", "digits", "--epochs", "1", "--seed", "5", "--json",
+                  "--run-dir", str(tmp_path / "cmp"), env=cli_env)
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
     assert {v["name"] for v in summary["variants"]} == {"relu", "softmax"}
@@ -313,3 +315,6 @@ def test_cli_json_prints_the_comparison_only(tmp_path: Path, cli_env: dict[str, 
         assert (tmp_path / "cmp" / name).is_file()
     for sub in ("relu", "softmax"):
         assert (tmp_path / "cmp" / sub / "model.keras").is_file()
+    for v in summary["variants"]:  # directory, table label and saved config name agree
+        saved = yaml.safe_load((tmp_path / "cmp" / v["name"] / "config.yaml").read_text())
+        assert saved["name"] == v["name"] and v["config"] == "mlp_relu"

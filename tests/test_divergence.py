@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.errors import RunFailed
 from mnist_cli.training.guards import likely_causes
-from tests.helpers import cli_cmd
+from tests.helpers import run_cli
 
 RELU_OUTPUT = """
 name: relu_out
@@ -33,10 +32,8 @@ def test_relu_output_with_probabilities_fails_clearly(tmp_path: Path, cli_env: d
     cfg = tmp_path / "relu_out.yaml"
     cfg.write_text(RELU_OUTPUT)
     run = tmp_path / "run"
-    proc = subprocess.run(
-        cli_cmd("train", "-c", str(cfg), "--set", "model.output=probabilities",
-                "--run-dir", str(run), "--quiet"),
-        capture_output=True, text=True, env=cli_env, timeout=240)
+    proc = run_cli("train", "-c", str(cfg), "--set", "model.output=probabilities",
+                   "--run-dir", str(run), "--quiet", env=cli_env)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "training diverged" in proc.stderr and "relu activation on the output" in proc.stderr

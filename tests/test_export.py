@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +12,11 @@ from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.data.pipeline import scale_images
 from mnist_cli.errors import UsageError
 from mnist_cli.modeling.export import export_model
-from mnist_cli.modeling.exported import predict_exported
+from mnist_cli.modeling.exported import predict_exported, tflite_interpreter
 from mnist_cli.modeling.io import load_model
 from mnist_cli.scoring.metrics import to_probabilities
 from mnist_cli.training import run_training
-from tests.helpers import cli_cmd, make_digits_dataset
+from tests.helpers import make_digits_dataset, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -107,15 +106,22 @@ def test_cli_export_json_and_error(run_dir: Path, cli_env: dict[str, str]) -> No
     if run_dir.name != "logits":
         pytest.skip("one CLI run is enough")
     out = run_dir / "cli.tflite"
-    proc = subprocess.run(cli_cmd("export", str(run_dir), "--format", "tflite", "--quantize",
-                                  "float16", "--out", str(out), "--json"),
-                          capture_output=True, text=True, env=cli_env, timeout=240)
+    proc = run_cli("export", str(run_dir), "--format", "tflite", "--quantize", "float16",
+                   "--out", str(out), "--json", env=cli_env)
     assert proc.returncode == 0, proc.stderr
     info = json.loads(proc.stdout)
     assert info["path"] == str(out) and info["bytes"] == out.stat().st_size
     assert info["input"]["shape"] == [None, 8, 8, 1] and info["input"]["dtype"] == "uint8"
-    bad = subprocess.run(cli_cmd("export", str(run_dir), "--quantize", "dynamic"),
-                         capture_output=True, text=True, env=cli_env, timeout=240)
+    # the signature named in the JSON is the file's, and callable by those names on a batch
+    assert (info["signature"], info["output_name"]) == ("serving_default", "output_0")
+    interp = tflite_interpreter(out)
+    assert interp.get_signature_list() == {
+        "serving_default": {"inputs": [info["input"]["name"]], "outputs": ["output_0"]}}
+    batch = make_digits_dataset().test.x[:5]
+    got = interp.get_signature_runner(info["signature"])(
+        **{info["input"]["name"]: batch})[info["output_name"]]
+    np.testing.assert_allclose(got, predict_exported(out, batch), atol=1e-6)
+    bad = run_cli("export", str(run_dir), "--quantize", "dynamic", env=cli_env)
     assert bad.returncode == 2
     assert "--quantize applies to --format tflite only" in bad.stderr
     assert "Traceback" not in bad.stderr

@@ -145,3 +145,19 @@ def test_import_and_help_do_not_import_tensorflow() -> None:
     assert out.returncode == 0, out.stderr
     after_import, after_help, code = json.loads(out.stdout.strip().splitlines()[-1])
     assert (after_import, after_help, code) == ([], [], 0)
+
+
+def is_cli(module: str) -> bool:
+    return module == "mnist_cli.cli" or module.startswith("mnist_cli.cli.")
+
+
+@pytest.mark.slow
+def test_the_library_never_imports_the_cli() -> None:
+    """A thin CLI over a library: only the CLI and the `python -m mnist_cli` entry point
+    import `mnist_cli.cli`; the API and the core never do."""
+    graph = import_graph()
+    assert "mnist_cli.api" in graph and "mnist_cli.display" in graph
+    offenders = {module: sorted(t for t in targets if is_cli(t))
+                 for module, targets in graph.items()
+                 if not is_cli(module) and module != "mnist_cli.__main__"}
+    assert {m: t for m, t in offenders.items() if t} == {}

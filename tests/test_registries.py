@@ -1,4 +1,4 @@
-"""The strategy and data-source registries are the one source of what the tool accepts."""
+"""The strategy table and the data-source table are the one source of what the tool accepts."""
 
 from __future__ import annotations
 
@@ -6,17 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from mnist_cli.cli.options import strategy_config
+from mnist_cli.api import strategy_config
 from mnist_cli.data import describe_spec
-from mnist_cli.data.registry import sources
-from mnist_cli.data.spec import load_source
-from mnist_cli.distribute import StrategyName, choices
-from mnist_cli.distribute.registry import STRATEGIES, module
-from mnist_cli.distribute.report import strategies
+from mnist_cli.data.spec import FILES, KEYWORDS, load_source
+from mnist_cli.distribute import STRATEGIES, StrategyName, choices
+from mnist_cli.distribute.report import strategy_rows
 from mnist_cli.errors import DataError, UsageError
 
 
-def test_cli_accepts_exactly_the_registered_strategies() -> None:
+def test_cli_accepts_exactly_the_strategies_in_the_table() -> None:
     assert [n.value for n in StrategyName] == list(choices()) == ["auto", *STRATEGIES]
     for name in choices():
         assert strategy_config(name).name == name
@@ -25,18 +23,18 @@ def test_cli_accepts_exactly_the_registered_strategies() -> None:
             strategy_config(wrong)
 
 
-def test_env_report_has_a_row_for_every_registered_strategy() -> None:
+def test_env_report_has_a_row_for_every_strategy_in_the_table() -> None:
     devs = {"CPU": ["/device:CPU:0"], "GPU": [], "TPU": []}
-    rows = strategies(devs, None)
+    rows = strategy_rows(devs, None)
     assert set(STRATEGIES) <= set(rows)
     assert list(rows)[:len(STRATEGIES) + 1] == ["default", "one-device", "mirrored",
                                                 "mirrored+nccl", "multi-worker", "tpu"]
     assert rows["mirrored+nccl"]["usable"] is False and rows["multi-worker"]["usable"] is False
-    for name in STRATEGIES:  # every registered module can build and report itself
-        assert callable(module(name).build) and callable(module(name).availability)
+    for strategy in STRATEGIES.values():  # every line can build and report itself
+        assert callable(strategy.build) and callable(strategy.availability)
 
 
-def test_make_strategy_dispatches_through_the_registry() -> None:
+def test_make_strategy_dispatches_through_the_table() -> None:
     from mnist_cli.distribute import StrategyConfig, StrategyDescription, make_strategy
 
     strategy, desc = make_strategy(StrategyConfig(name="default"))
@@ -47,20 +45,58 @@ def test_make_strategy_dispatches_through_the_registry() -> None:
     assert desc.to_dict()["class"] == type(strategy).__name__
 
 
-def test_unknown_data_message_lists_every_registered_source(tmp_path: Path) -> None:
+def test_one_line_in_the_strategy_table_is_a_strategy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new line is built by make_strategy and reported by `env`, with nothing else to edit
+    (only the CLI's StrategyName enum is fixed when the module is imported)."""
+    from mnist_cli.distribute import StrategyConfig, StrategyDescription, make_strategy
+    from mnist_cli.distribute.strategies import Strategy
+
+    built = object()
+    line = Strategy(lambda cfg, why: (built, StrategyDescription("extra", why, "X", 1)),
+                    lambda devs, tf_config: {"extra": {"usable": False, "why": "a test"}})
+    monkeypatch.setitem(STRATEGIES, "extra", line)
+    strategy, desc = make_strategy(StrategyConfig(name="extra"))
+    assert strategy is built and (desc.name, desc.why) == ("extra", "chosen by --strategy")
+    devs = {"CPU": ["/device:CPU:0"], "GPU": [], "TPU": []}
+    assert list(strategy_rows(devs, None))[-1] == "extra"
+    assert "extra" in choices()
+
+
+def test_one_line_in_the_data_table_is_a_source(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new file kind is dispatched to, described and named in the 'no such data' error."""
+    import mnist_cli.data.spec as spec
+    from mnist_cli.data.raw import RawData
+
+    raw = RawData({}, "pgm", "0")
+    line = spec.Source("pgm", ".pgm", spec.named(".pgm"), lambda r: raw, spec.file_line("PGM"),
+                       (".pgm",))
+    monkeypatch.setattr(spec, "FILES", (*spec.FILES, line))
+    image = tmp_path / "a.pgm"
+    image.write_bytes(b"P5")
+    assert load_source(str(image), None, None) is raw
+    assert describe_spec(str(image)) == f"{image}: PGM file, 2 bytes"
+    with pytest.raises(DataError, match=r"a path to \.csv/\.npz/IDX/\.pgm"):
+        load_source(str(tmp_path / "nothing-here"), None, None)
+    with pytest.raises(DataError, match="no such file"):
+        load_source(str(tmp_path / "gone.pgm"), None, None)
+
+
+def test_unknown_data_message_lists_every_source_in_the_table(tmp_path: Path) -> None:
     with pytest.raises(DataError) as err:
         load_source(str(tmp_path / "nothing-here"), None, None)
-    for source in sources():
+    for source in (*KEYWORDS, *FILES):
         assert source.hint in str(err.value)
     odd = tmp_path / "pixels.txt"
     odd.write_text("1,2,3\n")
     assert "unrecognised data file type" in describe_spec(str(odd))
 
 
-def test_file_sources_recognised_by_registry(tmp_path: Path) -> None:
+def test_file_sources_recognised_by_the_table(tmp_path: Path) -> None:
     csv = tmp_path / "d.csv"
     csv.write_text("label,p0\n1,0\n")
     assert describe_spec(str(csv)) == f"{csv}: CSV file, {csv.stat().st_size:,} bytes"
     (tmp_path / "idx").mkdir()
     assert describe_spec(str(tmp_path / "idx")).endswith("directory of IDX files")
-    assert [s.name for s in sources()] == ["auto", "digits", "tfds", "csv", "npz", "idx"]
+    assert [s.name for s in (*KEYWORDS, *FILES)] == ["auto", "digits", "tfds", "csv", "npz",
+                                                     "idx"]

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
 
 from mnist_cli.cli import config_cmd, data_cmd
 from mnist_cli.cli.compare_cmd import compare
@@ -16,12 +15,14 @@ from mnist_cli.cli.env_cmd import env
 from mnist_cli.cli.evaluate_cmd import evaluate
 from mnist_cli.cli.export_cmd import export
 from mnist_cli.cli.gradcheck_cmd import gradcheck
+from mnist_cli.cli.options import Command, Group
 from mnist_cli.cli.predict_cmd import predict
 from mnist_cli.cli.train_cmd import train
+from mnist_cli.cli.tune_cmd import tune
 from mnist_cli.version import __version__
 
 
-class OneLineErrors(TyperGroup):
+class OneLineErrors(Group):
     """Bad flags and choice values get the tool's one-line `error:` (exit 2), naming the
     valid choices, instead of a multi-line box."""
 
@@ -76,15 +77,16 @@ def root(
     """Train, compare and sanity-check small Keras classifiers on MNIST-style data."""
 
 
-app.command(no_args_is_help=False)(guarded(train))
-app.command(no_args_is_help=True)(guarded(evaluate))
-app.command(no_args_is_help=True)(guarded(predict))
-app.command(no_args_is_help=False)(guarded(compare))
-app.command(no_args_is_help=False)(guarded(gradcheck))
-app.command(no_args_is_help=False)(guarded(env))
-app.command(no_args_is_help=True)(guarded(export))
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(data_cmd.app, name="data")
+app.command(cls=Command, no_args_is_help=False)(guarded(train))
+app.command(cls=Command, no_args_is_help=True)(guarded(evaluate))
+app.command(cls=Command, no_args_is_help=True)(guarded(predict))
+app.command(cls=Command, no_args_is_help=False)(guarded(compare))
+app.command(cls=Command, no_args_is_help=False)(guarded(gradcheck))
+app.command(cls=Command, no_args_is_help=False)(guarded(env))
+app.command(cls=Command, no_args_is_help=True)(guarded(export))
+app.command(cls=Command, no_args_is_help=False)(guarded(tune))
+app.add_typer(config_cmd.app, name="config", cls=Group)
+app.add_typer(data_cmd.app, name="data", cls=Group)
 
 
 def main() -> None:

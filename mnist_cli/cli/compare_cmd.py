@@ -8,23 +8,47 @@ from typing import Annotated, Any
 
 import typer
 
+from mnist_cli import api
 from mnist_cli.cli import console
-from mnist_cli.cli.groups import GROUP, with_groups
 from mnist_cli.cli.options import (
     MODEL,
     OUTPUT,
-    DataOptions,
-    OutputOptions,
+    BatchOpt,
+    ClassNamesOpt,
+    ConnectTimeoutOpt,
+    CrossOpsOpt,
+    DataDirOpt,
+    DataOpt,
+    DeviceOpt,
+    EpochsOpt,
+    FailUnderOpt,
+    ImageShapeOpt,
+    JsonOpt,
+    LabelColumnOpt,
+    LrOpt,
+    NoTensorboardOpt,
+    OptimizerOpt,
+    PixelMaxOpt,
     PrecisionOpt,
-    StrategyOptions,
-    TrainingOptions,
-    group_overrides,
+    ProgressOpt,
+    QuietOpt,
+    SeedOpt,
+    SetOpt,
+    StrategyOpt,
+    TaskIndexOpt,
+    TestDataOpt,
+    TpuOpt,
+    ValSplitOpt,
+    VerboseOpt,
+    WorkerOpt,
+    complete_config,
 )
-from mnist_cli.flows.train import new_target
+from mnist_cli.display import Display
+from mnist_cli.distribute import CrossDeviceOps
 
 ConfigsOpt = Annotated[list[str] | None, typer.Option(
     "--config", "-c", metavar="NAME|FILE", rich_help_panel=MODEL,
-    help="A variant's config file or shipped name (repeatable).")]
+    autocompletion=complete_config, help="A variant's config file or shipped name (repeatable).")]
 ActivationsOpt = Annotated[list[str] | None, typer.Option(
     "--activation", metavar="NAME", rich_help_panel=MODEL,
     help="A hidden-layer activation to compare (repeatable; default softmax vs relu).")]
@@ -52,53 +76,73 @@ def print_table(t: Any) -> None:
     out.print(t)
 
 
-def report(summary: dict[str, Any], quiet: bool) -> None:
+def report(summary: dict[str, Any], ui: Display) -> None:
     """The table, which pairwise test ran and one verdict per pair on stdout; file locations
     on stderr."""
     from mnist_cli.comparison.report import sentences, table
 
-    if quiet:
+    if ui.quiet:
         return
     print_table(table(summary))
     for line in sentences(summary):
         console.out.print(line, soft_wrap=True)
-    console.info(f"comparison written to {summary['compare_dir']}")
+    ui.notify(f"comparison written to {summary['compare_dir']}")
 
 
-@with_groups(training=TrainingOptions, source=DataOptions, dist=StrategyOptions,
-             out=OutputOptions.pick("json_out", "quiet", "verbose", "no_tensorboard",
-                                    "progress", "fail_under"))
 def compare(
     config: ConfigsOpt = None,
     activation: ActivationsOpt = None,
     output: OutputsOpt = None,
     repeats: RepeatsOpt = 1,
-    training: TrainingOptions = GROUP,
-    source: DataOptions = GROUP,
+    epochs: EpochsOpt = None,
+    batch_size: BatchOpt = None,
+    optimizer: OptimizerOpt = None,
+    learning_rate: LrOpt = None,
+    seed: SeedOpt = None,
+    sets: SetOpt = None,
+    data: DataOpt = None,
+    test_data: TestDataOpt = None,
+    validation_split: ValSplitOpt = None,
+    image_shape: ImageShapeOpt = None,
+    data_dir: DataDirOpt = None,
+    label_column: LabelColumnOpt = None,
+    pixel_max: PixelMaxOpt = None,
+    class_names: ClassNamesOpt = None,
     run_dir: CompareDirOpt = None,
-    out: OutputOptions = GROUP,
-    dist: StrategyOptions = GROUP,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    no_tensorboard: NoTensorboardOpt = False,
+    progress: ProgressOpt = "auto",
+    fail_under: FailUnderOpt = None,
+    strategy: StrategyOpt = "auto",
+    device: DeviceOpt = None,
+    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
+    worker: WorkerOpt = None,
+    task_index: TaskIndexOpt = None,
+    connect_timeout: ConnectTimeoutOpt = 60.0,
+    tpu: TpuOpt = None,
     precision: PrecisionOpt = None,
 ) -> None:
     """Train several variants on the same data and seeds; rank them on validation accuracy and
     test every pair for a significant difference on the test set."""
-    out.apply()
-    from mnist_cli.comparison import build_variants, plan_seeds
-    from mnist_cli.scoring.gates import COMPARE_METRICS
+    from mnist_cli.scoring.gates import COMPARE_METRICS, parse_gates
 
-    gates = out.gates(COMPARE_METRICS)  # a bad mode or gate is exit 2 before anything runs
-    overrides = group_overrides(training, source, out, precision=precision)
-    scfg = dist.config()
-    variants = build_variants(config, activation, output, overrides)
-    seeds = plan_seeds(training.seed, repeats)
-    target = new_target("compare", run_dir)
-    console.set_run_dir(target)
-    comparison = run(variants, seeds, target, scfg, out.progress)
-    summary = comparison.summary
-    if out.json_out:
-        console.print_json(summary)
-    report(summary, out.silent)
-    finish_gates(gates, summary, comparison.chief)
+    ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
+    gates = parse_gates(fail_under, COMPARE_METRICS)  # exit 2 before anything runs
+    result = api.compare(
+        config, activation=activation, output=output, repeats=repeats, epochs=epochs,
+        batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate, seed=seed,
+        sets=sets, data=data, test_data=test_data, validation_split=validation_split,
+        image_shape=image_shape, data_dir=data_dir, label_column=label_column,
+        pixel_max=pixel_max, class_names=class_names, run_dir=run_dir,
+        no_tensorboard=no_tensorboard, precision=precision, strategy=strategy, device=device,
+        cross_device_ops=cross_device_ops, worker=worker, task_index=task_index,
+        connect_timeout=connect_timeout, tpu=tpu, progress=ui, command=sys.argv)
+    if json_out:
+        console.print_json(result.summary)
+    report(result.summary, ui)
+    finish_gates(gates, result.summary, result.chief)
 
 
 def finish_gates(gates: list[Any], summary: dict[str, Any], chief: bool = True) -> None:
@@ -112,18 +156,3 @@ def finish_gates(gates: list[Any], summary: dict[str, Any], chief: bool = True) 
     if chief:
         console.step_summary(compare_markdown(summary, results))
     enforce(results)
-
-
-def run(variants: list[Any], seeds: list[int], target: Path, scfg: Any,
-        progress: str = "auto") -> Any:
-    """Run the comparison with a progress display (`--progress`) and return it; under
-    multi-worker only the chief keeps the compare directory."""
-    from mnist_cli.cli.progress import TrainDisplay
-    from mnist_cli.flows.compare import compare_flow
-
-    def display_for(samples: int) -> tuple[Any, Any]:
-        display = TrainDisplay(progress, samples=samples, labelled=True)
-        return display, display.callbacks
-
-    return compare_flow(variants, seeds, target, scfg, display_for=display_for,
-                        notify=console.info, command=sys.argv)

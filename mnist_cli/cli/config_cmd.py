@@ -11,49 +11,58 @@ from rich.syntax import Syntax
 
 from mnist_cli.cli import console
 from mnist_cli.cli.console import guarded
-from mnist_cli.cli.groups import GROUP, with_groups
 from mnist_cli.cli.options import (
     OUTPUT,
     ActivationOpt,
+    BatchOpt,
+    Command,
     ConfigOpt,
-    DataOptions,
-    OutputOptions,
-    TrainingOptions,
-    group_overrides,
+    DataOpt,
+    EpochsOpt,
+    JsonOpt,
+    LrOpt,
+    OptimizerOpt,
+    SeedOpt,
+    SetOpt,
 )
-from mnist_cli.config import resolve_config
+from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.config.load import shipped_configs
 
 app = typer.Typer(no_args_is_help=True, help="Show, validate and list model configs.")
 
 
-@app.command()
+@app.command(cls=Command)
 @guarded
-@with_groups(training=TrainingOptions, source=DataOptions.pick("data"),
-             out=OutputOptions.pick("json_out"))
 def show(
     config: ConfigOpt = None,
     activation: ActivationOpt = None,
-    training: TrainingOptions = GROUP,
-    source: DataOptions = GROUP,
-    out: OutputOptions = GROUP,
+    epochs: EpochsOpt = None,
+    batch_size: BatchOpt = None,
+    optimizer: OptimizerOpt = None,
+    learning_rate: LrOpt = None,
+    seed: SeedOpt = None,
+    sets: SetOpt = None,
+    data: DataOpt = None,
+    json_out: JsonOpt = False,
     explain: Annotated[bool, typer.Option(
         "--explain", metavar="", rich_help_panel=OUTPUT,
         help="Document each key (YAML comments; with --json: value and doc).")] = False,
 ) -> None:
     """Print the resolved config (file + flags) without training."""
-    cfg = resolve_config(config, group_overrides(training, source, activation=activation))
+    cfg = resolve_config(config, Overrides(
+        activation=activation, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
+        learning_rate=learning_rate, seed=seed, sets=sets, data=data))
     if explain:
         from mnist_cli.config.docs import explain_json, explain_yaml
 
-    if out.json_out:
+    if json_out:
         console.print_json(explain_json(cfg) if explain else cfg.to_dict())
     else:
         text = explain_yaml(cfg) if explain else yaml.safe_dump(cfg.to_dict(), sort_keys=False)
         console.out.print(Syntax(text, "yaml"))
 
 
-@app.command()
+@app.command(cls=Command)
 @guarded
 def validate(
     path: Annotated[Path, typer.Argument(help="YAML config to check.")],
@@ -71,7 +80,7 @@ def validate(
     console.out.print(f"[green]ok:[/] {path} ({layers} layers, output {cfg.model.output})")
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_configs() -> None:
     """List the shipped configs."""
     for name, path in shipped_configs().items():

@@ -17,37 +17,25 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from mnist_cli.display import Display, err
 from mnist_cli.errors import MnistCliError
 from mnist_cli.runs.faults import describe
 from mnist_cli.runs.rundir import ERROR_LOG
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Mode:
-    """How loud the current command is: --json and --quiet keep stdout for results only."""
+def start(progress: str = "none", *, quiet: bool = False, json_out: bool = False,
+          verbose: bool = False) -> Display:
+    """Set TensorFlow's logging and return the command's display: --quiet and --json keep
+    stdout for results and stderr for errors only (a bad --progress is exit 2 here, before
+    anything runs)."""
+    from mnist_cli.tfenv import set_verbose
 
-    quiet: bool = False
-    json: bool = False
-
-
-def set_mode(*, quiet: bool = False, json_out: bool = False) -> None:
-    Mode.quiet, Mode.json = quiet, json_out
-
-
-def info(message: str) -> None:
-    """A progress/status line on stderr (never pollutes --json stdout); hidden by --quiet."""
-    if not Mode.quiet:  # a log (not a terminal) gets whole lines, never wrapped at 80
-        err.print(message, soft_wrap=not err.is_terminal)
-
-
-def notes(lines: list[str]) -> None:
-    """Data notes (which data `auto` chose and how to get more), before training starts."""
-    for line in lines:
-        info(f"[yellow]note:[/] {escape(line)}")
+    set_verbose(verbose)
+    return Display(progress, quiet=quiet or json_out, on_run_dir=set_run_dir)
 
 
 def print_json(obj: Any) -> None:
@@ -107,7 +95,7 @@ def guarded(func: F) -> F:
         except MnistCliError as exc:
             if getattr(exc, "lines", None):
                 raise fail_lines(exc.lines, exc.exit_code) from None
-            raise fail(exc.message, exc.exit_code) from None
+            raise fail(exc.cli_message, exc.exit_code) from None
         except KeyboardInterrupt as exc:  # mnist_cli.signals.Interrupted says how to resume
             raise fail(str(exc) or "interrupted", getattr(exc, "exit_code", 130)) from None
         except (typer.Exit, typer.Abort, typer.TyperException):

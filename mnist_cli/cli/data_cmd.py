@@ -9,9 +9,19 @@ from rich.table import Table
 
 from mnist_cli.cli import console
 from mnist_cli.cli.console import guarded
-from mnist_cli.cli.groups import GROUP, with_groups
-from mnist_cli.cli.options import DataOptions, OutputOptions, SeedOpt
+from mnist_cli.cli.options import (
+    Command,
+    DataDirOpt,
+    ImageShapeOpt,
+    JsonOpt,
+    LabelColumnOpt,
+    PixelMaxOpt,
+    SeedOpt,
+    TestDataOpt,
+    ValSplitOpt,
+)
 from mnist_cli.config import DataConfig
+from mnist_cli.display import status
 
 app = typer.Typer(no_args_is_help=True, help="Inspect data sources.")
 
@@ -30,29 +40,30 @@ def description_table(desc: dict[str, Any]) -> Table:
     return table
 
 
-@app.command()
+@app.command(cls=Command)
 @guarded
-@with_groups(source=DataOptions.pick("test_data", "validation_split", "image_shape", "data_dir",
-                                     "label_column", "pixel_max", validation_split=0.1),
-             out=OutputOptions.pick("json_out"))
 def info(
     spec: Annotated[str, typer.Argument(help="auto, digits, mnist, tfds:NAME or a path.")] = "auto",
-    source: DataOptions = GROUP,
+    test_data: TestDataOpt = None,
+    validation_split: ValSplitOpt = 0.1,
+    image_shape: ImageShapeOpt = None,
+    data_dir: DataDirOpt = None,
+    label_column: LabelColumnOpt = None,
+    pixel_max: PixelMaxOpt = None,
     seed: SeedOpt = 0,
-    out: OutputOptions = GROUP,
+    json_out: JsonOpt = False,
 ) -> None:
     """Load a data source and describe it: splits, shape, class counts, sha256 (an unlabeled
     file, such as Kaggle's test.csv, as one set)."""
     from mnist_cli.data.dataset import describe_source
 
-    cfg = DataConfig(spec=spec, test_spec=source.test_data,
-                     validation_split=source.validation_split or 0.0, image_shape=source.shape(),
-                     data_dir=source.data_dir, label_column=source.label_column or "auto",
-                     pixel_max=source.pixel_max)
+    cfg = DataConfig(spec=spec, test_spec=test_data, validation_split=validation_split or 0.0,
+                     image_shape=list(image_shape) if image_shape else None, data_dir=data_dir,
+                     label_column=label_column or "auto", pixel_max=pixel_max)
     desc = describe_source(cfg, seed or 0).to_dict()
-    if out.json_out:
+    if json_out:
         console.print_json(desc)
         return
     console.out.print(description_table(desc))
     for note in desc.get("notes", []):
-        console.info(f"[yellow]note:[/] {note}")
+        status(f"[yellow]note:[/] {note}")

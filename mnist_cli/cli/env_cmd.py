@@ -12,7 +12,7 @@ from mnist_cli.cli.options import JsonOpt
 
 def env(json_out: JsonOpt = False) -> None:
     """Show TF/Keras/TFDS versions, devices, usable strategies (and why not) and TF_CONFIG."""
-    from mnist_cli.distribute.report import env_report
+    from mnist_cli.distribute import env_report
 
     report = env_report()
     if json_out:

@@ -9,11 +9,30 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from mnist_cli import api
 from mnist_cli.cli import console
-from mnist_cli.cli.groups import GROUP, with_groups
-from mnist_cli.cli.options import DataOptions, OutputOptions, StrategyOptions
-
-PROGRESS_MIN = 5000  # examples; smaller inputs finish before progress would help
+from mnist_cli.cli.options import (
+    ClassNamesOpt,
+    ConnectTimeoutOpt,
+    CrossOpsOpt,
+    DataDirOpt,
+    DataOpt,
+    DeviceOpt,
+    FailUnderOpt,
+    ImageShapeOpt,
+    JsonOpt,
+    LabelColumnOpt,
+    NoPlotsOpt,
+    PixelMaxOpt,
+    ProgressOpt,
+    QuietOpt,
+    StrategyOpt,
+    TaskIndexOpt,
+    TpuOpt,
+    VerboseOpt,
+    WorkerOpt,
+)
+from mnist_cli.distribute import CrossDeviceOps
 
 TargetArg = Annotated[Path, typer.Argument(
     help="A run directory written by `mnist-cli train`, or a .keras model file.")]
@@ -67,56 +86,48 @@ def confusion_table(res: dict[str, Any]) -> Table:
     return table
 
 
-@with_groups(
-    source=DataOptions.pick("data", "image_shape", "data_dir", "label_column", "pixel_max",
-                            "class_names"),
-    out=OutputOptions.pick("no_plots", "json_out", "quiet", "verbose", "progress",
-                           "fail_under"),
-    dist=StrategyOptions)
 def evaluate(
     target: TargetArg,
-    source: DataOptions = GROUP,
-    out: OutputOptions = GROUP,
-    dist: StrategyOptions = GROUP,
+    data: DataOpt = None,
+    image_shape: ImageShapeOpt = None,
+    data_dir: DataDirOpt = None,
+    label_column: LabelColumnOpt = None,
+    pixel_max: PixelMaxOpt = None,
+    class_names: ClassNamesOpt = None,
+    no_plots: NoPlotsOpt = False,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    progress: ProgressOpt = "auto",
+    fail_under: FailUnderOpt = None,
+    strategy: StrategyOpt = "auto",
+    device: DeviceOpt = None,
+    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
+    worker: WorkerOpt = None,
+    task_index: TaskIndexOpt = None,
+    connect_timeout: ConnectTimeoutOpt = 60.0,
+    tpu: TpuOpt = None,
 ) -> None:
     """Score a trained model: loss, accuracy, balanced accuracy, per-class report, confusion."""
-    out.apply()
-    from mnist_cli.scoring.gates import EVALUATE_METRICS
+    from mnist_cli.scoring.gates import EVALUATE_METRICS, parse_gates
 
-    gates = out.gates(EVALUATE_METRICS)  # a bad mode or gate is exit 2 before anything runs
-    scfg = dist.config()
-    from mnist_cli.flows.evaluate import evaluate_flow
-
-    console.set_run_dir(Path(target) if Path(target).is_dir() else None)
-    done = evaluate_flow(target, scfg, data=source.data, data_dir=source.data_dir,
-                         plots=not out.no_plots, image_shape=source.shape(),
-                         label_column=source.label_column, pixel_max=source.pixel_max,
-                         class_names=source.names(), notify=console.info,
-                         progress_for=batch_progress(out.progress, "evaluate"))
-    res, files, chief = done.report, done.files, done.chief
-    if out.json_out:
+    ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
+    gates = parse_gates(fail_under, EVALUATE_METRICS)  # exit 2 before anything runs
+    ev = api.evaluate(
+        target, data=data, image_shape=image_shape, data_dir=data_dir,
+        label_column=label_column, pixel_max=pixel_max, class_names=class_names,
+        no_plots=no_plots, strategy=strategy, device=device, cross_device_ops=cross_device_ops,
+        worker=worker, task_index=task_index, connect_timeout=connect_timeout, tpu=tpu,
+        progress=ui)
+    res = ev.metrics
+    if json_out:
         console.print_json(res)
-    elif not out.quiet:
+    elif not quiet:
         for table in (metrics_table(res), report_table(res), confusion_table(res)):
             console.out.print(table)
-        if files:
-            console.info("wrote " + ", ".join(files.values()))
-    finish_gates(gates, res, chief)
-
-
-def batch_progress(mode: str, label: str) -> Any:
-    """A flow's `progress_for`: the display of a long predict/evaluate (none below
-    PROGRESS_MIN examples) and the Keras callbacks driving it."""
-
-    def progress_for(examples: int) -> tuple[Any, list[Any]]:
-        from mnist_cli.cli.progress import BatchDisplay
-        from mnist_cli.scoring.evaluation import BATCH_SIZE
-
-        shown = mode if examples >= PROGRESS_MIN else "none"
-        display = BatchDisplay(shown, label, -(-examples // BATCH_SIZE), examples)
-        return display, display.callbacks()
-
-    return progress_for
+        if ev.files:
+            ui.notify("wrote " + ", ".join(ev.files.values()))
+    finish_gates(gates, res, ev.chief)
 
 
 def finish_gates(gates: list[Any], res: dict[str, Any], chief: bool = True) -> None:

@@ -8,17 +8,30 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from mnist_cli import api
 from mnist_cli.cli import console
 from mnist_cli.cli.evaluate_cmd import TargetArg
-from mnist_cli.cli.groups import GROUP, with_groups
-from mnist_cli.cli.options import OutputOptions
+from mnist_cli.cli.options import JsonOpt, QuietOpt, VerboseOpt, completes
+
+
+def formats() -> tuple[str, ...]:
+    from mnist_cli.modeling.export import FORMATS
+
+    return FORMATS
+
+
+def quantizations() -> tuple[str, ...]:
+    from mnist_cli.modeling.export import QUANTIZE
+
+    return QUANTIZE
+
 
 ExportFormatOpt = Annotated[str, typer.Option(
-    "--format", metavar="saved-model|tflite|onnx",
+    "--format", metavar="saved-model|tflite|onnx", autocompletion=completes(formats),
     help="saved-model (TensorFlow Serving, tf.saved_model.load), tflite (LiteRT) or onnx "
     "(needs the onnx extra).")]
 QuantizeOpt = Annotated[str | None, typer.Option(
-    "--quantize", metavar="dynamic|float16",
+    "--quantize", metavar="dynamic|float16", autocompletion=completes(quantizations),
     help="TFLite only: dynamic-range int8 weights (~4x smaller) or float16 weights (~2x).")]
 ExportOutOpt = Annotated[Path | None, typer.Option(
     "--out", help="Where to write (default RUN_DIR/export/saved_model, "
@@ -40,22 +53,20 @@ def result_table(info: dict) -> Table:
     return table
 
 
-@with_groups(out=OutputOptions.pick("json_out", "quiet", "verbose"))
 def export(
     target: TargetArg,
-    fmt: ExportFormatOpt = "saved-model",
+    format: ExportFormatOpt = "saved-model",
     quantize: QuantizeOpt = None,
-    dest: ExportOutOpt = None,
+    out: ExportOutOpt = None,
     force: ExportForceOpt = False,
-    out: OutputOptions = GROUP,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Export a trained model: uint8 images in, class probabilities out."""
-    out.apply()
-    from mnist_cli.modeling.export import check_choice, export_model
-
-    check_choice(fmt, quantize)  # before TensorFlow loads
-    info = export_model(target, fmt, quantize, dest, force).to_dict()
-    if out.json_out:
+    console.start(quiet=quiet, json_out=json_out, verbose=verbose)
+    info = api.export(target, format=format, quantize=quantize, out=out, force=force).to_dict()
+    if json_out:
         console.print_json(info)
-    elif not out.quiet:
+    elif not quiet:
         console.out.print(result_table(info))

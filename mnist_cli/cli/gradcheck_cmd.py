@@ -8,17 +8,21 @@ from typing import Annotated
 
 import typer
 
+from mnist_cli import api
 from mnist_cli.cli import console
-from mnist_cli.cli.groups import GROUP, with_groups
 from mnist_cli.cli.options import (
     ActivationOpt,
     ConfigOpt,
-    DataOptions,
-    OutputOptions,
+    DataDirOpt,
+    DataOpt,
+    ImageShapeOpt,
+    JsonOpt,
+    LabelColumnOpt,
+    PixelMaxOpt,
+    QuietOpt,
     SetOpt,
-    group_overrides,
+    VerboseOpt,
 )
-from mnist_cli.config import resolve_config
 
 
 class ModelKind(str, Enum):
@@ -26,9 +30,6 @@ class ModelKind(str, Enum):
     logistic = "logistic"
 
 
-@with_groups(source=DataOptions.pick("data", "image_shape", "data_dir", "label_column",
-                                     "pixel_max"),
-             out=OutputOptions.pick("json_out", "quiet", "verbose"))
 def gradcheck(
     config: ConfigOpt = None,
     model: Annotated[ModelKind, typer.Option(
@@ -47,11 +48,17 @@ def gradcheck(
     = 1e-5,
     seed: Annotated[int, typer.Option(help="Seed for weights, data split and sampling.")] = 0,
     activation: ActivationOpt = None,
-    source: DataOptions = GROUP,
+    data: DataOpt = None,
+    image_shape: ImageShapeOpt = None,
+    data_dir: DataDirOpt = None,
+    label_column: LabelColumnOpt = None,
+    pixel_max: PixelMaxOpt = None,
     sets: SetOpt = None,
     run_dir: Annotated[Path | None, typer.Option(
         "--run-dir", help="Also write gradcheck.json into this directory.")] = None,
-    out: OutputOptions = GROUP,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
     directions: Annotated[int, typer.Option(
         "--directions", help="Random unit directions (seeded) along which autodiff g·v is "
         "compared with finite differences, over the whole model and per variable: every "
@@ -60,21 +67,19 @@ def gradcheck(
     """Compare autodiff gradients with float64 finite differences, on sampled entries and
     along random directions that involve every entry (pass < 1e-7 <= warning < 1e-5 <=
     fail). Exit 1 on fail, or when nothing could be judged (inconclusive)."""
-    out.apply()
-    cfg = resolve_config(config, group_overrides(source, activation=activation, sets=sets))
-    from mnist_cli.gradients import render
-    from mnist_cli.gradients.command import gradcheck as run
-    from mnist_cli.gradients.command import parse_params
+    ui = console.start(quiet=quiet, json_out=json_out, verbose=verbose)
+    result = api.gradcheck(
+        config, model=model, digit=digit, batch=batch, params=params, epsilon=epsilon,
+        seed=seed, activation=activation, sets=sets, data=data, image_shape=image_shape,
+        data_dir=data_dir, label_column=label_column, pixel_max=pixel_max, run_dir=run_dir,
+        directions=directions, progress=ui)
+    if json_out:
+        console.print_json(result.report)
+    elif not quiet:
+        from mnist_cli.gradients import render
 
-    console.info(f"checking gradients of {model.value if model.value == 'logistic' else cfg.name}")
-    result = run(cfg, model=model.value, batch=batch, params=parse_params(params),
-                 epsilon=epsilon, seed=seed, digit=digit, run_dir=run_dir,
-                 directions=directions)
-    if out.json_out:
-        console.print_json(result.to_dict())
-    elif not out.quiet:
-        console.out.print(render(result))
-        for note in result.notes:
+        console.out.print(render(result.check))
+        for note in result.check.notes:
             console.out.print(f"[dim]note:[/] {note}")
     if result.verdict == "inconclusive":
         raise console.fail(f"gradcheck inconclusive: {result.reason}", result.exit_code)

@@ -1,19 +1,80 @@
-"""Flags shared by several commands, declared once."""
+"""Flags shared by several commands, declared once as `Annotated` aliases (the typer way):
+a command lists the ones it takes as parameters named like the API's keywords, so flag,
+parameter and keyword are one name. Values that have a fixed set of choices complete in the
+shell (`mnist-cli --install-completion`).
+"""
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+import glob
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-from mnist_cli.cli.groups import OptionGroup
-from mnist_cli.config import Overrides
-from mnist_cli.distribute.config import CrossDeviceOps, StrategyConfig, StrategyName
-from mnist_cli.distribute.registry import choices as strategy_choices
-from mnist_cli.errors import UsageError
+from mnist_cli.distribute import CrossDeviceOps
+from mnist_cli.distribute import choices as strategy_choices
+
+
+def completes(values: Callable[[], Iterable[str]]) -> Callable[[str], list[str]]:
+    """A typer `autocompletion` offering `values()` that start with what was typed."""
+
+    def complete(incomplete: str) -> list[str]:
+        return [v for v in values() if v.startswith(incomplete)]
+
+    return complete
+
+
+def complete_config(incomplete: str) -> list[str]:
+    """--config: the shipped names, then the *.yaml / *.yml files that start with what was
+    typed (with nothing offered, bash falls back to its own file and folder completion)."""
+    from mnist_cli.config.load import shipped_configs
+
+    names = [n for n in shipped_configs() if n.startswith(incomplete)]
+    paths = sorted(glob.glob(glob.escape(incomplete) + "*"))
+    return names + [p for p in paths if p.endswith((".yaml", ".yml")) and Path(p).is_file()]
+
+
+def progress_modes() -> tuple[str, ...]:
+    from mnist_cli.display import MODES
+
+    return MODES
+
+
+def precisions() -> tuple[str, ...]:
+    from mnist_cli.modeling.precision import PRECISIONS
+
+    return PRECISIONS
+
+
+LABEL_COLUMNS = ("auto", "first", "last")  # or a CSV header name
+CLASS_NAME_SETS = ("fashion",)  # or a,b,c or a FILE
+
+
+def bare_flags(params: list[Any]) -> list[Any]:
+    """On/off flags show no `<bool>` type in --help (typer's own --help, --version and
+    completion flags included): a flag takes no value."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class Command(TyperCommand):
+    """A command whose --help shows flags without a value type."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return bare_flags(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """A command group whose --help shows flags without a value type."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return bare_flags(super().get_params(ctx))
+
 
 # Help panels: `--help` groups the options under these headings.
 MODEL = "Model & training"
@@ -23,7 +84,7 @@ DISTRIBUTION = "Distribution"
 
 ConfigOpt = Annotated[str | None, typer.Option(
     "--config", "-c", metavar="NAME|FILE", rich_help_panel=MODEL,
-    help="mlp_relu, mlp_softmax, cnn or a YAML file.")]
+    autocompletion=complete_config, help="mlp_relu, mlp_softmax, cnn or a YAML file.")]
 ActivationOpt = Annotated[str | None, typer.Option(
     metavar="NAME", rich_help_panel=MODEL,
     help="Hidden-layer activation.")]
@@ -76,13 +137,13 @@ NoPlotsOpt = Annotated[bool, typer.Option(
     "--no-plots", metavar="", rich_help_panel=OUTPUT, help="Do not draw PNG plots.")]
 ProgressOpt = Annotated[str, typer.Option(
     "--progress", metavar="MODE", rich_help_panel=OUTPUT, show_default=False,
-    help="auto, bar, plain (log lines) or none.")]
+    autocompletion=completes(progress_modes), help="auto, bar, plain (log lines) or none.")]
 FailUnderOpt = Annotated[list[str] | None, typer.Option(
     "--fail-under", metavar="METRIC=VALUE", rich_help_panel=OUTPUT,
     help="Exit 1 if METRIC < VALUE (repeatable).")]
 StrategyOpt = Annotated[str, typer.Option(
     "--strategy", metavar="NAME", rich_help_panel=DISTRIBUTION, show_default=False,
-    help=", ".join(strategy_choices()) + ".")]
+    autocompletion=completes(strategy_choices), help=", ".join(strategy_choices()) + ".")]
 DeviceOpt = Annotated[list[str] | None, typer.Option(
     "--device", metavar="DEV", rich_help_panel=DISTRIBUTION,
     help="Device(s), e.g. /gpu:0 (repeatable).")]
@@ -102,178 +163,20 @@ TpuOpt = Annotated[str | None, typer.Option(
     "--tpu", metavar="NAME|URL", rich_help_panel=DISTRIBUTION,
     help="TPU name or grpc://HOST:PORT.")]
 
-
-def make_overrides(
-    *, activation: str | None = None, output: str | None = None, epochs: int | None = None,
-    batch_size: int | None = None, optimizer: str | None = None,
-    learning_rate: float | None = None, seed: int | None = None, data: str | None = None,
-    test_data: str | None = None, validation_split: float | None = None,
-    image_shape: tuple[int, int] | None = None, data_dir: str | None = None,
-    sets: list[str] | None = None, label_column: str | None = None,
-    pixel_max: int | None = None, class_names: str | None = None,
-    precision: str | None = None, no_tensorboard: bool = False,
-) -> Overrides:
-    """Flags -> Overrides (None keeps the file's value)."""
-    return Overrides(
-        activation=activation, output=output, epochs=epochs, batch_size=batch_size,
-        optimizer=optimizer, learning_rate=learning_rate, seed=seed, data=data,
-        test_data=test_data, validation_split=validation_split,
-        image_shape=list(image_shape) if image_shape else None, data_dir=data_dir,
-        sets=list(sets or []), label_column=label_column, pixel_max=pixel_max,
-        class_names=class_names_flag(class_names), precision=precision,
-        no_tensorboard=no_tensorboard or None,
-    )
-
-
-def strategy_config(
-    strategy: str = "auto", devices: list[str] | None = None,
-    cross_device_ops: CrossDeviceOps = CrossDeviceOps.auto, workers: list[str] | None = None,
-    task_index: int | None = None, connect_timeout: float = 60.0, tpu: str | None = None,
-) -> StrategyConfig:
-    """Strategy flags -> StrategyConfig, for `make_strategy` (train, evaluate, compare).
-
-    `--strategy` is a plain string checked here, so a wrong name is the tool's one-line error.
-    """
-    try:
-        name = StrategyName(strategy).value
-    except ValueError:
-        choices = ", ".join(n.value for n in StrategyName)
-        raise UsageError(f"--strategy {strategy!r} is not a known strategy; choose one of "
-                         f"{choices}") from None
-    return StrategyConfig(
-        name=name, devices=list(devices or []),
-        cross_device_ops=CrossDeviceOps(cross_device_ops).value, workers=list(workers or []),
-        task_index=task_index, connect_timeout=connect_timeout, tpu=tpu,
-    )
-
-
-# CSV layout and pixel scale (data.label_column, data.pixel_max); see README "CSV files".
+# CSV layout and pixel scale (data.label_column, data.pixel_max); see docs/data.md, "CSV files".
 LabelColumnOpt = Annotated[str | None, typer.Option(
     "--label-column", metavar="COL", rich_help_panel=DATA,
-    help="CSV label: auto|first|last|NAME.")]
+    autocompletion=completes(lambda: LABEL_COLUMNS), help="CSV label: auto|first|last|NAME.")]
 PixelMaxOpt = Annotated[int | None, typer.Option(
     "--pixel-max", min=1, metavar="N", rich_help_panel=DATA,
     help="White pixel value: 255, 16, 1 (default: detected).")]
 ClassNamesOpt = Annotated[str | None, typer.Option(
     "--class-names", metavar="NAMES", rich_help_panel=DATA,
+    autocompletion=completes(lambda: CLASS_NAME_SETS),
     help="Label names: fashion, a,b,c or a FILE.")]
-
-
-def class_names_flag(value: str | None) -> list[str] | str | None:
-    """`--class-names` -> 'fashion', a list of names (a FILE is read here), or None."""
-    from mnist_cli.data.class_names import parse_flag
-
-    return parse_flag(value)
-
-
 NoTensorboardOpt = Annotated[bool, typer.Option(
     "--no-tensorboard", metavar="", rich_help_panel=OUTPUT,
     help="Do not write TensorBoard event files.")]
 PrecisionOpt = Annotated[str | None, typer.Option(
     "--precision", metavar="POLICY", rich_help_panel=MODEL,
-    help="e.g. mixed_float16.")]
-
-
-# Option groups (issue 16): each set of shared flags is declared once, as a dataclass, and
-# added to a command with `with_groups` (mnist_cli/cli/groups.py). A command that shows only
-# some of a group's flags picks them: `DataOptions.pick("data", "image_shape")`.
-@dataclass
-class TrainingOptions(OptionGroup):
-    """Training overrides shared by train, compare and config show."""
-
-    epochs: EpochsOpt = None
-    batch_size: BatchOpt = None
-    optimizer: OptimizerOpt = None
-    learning_rate: LrOpt = None
-    seed: SeedOpt = None
-    sets: SetOpt = None
-
-    def overrides(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclass
-class DataOptions(OptionGroup):
-    """Where the data comes from and how to read it (the Data panel)."""
-
-    data: DataOpt = None
-    test_data: TestDataOpt = None
-    validation_split: ValSplitOpt = None
-    image_shape: ImageShapeOpt = None
-    data_dir: DataDirOpt = None
-    label_column: LabelColumnOpt = None
-    pixel_max: PixelMaxOpt = None
-    class_names: ClassNamesOpt = None
-
-    def overrides(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def shape(self) -> list[int] | None:
-        """`--image-shape H W` as the list the core takes."""
-        return list(self.image_shape) if self.image_shape else None
-
-    def names(self) -> list[str] | str | None:
-        """`--class-names`, a FILE read here."""
-        return class_names_flag(self.class_names)
-
-
-@dataclass
-class OutputOptions(OptionGroup):
-    """What a command prints and writes besides its result (the Output panel)."""
-
-    json_out: JsonOpt = False
-    quiet: QuietOpt = False
-    verbose: VerboseOpt = False
-    no_plots: NoPlotsOpt = False
-    no_tensorboard: NoTensorboardOpt = False
-    progress: ProgressOpt = "auto"
-    fail_under: FailUnderOpt = None
-
-    def overrides(self) -> dict[str, Any]:
-        return {"no_tensorboard": self.no_tensorboard}
-
-    @property
-    def silent(self) -> bool:
-        """--quiet or --json: nothing but the result (or errors) on stdout."""
-        return self.quiet or self.json_out
-
-    def apply(self) -> None:
-        """Set the console's loudness and TensorFlow's logging for this command."""
-        from mnist_cli.cli import console
-        from mnist_cli.tfenv import set_verbose
-
-        console.set_mode(quiet=self.silent, json_out=self.json_out)
-        set_verbose(self.verbose)
-
-    def gates(self, metrics: Any) -> list[Any]:
-        """Check --progress and parse --fail-under: exit 2 before anything runs."""
-        from mnist_cli.cli.progress import resolve_mode
-        from mnist_cli.scoring.gates import parse_gates
-
-        resolve_mode(self.progress)
-        return parse_gates(self.fail_under, metrics)
-
-
-@dataclass
-class StrategyOptions(OptionGroup):
-    """The distribution strategy flags of train, evaluate and compare."""
-
-    strategy: StrategyOpt = "auto"
-    device: DeviceOpt = None
-    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto
-    worker: WorkerOpt = None
-    task_index: TaskIndexOpt = None
-    connect_timeout: ConnectTimeoutOpt = 60.0
-    tpu: TpuOpt = None
-
-    def config(self) -> StrategyConfig:
-        return strategy_config(self.strategy, self.device, self.cross_device_ops, self.worker,
-                               self.task_index, self.connect_timeout, self.tpu)
-
-
-def group_overrides(*groups: Any, **flags: Any) -> Overrides:
-    """Overrides from the groups' config flags plus a command's own (`activation=...`)."""
-    values: dict[str, Any] = {}
-    for group in groups:
-        values.update(group.overrides())
-    return make_overrides(**{**values, **flags})
+    autocompletion=completes(precisions), help="e.g. mixed_float16.")]

@@ -3,28 +3,49 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from typing import Any
 
 from rich.table import Table
 
+from mnist_cli import api
 from mnist_cli.cli import console
-from mnist_cli.cli.groups import GROUP, with_groups
 from mnist_cli.cli.options import (
     ActivationOpt,
+    BatchOpt,
+    ClassNamesOpt,
     ConfigOpt,
-    DataOptions,
+    ConnectTimeoutOpt,
+    CrossOpsOpt,
+    DataDirOpt,
+    DataOpt,
     DeterministicOpt,
-    OutputOptions,
+    DeviceOpt,
+    EpochsOpt,
+    FailUnderOpt,
+    ImageShapeOpt,
+    JsonOpt,
+    LabelColumnOpt,
+    LrOpt,
+    NoPlotsOpt,
+    NoTensorboardOpt,
+    OptimizerOpt,
+    PixelMaxOpt,
     PrecisionOpt,
+    ProgressOpt,
+    QuietOpt,
     ResumeOpt,
     RunDirOpt,
-    StrategyOptions,
-    TrainingOptions,
-    group_overrides,
+    SeedOpt,
+    SetOpt,
+    StrategyOpt,
+    TaskIndexOpt,
+    TestDataOpt,
+    TpuOpt,
+    ValSplitOpt,
+    VerboseOpt,
+    WorkerOpt,
 )
-from mnist_cli.config import resolve_config
-from mnist_cli.flows.train import new_target, resume_target, train_flow
+from mnist_cli.distribute import CrossDeviceOps
 
 
 def summary_table(metrics: dict[str, Any]) -> Table:
@@ -50,52 +71,64 @@ def summary_table(metrics: dict[str, Any]) -> Table:
     return table
 
 
-@with_groups(training=TrainingOptions, source=DataOptions, out=OutputOptions,
-             dist=StrategyOptions)
 def train(
     config: ConfigOpt = None,
     activation: ActivationOpt = None,
-    training: TrainingOptions = GROUP,
-    source: DataOptions = GROUP,
+    epochs: EpochsOpt = None,
+    batch_size: BatchOpt = None,
+    optimizer: OptimizerOpt = None,
+    learning_rate: LrOpt = None,
+    seed: SeedOpt = None,
+    sets: SetOpt = None,
+    data: DataOpt = None,
+    test_data: TestDataOpt = None,
+    validation_split: ValSplitOpt = None,
+    image_shape: ImageShapeOpt = None,
+    data_dir: DataDirOpt = None,
+    label_column: LabelColumnOpt = None,
+    pixel_max: PixelMaxOpt = None,
+    class_names: ClassNamesOpt = None,
     run_dir: RunDirOpt = None,
     resume: ResumeOpt = None,
     deterministic: DeterministicOpt = None,
-    out: OutputOptions = GROUP,
-    dist: StrategyOptions = GROUP,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    no_plots: NoPlotsOpt = False,
+    no_tensorboard: NoTensorboardOpt = False,
+    progress: ProgressOpt = "auto",
+    fail_under: FailUnderOpt = None,
+    strategy: StrategyOpt = "auto",
+    device: DeviceOpt = None,
+    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
+    worker: WorkerOpt = None,
+    task_index: TaskIndexOpt = None,
+    connect_timeout: ConnectTimeoutOpt = 60.0,
+    tpu: TpuOpt = None,
     precision: PrecisionOpt = None,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
-    out.apply()
-    from mnist_cli.cli.progress import TrainDisplay
-    from mnist_cli.scoring.gates import TRAIN_METRICS
+    from mnist_cli.scoring.gates import TRAIN_METRICS, parse_gates
 
-    gates = out.gates(TRAIN_METRICS)  # a bad mode or gate is exit 2 before anything runs
-    if resume is not None:
-        flags = {"--config": config, "--activation": activation, **training.flags(),
-                 **source.flags(), "--run-dir": run_dir,
-                 "--[no-]deterministic": deterministic is not None,
-                 "--precision": precision, "--no-tensorboard": out.no_tensorboard}
-        cfg, target = resume_target(resume, flags, notify=console.info)
-    else:
-        det = [] if deterministic is None else [f"training.deterministic={deterministic}"]
-        training = replace(training, sets=[*det, *(training.sets or [])])
-        cfg = resolve_config(config, group_overrides(training, source, out,
-                                                     activation=activation,
-                                                     precision=precision))
-        target = new_target(cfg.name, run_dir)
-    console.set_run_dir(target)
-
-    def display_for(samples: int) -> tuple[Any, list[Any]]:
-        display = TrainDisplay(out.progress, samples=samples)
-        return display, display.callbacks(cfg.name)
-
-    result = train_flow(cfg, target, dist.config(), plots=not out.no_plots,
-                        display_for=display_for, notify=console.info, command=sys.argv)
-    if out.json_out:
-        console.print_json(result.metrics)
-    elif not out.quiet:
-        console.out.print(summary_table(result.metrics))
-    finish_gates(gates, result.metrics, result.chief)
+    ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
+    gates = parse_gates(fail_under, TRAIN_METRICS)  # exit 2 before anything runs
+    run = api.train(
+        config, activation=activation, epochs=epochs, batch_size=batch_size,
+        optimizer=optimizer, learning_rate=learning_rate, seed=seed, sets=sets, data=data,
+        test_data=test_data, validation_split=validation_split, image_shape=image_shape,
+        data_dir=data_dir, label_column=label_column, pixel_max=pixel_max,
+        class_names=class_names, run_dir=run_dir, resume=resume, deterministic=deterministic,
+        no_plots=no_plots, no_tensorboard=no_tensorboard, precision=precision,
+        strategy=strategy, device=device, cross_device_ops=cross_device_ops, worker=worker,
+        task_index=task_index, connect_timeout=connect_timeout, tpu=tpu, progress=ui,
+        command=sys.argv)
+    # The record as train prints it (metrics.json adds its schema_version first).
+    metrics = {k: v for k, v in run.metrics.items() if k != "schema_version"}
+    if json_out:
+        console.print_json(metrics)
+    elif not quiet:
+        console.out.print(summary_table(metrics))
+    finish_gates(gates, metrics, run.chief)
 
 
 def finish_gates(gates: list[Any], metrics: dict[str, Any], chief: bool = True) -> None:

@@ -1,11 +1,11 @@
 """`mnist-cli compare`: train several variants on the same data and compare them honestly."""
 
 from mnist_cli.comparison.run import run_comparison
-from mnist_cli.comparison.types import Comparison, RunOutcome
+from mnist_cli.comparison.types import ComparisonRuns, RunOutcome
 from mnist_cli.comparison.variants import Variant, build_variants, plan_seeds
 
 __all__ = [
-    "Comparison",
+    "ComparisonRuns",
     "RunOutcome",
     "Variant",
     "build_variants",

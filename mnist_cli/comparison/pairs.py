@@ -11,7 +11,7 @@ import itertools
 from typing import Any
 
 from mnist_cli.comparison.stats import ALPHA, format_p, holm, mcnemar_counts, mcnemar_p, paired_t
-from mnist_cli.comparison.types import Comparison
+from mnist_cli.comparison.types import ComparisonRuns
 
 MCNEMAR = "McNemar exact binomial"
 MCNEMAR_PER_SEED = "McNemar exact binomial on every seed"
@@ -32,7 +32,7 @@ def verdict(significant: bool) -> str:
             else "not significant: these runs cannot tell them apart")
 
 
-def mcnemar_records(comp: Comparison, a: str, b: str) -> list[dict[str, Any]]:
+def mcnemar_records(comp: ComparisonRuns, a: str, b: str) -> list[dict[str, Any]]:
     """One exact McNemar test per seed, on the two variants' predictions for that seed."""
     records = []
     for ra, rb in zip(comp.runs_of(a), comp.runs_of(b), strict=True):
@@ -43,7 +43,7 @@ def mcnemar_records(comp: Comparison, a: str, b: str) -> list[dict[str, Any]]:
     return records
 
 
-def t_record(comp: Comparison, a: str, b: str) -> dict[str, Any]:
+def t_record(comp: ComparisonRuns, a: str, b: str) -> dict[str, Any]:
     """Paired t-test of the two variants' test accuracies, paired by seed."""
     acc_a = [float(r.metrics["test_accuracy"]) for r in comp.runs_of(a)]
     acc_b = [float(r.metrics["test_accuracy"]) for r in comp.runs_of(b)]
@@ -53,7 +53,8 @@ def t_record(comp: Comparison, a: str, b: str) -> dict[str, Any]:
             "df": len(acc_a) - 1, "mean_difference": diff, "p_value": p}
 
 
-def pair_tests(comp: Comparison, names: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def pair_tests(comp: ComparisonRuns,
+               names: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(how the pairs were tested, one dict per pair) for completed variants, best first."""
     method = method_for(len(comp.seeds))
     pairs = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mnist_cli.comparison.types import Comparison
+from mnist_cli.comparison.types import ComparisonRuns
 from mnist_cli.runs.artifacts import atomic_write
 
 
@@ -20,7 +20,7 @@ def _pyplot() -> Any:
     return plt
 
 
-def plot_curves(ax: Any, comp: Comparison, colors: dict[str, Any]) -> None:
+def plot_curves(ax: Any, comp: ComparisonRuns, colors: dict[str, Any]) -> None:
     """Train loss solid, validation loss dashed; one colour per variant, every seed drawn."""
     for v in comp.variants:
         for i, run in enumerate(comp.runs_of(v.name)):
@@ -67,7 +67,7 @@ def plot_bars(ax: Any, summary: dict[str, Any], colors: dict[str, Any]) -> None:
     ax.grid(axis="y", alpha=0.3)
 
 
-def plot_comparison(comp: Comparison, path: str | Path) -> Path:
+def plot_comparison(comp: ComparisonRuns, path: str | Path) -> Path:
     """Draw both panels side by side and save the PNG atomically."""
     plt = _pyplot()
     cmap = plt.get_cmap("tab10")

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from mnist_cli.comparison.plot import plot_comparison
 from mnist_cli.comparison.summary import summarize
-from mnist_cli.comparison.types import Comparison
+from mnist_cli.comparison.types import ComparisonRuns
 from mnist_cli.runs.artifacts import write_json, write_text
 
 CSV_COLUMNS = ("rank", "variant", "status", "params", "val_accuracy", "val_accuracy_std",
@@ -45,8 +45,9 @@ def interval_note(summary: dict[str, Any]) -> str:
             "seeds.")
 
 
-def _caption(summary: dict[str, Any]) -> str:
-    """What ranked, what ± means, seeds used, and each failed variant's cause."""
+def caption_lines(summary: dict[str, Any]) -> list[str]:
+    """What ranked, what ± means, ties and seeds used (plain text: the CI step summary shows
+    the same lines)."""
     lines = [summary["ranking"], interval_note(summary)]
     if summary["tied_with_winner"]:
         tied = ", ".join(summary["tied_with_winner"])
@@ -54,6 +55,12 @@ def _caption(summary: dict[str, Any]) -> str:
                      "first only by variant order.")
     lines.append(f"{summary['repeats']} seed(s) per variant: "
                  + ", ".join(map(str, summary["seeds"])))
+    return lines
+
+
+def _caption(summary: dict[str, Any]) -> str:
+    """The caption lines, then each failed variant's cause."""
+    lines = caption_lines(summary)
     lines += [f"[red]{e['name']} failed:[/] {e['error']}" for e in summary["variants"]
               if e["status"] != "completed"]
     return "\n".join(lines)
@@ -109,7 +116,7 @@ def sentences(summary: dict[str, Any]) -> list[str]:
     return [method_line(summary), *(p["sentence"] for p in summary["pairs"])]
 
 
-def write_artifacts(comp: Comparison) -> dict[str, Any]:
+def write_artifacts(comp: ComparisonRuns) -> dict[str, Any]:
     """comparison.json, comparison.csv and comparison.png in the compare directory."""
     comp.summary = summarize(comp)
     files = comp.summary["files"]

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from mnist_cli.comparison.report import write_artifacts
-from mnist_cli.comparison.types import Comparison, RunOutcome
+from mnist_cli.comparison.types import ComparisonRuns, RunOutcome
 from mnist_cli.comparison.variants import Variant
 from mnist_cli.data.types import Dataset
-from mnist_cli.distribute.description import StrategyDescription
+from mnist_cli.distribute import StrategyDescription
 from mnist_cli.errors import RunFailed
 from mnist_cli.runs.rundir import write_metrics
 
@@ -95,7 +95,7 @@ def run_comparison(
     strategy_desc: StrategyDescription | None = None,
     callbacks_for: CallbacksFor | None = None,
     command: list[str] | None = None,
-) -> Comparison:
+) -> ComparisonRuns:
     """Load the data once, train each variant with each seed, write the comparison files.
 
     One `strategy` (with its `make_strategy` description) serves every run.
@@ -118,7 +118,7 @@ def run_comparison(
                 variant, seed, sub_run_dir(compare_dir, variant.name, seed, len(seeds)),
                 dataset, strategy=strategy, strategy_desc=strategy_desc,
                 callbacks=callbacks_for(label) if callbacks_for else [], command=command))
-    comparison = Comparison(compare_dir, variants, seeds, outcomes, np.asarray(dataset.test.y),
+    comparison = ComparisonRuns(compare_dir, variants, seeds, outcomes, np.asarray(dataset.test.y),
                             dataset.description.to_dict(),
                             validation=dataset.validation is not None)
     write_artifacts(comparison)

@@ -12,7 +12,7 @@ from typing import Any
 
 from mnist_cli.comparison.pairs import pair_tests
 from mnist_cli.comparison.stats import mean_std_ci
-from mnist_cli.comparison.types import Comparison, RunOutcome
+from mnist_cli.comparison.types import ComparisonRuns, RunOutcome
 from mnist_cli.comparison.variants import Variant
 from mnist_cli.runs.rundir import COMPARISON
 
@@ -45,7 +45,7 @@ def failure_cause(failed: list[RunOutcome], total: int) -> str | None:
     return f"seed {first.seed}: {first.error}{more}"
 
 
-def variant_entry(comp: Comparison, v: Variant) -> dict[str, Any]:
+def variant_entry(comp: ComparisonRuns, v: Variant) -> dict[str, Any]:
     """Mean, std (None for one seed) and t-based 95% CI over seeds; any failed seed makes the
     whole variant failed (with its cause)."""
     runs = comp.runs_of(v.name)
@@ -53,7 +53,7 @@ def variant_entry(comp: Comparison, v: Variant) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": v.name, "status": "failed" if failed else "completed",
         "error": failure_cause(failed, len(runs)),
-        "config": v.config.name, "output": v.config.model.output,
+        "config": v.base or v.config.name, "output": v.config.model.output,
         "params": next((r.metrics["params"] for r in runs if "params" in r.metrics), None),
     }
     per_run = [run_values(r) for r in runs if r.status == "completed"]
@@ -66,7 +66,7 @@ def variant_entry(comp: Comparison, v: Variant) -> dict[str, Any]:
     return entry
 
 
-def rank_metric(comp: Comparison, entries: list[dict[str, Any]]) -> str:
+def rank_metric(comp: ComparisonRuns, entries: list[dict[str, Any]]) -> str:
     """val_accuracy when every completed variant has one, else test_accuracy."""
     done = [e for e in entries if e["status"] == "completed"]
     has_val = comp.validation and all(e["val_accuracy"] is not None for e in done)
@@ -101,7 +101,7 @@ def tied_with(ordered: list[dict[str, Any]], by: str) -> list[str]:
     return [e["name"] for e in done[1:] if done and e[by] == done[0][by]]
 
 
-def summarize(comp: Comparison) -> dict[str, Any]:
+def summarize(comp: ComparisonRuns) -> dict[str, Any]:
     """The comparison object that --json prints and comparison.json holds."""
     entries = [variant_entry(comp, v) for v in comp.variants]
     by = rank_metric(comp, entries)

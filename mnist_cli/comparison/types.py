@@ -27,8 +27,9 @@ class RunOutcome:
 
 
 @dataclass
-class Comparison:
-    """Everything a comparison produced; `summary` is the JSON object (set by the report)."""
+class ComparisonRuns:
+    """Everything a comparison produced (the API hands it out as `results.Comparison`);
+    `summary` is the JSON object (set by the report)."""
 
     compare_dir: Path
     variants: list[Variant]

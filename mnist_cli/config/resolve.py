@@ -6,6 +6,7 @@ Overrides edit the raw mapping, so they pass through exactly the same checks as 
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from mnist_cli.config.load import (
     read_yaml,
 )
 from mnist_cli.config.schema import SECTIONS, LayerSpec, RunConfig
-from mnist_cli.errors import ConfigError
+from mnist_cli.errors import ConfigError, Origin
 
 # Layers whose `activation` argument `--activation` rewrites.
 ACTIVATED = {"Dense", "Conv1D", "Conv2D", "Conv2DTranspose", "SeparableConv2D",
@@ -49,6 +50,28 @@ class Overrides:
     class_names: list[str] | str | None = None
     precision: str | None = None
     no_tensorboard: bool | None = None
+
+    def __post_init__(self) -> None:
+        """Values as flags or API keywords give them -> the forms the config holds."""
+        self.sets = set_items(self.sets)
+        if self.image_shape is not None:
+            self.image_shape = [int(d) for d in self.image_shape]
+        if isinstance(self.class_names, str):  # fashion, a,b,c or a FILE (read here)
+            from mnist_cli.data.class_names import parse_flag
+
+            self.class_names = parse_flag(self.class_names)
+
+
+def set_items(sets: Any) -> list[str]:
+    """`--set` items as ["training.epochs=3", ...]; the API also takes one string or a mapping
+    {"training.epochs": 3} (values written as JSON, which the --set parser reads as YAML)."""
+    if sets is None:
+        return []
+    if isinstance(sets, dict):
+        return [f"{key}={json.dumps(value)}" for key, value in sets.items()]
+    if isinstance(sets, str):
+        return [sets]
+    return [str(item) for item in sets]
 
 
 FLAG_KEYS = {
@@ -161,11 +184,31 @@ def read_source(config: ConfigSource) -> tuple[dict[str, Any], str, str]:
 
 
 def resolve_config(config: ConfigSource = None, overrides: Overrides | None = None) -> RunConfig:
-    """The config a run will use: file (or the default), then flags, then validation."""
+    """The config a run will use: file (or the default), then flags, then validation. A
+    problem with a value a flag (or --set) put there is reported under that flag's name."""
+    overrides = overrides or Overrides()
     base, source, name = read_source(config)
-    raw = apply_overrides(base, overrides or Overrides())
+    raw = apply_overrides(base, overrides)
     raw.setdefault("name", name)
-    return parse_config(raw, source=source)
+    try:
+        return parse_config(raw, source=source)
+    except ConfigError as exc:
+        raise attribute(exc, origins(overrides)) from None
+
+
+def origins(ov: Overrides) -> dict[str, Origin]:
+    """Dotted config key -> the flag or --set item that set it (--set wins, as applied)."""
+    found: dict[str, Origin] = {dotted: (attr, None) for attr, dotted in FLAG_KEYS.items()
+                                if getattr(ov, attr) is not None}
+    for item in ov.sets:
+        found[item.partition("=")[0].strip()] = ("sets", item)
+    return found
+
+
+def attribute(exc: ConfigError, where: dict[str, Origin]) -> ConfigError:
+    """`exc` with each problem about a flag-set key marked with that flag."""
+    marks = [where.get(problem.split(":", 1)[0]) for problem in exc.problems]
+    return ConfigError(exc.problems, exc.source, marks) if any(marks) else exc
 
 
 def config_from_dict(raw: dict[str, Any], source: str) -> RunConfig:

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from mnist_cli.distribute.cluster import tf_config_env
-from mnist_cli.distribute.registry import STRATEGIES, module
+from mnist_cli.distribute.strategies import STRATEGIES
 from mnist_cli.errors import UsageError
 
 
@@ -35,12 +35,12 @@ def devices() -> dict[str, list[str]]:
             for kind in ("CPU", "GPU", "TPU")}
 
 
-def strategies(devs: dict[str, list[str]], tf_config: Any) -> dict[str, dict[str, Any]]:
-    """For each registered strategy (some give more than one row): usable here or not, and
+def strategy_rows(devs: dict[str, list[str]], tf_config: Any) -> dict[str, dict[str, Any]]:
+    """For each strategy in the table (some give more than one row): usable here or not, and
     why."""
     rows: dict[str, dict[str, Any]] = {}
-    for name in STRATEGIES:
-        rows.update(module(name).availability(devs, tf_config))
+    for strategy in STRATEGIES.values():
+        rows.update(strategy.availability(devs, tf_config))
     return rows
 
 
@@ -54,5 +54,5 @@ def env_report() -> dict[str, Any]:
     env = {k: os.environ[k] for k in ("COLAB_TPU_ADDR", "TPU_NAME", "CUDA_VISIBLE_DEVICES")
            if k in os.environ}
     return {"versions": versions(), "devices": devs,
-            "strategies": strategies(devs, tf_config), "tf_config": tf_config,
+            "strategies": strategy_rows(devs, tf_config), "tf_config": tf_config,
             "environment": env}

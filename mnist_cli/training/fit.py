@@ -178,6 +178,15 @@ def start_run_dir(run_dir: Path, cfg: RunConfig, data: Dataset) -> None:
     out.start_run_dir(run_dir, cfg, data.description)
 
 
+def score_test_split(cfg: RunConfig, data: Dataset, model: Any, engine: str,
+                     global_batch: int) -> tuple[Any, dict[str, Any]]:
+    """The model's outputs on the test split and their scores (loss, accuracy, ...)."""
+    predict = {"custom": predict_local, "fused": fused.predict_fused}.get(engine,
+                                                                          predict_outputs)
+    outputs = predict(model, data.test, global_batch, cfg.data.scale)
+    return outputs, score(outputs, data.test.y, cfg.model.output)
+
+
 @guards.records_faults  # a full disk or vanished path mid-run: one line, run marked failed
 def run_training(
     cfg: RunConfig,
@@ -188,10 +197,12 @@ def run_training(
     strategy_desc: StrategyDescription | None = None,
     callbacks: list[Any] | None = None,
     command: list[str] | None = None,
+    score_test: bool = True,
 ) -> TrainResult:
     """Train `cfg` and write config.yaml, model.keras, history.csv and metrics.json.
 
     `strategy_desc` (from `make_strategy`) names the strategy as the user chose it, and why.
+    `score_test=False` (tune's trials) never touches the test split: no test keys then.
     """
     data = prepare(cfg, dataset)
     strategy = strategy or default_strategy()
@@ -210,11 +221,9 @@ def run_training(
             board.on_train_end()
     start = time.perf_counter()
     engine = fused.engine_record(cfg, strategy, data)
-    predict = {"custom": predict_local, "fused": fused.predict_fused}.get(engine["name"],
-                                                                          predict_outputs)
-    outputs = predict(model, data.test, global_batch, cfg.data.scale)
+    outputs, metrics = (score_test_split(cfg, data, model, engine["name"], global_batch)
+                        if score_test else (None, {}))
     eval_seconds = time.perf_counter() - start
-    metrics = score(outputs, data.test.y, cfg.model.output)
     epochs_run = len(next(iter(history.values()), []))
     metrics.update(
         status="completed",

@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from mnist_cli.config.schema import RunConfig
-from mnist_cli.distribute.description import StrategyDescription
+from mnist_cli.distribute import StrategyDescription
 from mnist_cli.runs.rundir import TENSORBOARD
 from mnist_cli.tfenv import import_keras, import_tf
 

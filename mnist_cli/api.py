@@ -1,0 +1,454 @@
+"""The library API: every command as a function (`from mnist_cli import train, ...`).
+
+Each function's keywords are the command's flags (`--batch-size` is `batch_size`, `--set` is
+`sets`), each default written here once; the CLI (`mnist_cli.cli`) only parses flags, calls
+these and prints. So a run directory is the same whichever wrote it. Config flags become one
+`Overrides`, applied to the raw config and validated once (`mnist_cli.config`); strategy
+flags become one `StrategyConfig`.
+
+Nothing is printed unless `progress` asks for it (`mnist_cli.display`). Mistakes raise the
+tool's own exceptions (`mnist_cli.errors`) with the messages the CLI prints.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mnist_cli.config import Overrides, RunConfig, resolve_config
+from mnist_cli.config.load import suggest
+from mnist_cli.config.resolve import ConfigSource
+from mnist_cli.display import Display
+from mnist_cli.distribute import CrossDeviceOps, StrategyConfig, StrategyName
+from mnist_cli.errors import UsageError
+from mnist_cli.results import Comparison, Evaluation, GradCheck, Prediction, Run, load_run
+from mnist_cli.runs.rundir import CURVES, check_writable, new_run_dir
+
+__all__ = ["Comparison", "Evaluation", "GradCheck", "Prediction", "Run", "compare", "evaluate",
+           "export", "gradcheck", "load_run", "predict", "train", "tune"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+Progress = bool | str | Display
+"""`progress=`: False (nothing printed), True (progress and status lines suited to where it
+runs: a bar in a terminal or in Jupyter with ipywidgets, else one line per epoch), a
+`--progress` mode name, or a Display (what the CLI passes)."""
+
+
+def checked_keywords(func: F) -> F:
+    """A misspelt keyword is the tool's UsageError with a "did you mean", as a misspelt flag
+    is, instead of Python's bare TypeError."""
+    code = func.__code__
+    known = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+
+    @functools.wraps(func)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        for key in kwargs:
+            if key not in known:
+                raise UsageError(f"{func.__name__}(): unknown option {key!r}"
+                                 f"{suggest(key, known)}; options: {', '.join(sorted(known))}")
+        return func(*args, **kwargs)
+
+    return call  # type: ignore[return-value]
+
+
+def as_list(value: Any) -> list[Any]:
+    """A repeatable flag: one value or a list of them."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def strategy_config(strategy: str = "auto", device: Any = None,
+                    cross_device_ops: str | CrossDeviceOps = "auto", worker: Any = None,
+                    task_index: int | None = None, connect_timeout: float = 60.0,
+                    tpu: str | None = None) -> StrategyConfig:
+    """The strategy keywords -> StrategyConfig, a wrong name being the tool's one-line error."""
+    try:
+        name = StrategyName(strategy).value
+    except ValueError:
+        choices = ", ".join(n.value for n in StrategyName)
+        raise UsageError(f"--strategy {strategy!r} is not a known strategy; choose one of "
+                         f"{choices}") from None
+    try:
+        ops = CrossDeviceOps(cross_device_ops).value
+    except ValueError:
+        raise UsageError(f"--cross-device-ops {cross_device_ops!r}: choose one of "
+                         f"{', '.join(o.value for o in CrossDeviceOps)}") from None
+    return StrategyConfig(name=name, devices=as_list(device), cross_device_ops=ops,
+                          workers=as_list(worker), task_index=task_index,
+                          connect_timeout=float(connect_timeout), tpu=tpu)
+
+
+def call_text(name: str, config: Any, overrides: Overrides | None = None,
+              **more: Any) -> list[str]:
+    """What metrics.json records as the command of an API call: its non-default settings
+    (`auto`, the default wherever it is accepted, left out too)."""
+    def text(value: Any) -> str:
+        if hasattr(value, "to_dict"):
+            return f"<{type(value).__name__} {getattr(value, 'name', '')}>"
+        return repr(value)
+
+    given = {"config": config, **(vars(overrides) if overrides else {}), **more}
+    shown = ", ".join(f"{k}={text(v)}" for k, v in given.items()
+                      if v is not None and v is not False and v not in ([], (), "auto"))
+    return [f"mnist_cli.{name}({shown})"]
+
+
+def new_target(name: str, run_dir: str | Path | None) -> Path:
+    """A fresh run directory (an existing non-empty one is refused), checked writable."""
+    target = new_run_dir(name, Path(run_dir) if run_dir is not None else None)
+    check_writable(target)
+    return target
+
+
+def resume_target(run_dir: Path, conflicts: dict[str, Any],
+                  ui: Display) -> tuple[RunConfig, Path]:
+    """The saved config of an interrupted run (refusing config flags) and its directory."""
+    from mnist_cli.training.resume import completed_epochs, load_resume_config, refuse_conflicts
+
+    refuse_conflicts(run_dir, conflicts)
+    cfg = load_resume_config(run_dir)
+    check_writable(run_dir)
+    ui.notify(f"resuming {run_dir} at epoch {completed_epochs(run_dir) + 1} of "
+              f"{cfg.training.epochs}")
+    return cfg, Path(run_dir)
+
+
+def announce(line: str, ui: Display) -> Any:
+    """A Keras callback reporting `line` as training starts: after the data and layers are
+    checked, so a bad input stays a one-line error."""
+    from mnist_cli.tfenv import import_keras
+
+    class Announce(import_keras().callbacks.Callback):
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            ui.notify(line)
+
+    return Announce()
+
+
+def load_data(cfg: RunConfig, ui: Display) -> Any:
+    """The run's dataset (its seed drawn now if not given), with its notes reported first."""
+    from mnist_cli.data.dataset import load_run_dataset
+    from mnist_cli.modeling.precision import precision_notes
+    from mnist_cli.training.seeding import resolve_seed
+
+    cfg.training.seed = resolve_seed(cfg.training.seed)
+    dataset = load_run_dataset(cfg)
+    ui.notes([*dataset.description.notes, *precision_notes(cfg.training.precision)])
+    return dataset
+
+
+def train_into(cfg: RunConfig, target: Path, scfg: StrategyConfig, ui: Display, *,
+               plots: bool, command: list[str]) -> Any:
+    """Train `cfg` into `target` (the TrainResult); under multi-worker only the chief keeps
+    the run directory and draws curves.png."""
+    from mnist_cli.distribute import make_strategy, run_dir_for, summary_line
+    from mnist_cli.signals import handle_interrupts
+    from mnist_cli.training import run_training
+
+    dist, desc = make_strategy(scfg)
+    dataset = load_data(cfg, ui)  # after the strategy: multi-worker must come before TF ops
+    shown = ui.training(samples=len(dataset.train))
+    hooks = [announce(summary_line(desc, cfg.training.batch_size), ui), *shown.callbacks(cfg.name)]
+    with shown, handle_interrupts(), run_dir_for(desc, target) as where:
+        result = run_training(cfg, where, dataset=dataset, strategy=dist, strategy_desc=desc,
+                              callbacks=hooks, command=command)
+    result.chief = desc.is_chief
+    if plots and result.chief and result.history.get("loss"):
+        from mnist_cli.plots import write_curves
+
+        write_curves(Path(target) / CURVES, result.history, title=cfg.name)
+    return result
+
+
+@checked_keywords
+def train(config: ConfigSource = None, *, activation: str | None = None,
+          epochs: int | None = None, batch_size: int | None = None,
+          optimizer: str | None = None, learning_rate: float | None = None,
+          seed: int | None = None, sets: Any = None, data: str | None = None,
+          test_data: str | None = None, validation_split: float | None = None,
+          image_shape: Any = None, data_dir: str | None = None,
+          label_column: str | None = None, pixel_max: int | None = None,
+          class_names: str | list[str] | None = None, run_dir: str | Path | None = None,
+          resume: str | Path | None = None, deterministic: bool | None = None,
+          no_plots: bool = False, no_tensorboard: bool = False, precision: str | None = None,
+          strategy: str = "auto", device: Any = None, cross_device_ops: str = "auto",
+          worker: Any = None, task_index: int | None = None, connect_timeout: float = 60.0,
+          tpu: str | None = None, progress: Progress = False,
+          command: list[str] | None = None) -> Run:
+    """Train a model and write a run directory, like `mnist-cli train`.
+
+    `config`: a shipped name (mlp_relu, mlp_softmax, cnn), a YAML path, a RunConfig or a
+    mapping (validated like a YAML file; never modified). `sets` takes ["training.epochs=3"]
+    or {"training.epochs": 3}. `command`: what metrics.json records (default: this call).
+    """
+    ui = Display.of(progress)
+    ov = Overrides(activation=activation, epochs=epochs, batch_size=batch_size,
+                   optimizer=optimizer, learning_rate=learning_rate, seed=seed, data=data,
+                   test_data=test_data, validation_split=validation_split,
+                   image_shape=image_shape, data_dir=data_dir, sets=sets,
+                   label_column=label_column, pixel_max=pixel_max, class_names=class_names,
+                   precision=precision, no_tensorboard=no_tensorboard)
+    scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
+                           connect_timeout, tpu)
+    if resume is not None:
+        conflicts = {"--config": config, **{f"--{k.replace('_', '-')}": v for k, v
+                                            in vars(ov).items() if k != "sets"},
+                     "--set": ov.sets, "--run-dir": run_dir,
+                     "--[no-]deterministic": deterministic is not None}
+        cfg, target = resume_target(Path(resume), conflicts, ui)
+    else:
+        if deterministic is not None:
+            ov.sets.insert(0, f"training.deterministic={deterministic}")
+        cfg = resolve_config(config, ov)
+        target = new_target(cfg.name, run_dir)
+    ui.writing_to(target)
+    result = train_into(cfg, target, scfg, ui, plots=not no_plots, command=command or call_text(
+        "train", config, ov, run_dir=run_dir, resume=resume, strategy=strategy))
+    if not result.chief:  # a multi-worker non-chief keeps no files
+        return Run(Path(result.run_dir), result.metrics, None, result.model, cfg, chief=False)
+    return load_run(target, model=result.model)
+
+
+def image_shape_list(image_shape: Any) -> list[int] | None:
+    return [int(d) for d in image_shape] if image_shape else None
+
+
+def score(target: str | Path, scfg: StrategyConfig, ui: Display, *, data: str | None,
+          image_shape: list[int] | None, data_dir: str | None, label_column: str | None,
+          pixel_max: int | None, class_names: Any, plots: bool) -> tuple[Any, Any, dict, bool]:
+    """Score the model of `target` on its test split or `data`; only the multi-worker chief
+    writes evaluation.json and the PNGs. Returns (loaded model, result, files, chief)."""
+    from mnist_cli.distribute import make_strategy, summary_line
+    from mnist_cli.modeling.io import load_model
+    from mnist_cli.scoring import evaluation as ev
+
+    dist, desc = make_strategy(scfg)
+    loaded = load_model(target, strategy=dist)
+    ev.model_class_names(loaded, class_names)  # a wrong count is refused before loading data
+    notes: list[str] = []
+    split, source = ev.load_split(loaded, data, image_shape=image_shape, data_dir=data_dir,
+                                  require_labels=True, label_column=label_column or "auto",
+                                  pixel_max=pixel_max, notes=notes)
+    ui.notes(notes)
+    ui.notify(summary_line(desc, ev.BATCH_SIZE))
+    ui.notify(f"evaluating {loaded.model_path} on {source} ({len(split):,} examples)")
+    shown = ui.batches("evaluate", len(split), ev.BATCH_SIZE)
+    with shown:
+        result = ev.evaluate_model(loaded, split, source, callbacks=shown.callbacks(),
+                                   strategy=dist, class_names=class_names)
+    files = ev.save_evaluation(loaded, result, split.x, plots=plots) if desc.is_chief else {}
+    return loaded, result, files, desc.is_chief
+
+
+@checked_keywords
+def evaluate(target: str | Path, *, data: str | None = None, image_shape: Any = None,
+             data_dir: str | None = None, label_column: str | None = None,
+             pixel_max: int | None = None, class_names: str | list[str] | None = None,
+             no_plots: bool = False, strategy: str = "auto", device: Any = None,
+             cross_device_ops: str = "auto", worker: Any = None, task_index: int | None = None,
+             connect_timeout: float = 60.0, tpu: str | None = None,
+             progress: Progress = False) -> Evaluation:
+    """Score a run directory's (or .keras file's) model, like `mnist-cli evaluate`: writes
+    evaluation.json, confusion_matrix.png and errors.png into the run directory."""
+    import pandas as pd
+
+    from mnist_cli.data.class_names import parse_flag
+
+    ui = Display.of(progress)
+    scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
+                           connect_timeout, tpu)
+    ui.writing_to(Path(target) if Path(target).is_dir() else None)
+    names = parse_flag(class_names) if isinstance(class_names, str) else class_names
+    loaded, result, files, chief = score(
+        target, scfg, ui, data=data, image_shape=image_shape_list(image_shape),
+        data_dir=data_dir, label_column=label_column, pixel_max=pixel_max, class_names=names,
+        plots=not no_plots)
+    report = {**result.to_dict(), "output_form": loaded.output_form, "files": files}
+    matrix = report["confusion_matrix"]
+    confusion = pd.DataFrame(matrix, index=pd.Index(range(len(matrix)), name="true"),
+                             columns=pd.Index(range(len(matrix)), name="predicted"))
+    return Evaluation(report, pd.DataFrame(report["per_class"]), confusion, result.probs,
+                      loaded.model, loaded.run_dir, files, chief)
+
+
+@checked_keywords
+def predict(target: str | Path, *, data: str | None = None, out: str | Path | None = None,
+            format: str = "csv", force: bool = False, image_shape: Any = None,
+            data_dir: str | None = None, label_column: str | None = None,
+            pixel_max: int | None = None, class_names: str | list[str] | None = None,
+            progress: Progress = False) -> Prediction:
+    """Label every image of `data`, like `mnist-cli predict`: csv, Kaggle csv or JSON, to
+    `out` or the run directory, never overwriting a file unless force=True."""
+    from mnist_cli.data.class_names import parse_flag
+    from mnist_cli.modeling.io import load_model
+    from mnist_cli.predictions import check_format, check_target, default_out, predict_to_file
+    from mnist_cli.scoring.evaluation import BATCH_SIZE, load_split, model_class_names
+
+    ui = Display.of(progress)
+    if data is None:
+        raise UsageError("pass --data with the images to label, e.g. --data test.csv")
+    ui.writing_to(Path(target) if Path(target).is_dir() else None)
+    names = parse_flag(class_names) if isinstance(class_names, str) else class_names
+    fmt = check_format(format)
+    loaded = load_model(target)
+    model_class_names(loaded, names)  # a wrong count is refused before reading data
+    path = Path(out) if out is not None else default_out(loaded, data, fmt)
+    check_target(path, force)
+    notes: list[str] = []
+    split, source = load_split(loaded, data, image_shape=image_shape_list(image_shape),
+                               data_dir=data_dir, require_labels=False,
+                               label_column=label_column or "auto", pixel_max=pixel_max,
+                               notes=notes)
+    ui.notes(notes)
+    shown = ui.batches("predict", len(split), BATCH_SIZE)
+    with shown:
+        result = predict_to_file(loaded, split, path, fmt, source=source, force=force,
+                                 callbacks=shown.callbacks(), class_names=names)
+    return Prediction(Path(result.path), result.format, result.examples, result.label_counts,
+                      source, result.class_names)
+
+
+def compare_into(variants: list[Any], seeds: list[int], target: Path, scfg: StrategyConfig,
+                 ui: Display, command: list[str]) -> Any:
+    """Train every variant x seed into `target` on one dataset and one strategy; the core's
+    ComparisonRuns (its `summary` is what `--json` prints)."""
+    from mnist_cli.comparison import run_comparison
+    from mnist_cli.data import load_dataset
+    from mnist_cli.distribute import make_strategy, run_dir_for, summary_line
+
+    dist, desc = make_strategy(scfg)
+    dataset = load_dataset(variants[0].config.data, seeds[0])  # once, for every variant
+    ui.notes(dataset.description.notes)
+    ui.notify(summary_line(desc, variants[0].config.training.batch_size))
+    ui.notify(f"comparing {', '.join(v.name for v in variants)} "
+              f"with seed(s) {', '.join(map(str, seeds))}")
+    shown = ui.training(samples=len(dataset.train), labelled=True)
+    with shown, run_dir_for(desc, target) as where:
+        runs = run_comparison(variants, seeds, where, dataset=dataset, strategy=dist,
+                              strategy_desc=desc, callbacks_for=shown.callbacks,
+                              command=command)
+    runs.chief = desc.is_chief
+    return runs
+
+
+@checked_keywords
+def compare(config: Any = None, *, activation: Any = None, output: Any = None,
+            repeats: int = 1, epochs: int | None = None, batch_size: int | None = None,
+            optimizer: str | None = None, learning_rate: float | None = None,
+            seed: int | None = None, sets: Any = None, data: str | None = None,
+            test_data: str | None = None, validation_split: float | None = None,
+            image_shape: Any = None, data_dir: str | None = None,
+            label_column: str | None = None, pixel_max: int | None = None,
+            class_names: str | list[str] | None = None, run_dir: str | Path | None = None,
+            no_tensorboard: bool = False, precision: str | None = None,
+            strategy: str = "auto", device: Any = None, cross_device_ops: str = "auto",
+            worker: Any = None, task_index: int | None = None, connect_timeout: float = 60.0,
+            tpu: str | None = None, progress: Progress = False,
+            command: list[str] | None = None) -> Comparison:
+    """Train several variants on the same data and seeds and compare them (McNemar's test),
+    like `mnist-cli compare`. `config`, `activation` and `output` take one value or a list;
+    with neither config nor activation: softmax vs relu, the seed notebook's experiment."""
+    import pandas as pd
+
+    from mnist_cli.comparison import build_variants, plan_seeds
+    from mnist_cli.comparison.report import sentences
+
+    ui = Display.of(progress)
+    ov = Overrides(epochs=epochs, batch_size=batch_size, optimizer=optimizer,
+                   learning_rate=learning_rate, seed=seed, data=data, test_data=test_data,
+                   validation_split=validation_split, image_shape=image_shape,
+                   data_dir=data_dir, sets=sets, label_column=label_column,
+                   pixel_max=pixel_max, class_names=class_names, precision=precision,
+                   no_tensorboard=no_tensorboard)
+    scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
+                           connect_timeout, tpu)
+    dims = [as_list(config), as_list(activation), as_list(output)]
+    variants = build_variants(*dims, ov)
+    seeds = plan_seeds(seed, repeats)
+    target = new_target("compare", run_dir)
+    ui.writing_to(target)
+    runs = compare_into(variants, seeds, target, scfg, ui, command or call_text(
+        "compare", dims[0] or None, ov, activation=dims[1], output=dims[2], repeats=repeats,
+        run_dir=run_dir, strategy=strategy))
+    summary = runs.summary
+    table = pd.DataFrame([{k: v for k, v in e.items() if not isinstance(v, list | dict)}
+                          for e in summary["variants"]])
+    return Comparison(Path(summary["compare_dir"]), summary["winner"], table,
+                      pd.DataFrame(summary["pairs"]), sentences(summary), summary, runs.chief)
+
+
+@checked_keywords
+def gradcheck(config: ConfigSource = None, *, model: str = "config", digit: int | None = None,
+              batch: int = 64, params: int | str = 100, epsilon: float = 1e-5, seed: int = 0,
+              activation: str | None = None, sets: Any = None, data: str | None = None,
+              image_shape: Any = None, data_dir: str | None = None,
+              label_column: str | None = None, pixel_max: int | None = None,
+              run_dir: str | Path | None = None, directions: int = 16,
+              progress: Progress = False) -> GradCheck:
+    """Compare autodiff gradients with float64 finite differences, like `mnist-cli
+    gradcheck`: `verdict`, `exit_code` and the whole check (`report`, `check`)."""
+    from mnist_cli.gradients.command import gradcheck as run_check
+    from mnist_cli.gradients.command import parse_params
+
+    ui = Display.of(progress)
+    model = str(getattr(model, "value", model))
+    if model not in ("config", "logistic"):
+        raise UsageError(f"--model {model!r}: choose config or logistic")
+    cfg = resolve_config(config, Overrides(
+        activation=activation, sets=sets, data=data, image_shape=image_shape,
+        data_dir=data_dir, label_column=label_column, pixel_max=pixel_max))
+    ui.notify(f"checking gradients of {'logistic' if model == 'logistic' else cfg.name}")
+    check = run_check(cfg, model=model, batch=batch, params=parse_params(str(params)),
+                      epsilon=epsilon, seed=seed, digit=digit, directions=directions,
+                      run_dir=Path(run_dir) if run_dir is not None else None)
+    return GradCheck(check.verdict, check.exit_code, check.reason, check.to_dict(), check)
+
+
+@checked_keywords
+def export(target: str | Path, *, format: str = "saved-model", quantize: str | None = None,
+           out: str | Path | None = None, force: bool = False) -> Any:
+    """Export a run's model (uint8 images in, class probabilities out), like `mnist-cli
+    export`: SavedModel, TFLite (`quantize` dynamic or float16) or ONNX; the ExportResult."""
+    from mnist_cli.modeling.export import check_choice, export_model
+
+    check_choice(format, quantize)  # before TensorFlow loads
+    return export_model(target, format, quantize, Path(out) if out is not None else None,
+                        force)
+
+
+@checked_keywords
+def tune(config: ConfigSource = None, *, space: str | Path | dict[str, Any] | None = None,
+         trials: int = 20, timeout: float | None = None, storage: str | None = None,
+         study: str | None = None, workers: int = 1, sampler: str = "tpe",
+         pruner: str = "median", metric: str = "val_accuracy", seed: int | None = None,
+         epochs: int | None = None, batch_size: int | None = None, sets: Any = None,
+         data: str | None = None, test_data: str | None = None,
+         validation_split: float | None = None, data_dir: str | None = None,
+         run_dir: str | Path | None = None, no_plots: bool = False,
+         progress: Progress = False, command: list[str] | None = None) -> Any:
+    """Search hyperparameters like `mnist-cli tune` (Optuna; `pip install 'mnist-cli[tune]'`)
+    and return a `TuneResult`: best params and value, the trials DataFrame, the best config's
+    run, tested once. `space`: a YAML path, a shipped space's name or a mapping (default: the
+    config's shipped space); `sets`: fixed overrides for every trial."""
+    from rich.markup import escape
+
+    from mnist_cli.display import plain
+    from mnist_cli.tuning.session import run_tune, silent
+    from mnist_cli.tuning.settings import TrialLog, TuneSettings
+
+    ui = Display.of(progress)
+    settings = TuneSettings(
+        config=config, space=space, trials=trials, timeout=timeout, storage=storage,
+        study=study, workers=workers, sampler=sampler, pruner=pruner, metric=metric,
+        seed=seed, run_dir=Path(run_dir) if run_dir is not None else None,
+        plots=not no_plots, command=command or ["mnist_cli.tune"],
+        overrides=Overrides(epochs=epochs, batch_size=batch_size, data=data,
+                            test_data=test_data, validation_split=validation_split,
+                            data_dir=data_dir, sets=sets))
+    log = TrialLog(metric)
+    shown = ui.mode != "none"
+    return run_tune(settings, on_trial=(lambda rec: plain(log.line(rec))) if shown else silent,
+                    notify=lambda line: ui.notify(escape(line)))
