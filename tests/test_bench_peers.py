@@ -58,7 +58,7 @@ def test_shift_moves_each_image_within_two_pixels() -> None:
 
 def test_epoch_seconds_read_the_cli_progress_line() -> None:
     """The parser reads the line mnist-cli's own formatter writes (labelled or not)."""
-    from mnist_cli.cli.progress import epoch_line
+    from mnist_cli.display import epoch_line
 
     lines = [epoch_line(1, 3, {"loss": 0.5, "accuracy": 0.8}, 2.345678, 8000),
              epoch_line(2, 3, {"loss": 0.4}, 0.0812345, 8000, label="mlp_relu"),
