@@ -2,15 +2,16 @@ PY ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-fast lint docs smoke wheel-check bench clean
+.PHONY: install test test-fast lint docs smoke wheel-check bench bench-peers clean
 
 install:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 
+# Two processes (pytest-xdist), each test file whole in one of them (module fixtures run once).
 test:
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # Everything except tests marked `slow` (CLI subprocesses, real training); see tests/conftest.py.
 test-fast:
@@ -31,8 +32,15 @@ smoke:
 wheel-check:
 	PY=$(abspath $(BIN))/python bash scripts/wheel_check.sh
 
+# In-process contenders and side measurements (bench.py), then the peer table: mnist-cli
+# against Keras fit (TF, JAX), pure JAX and PyTorch, each a whole process (bench_peers.py).
+# Both write benchmarks/results.json (the peers under "peers"); see docs/benchmarks.md.
 bench:
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench_peers.py
+
+bench-peers:
+	$(BIN)/python benchmarks/bench_peers.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache build dist site

@@ -189,6 +189,15 @@ def levers_table(lev: dict[str, Any]) -> Table:
     return table
 
 
+def previous_peers() -> dict[str, Any]:
+    """bench_peers.py's section of results.json, kept when this bench rewrites the file."""
+    try:
+        old = json.loads(RESULTS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {"peers": old["peers"]} if isinstance(old, dict) and "peers" in old else {}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="1 repeat, fewer epochs, 10k images")
@@ -212,7 +221,8 @@ def main() -> None:
         console.print(levers_table(results["levers"]))
     console.print(side_table(results))
     text = json.dumps(results, indent=2, default=float)
-    RESULTS.write_text(text + "\n", encoding="utf-8")
+    RESULTS.write_text(json.dumps({**previous_peers(), **results}, indent=2, default=float)
+                       + "\n", encoding="utf-8")
     print(text)
     console.print(f"written to {RESULTS}")
 

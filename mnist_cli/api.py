@@ -28,7 +28,7 @@ from mnist_cli.runs.rundir import CURVES, check_writable, new_run_dir
 from mnist_cli.runs.timings import phase, take
 
 __all__ = ["Comparison", "Evaluation", "GradCheck", "Prediction", "Run", "compare", "evaluate",
-           "export", "gradcheck", "load_run", "predict", "train"]
+           "export", "gradcheck", "load_run", "predict", "train", "tune"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 Progress = bool | str | Display
@@ -430,3 +430,38 @@ def export(target: str | Path, *, format: str = "saved-model", quantize: str | N
     check_choice(format, quantize)  # before TensorFlow loads
     return export_model(target, format, quantize, Path(out) if out is not None else None,
                         force)
+
+
+@checked_keywords
+def tune(config: ConfigSource = None, *, space: str | Path | dict[str, Any] | None = None,
+         trials: int = 20, timeout: float | None = None, storage: str | None = None,
+         study: str | None = None, workers: int = 1, sampler: str = "tpe",
+         pruner: str = "median", metric: str = "val_accuracy", seed: int | None = None,
+         epochs: int | None = None, batch_size: int | None = None, sets: Any = None,
+         data: str | None = None, test_data: str | None = None,
+         validation_split: float | None = None, data_dir: str | None = None,
+         run_dir: str | Path | None = None, no_plots: bool = False,
+         progress: Progress = False, command: list[str] | None = None) -> Any:
+    """Search hyperparameters like `mnist-cli tune` (Optuna; `pip install 'mnist-cli[tune]'`)
+    and return a `TuneResult`: best params and value, the trials DataFrame, the best config's
+    run, tested once. `space`: a YAML path, a shipped space's name or a mapping (default: the
+    config's shipped space); `sets`: fixed overrides for every trial."""
+    from rich.markup import escape
+
+    from mnist_cli.display import plain
+    from mnist_cli.tuning.session import run_tune, silent
+    from mnist_cli.tuning.settings import TrialLog, TuneSettings
+
+    ui = Display.of(progress)
+    settings = TuneSettings(
+        config=config, space=space, trials=trials, timeout=timeout, storage=storage,
+        study=study, workers=workers, sampler=sampler, pruner=pruner, metric=metric,
+        seed=seed, run_dir=Path(run_dir) if run_dir is not None else None,
+        plots=not no_plots, command=command or ["mnist_cli.tune"],
+        overrides=Overrides(epochs=epochs, batch_size=batch_size, data=data,
+                            test_data=test_data, validation_split=validation_split,
+                            data_dir=data_dir, sets=sets))
+    log = TrialLog(metric)
+    shown = ui.mode != "none"
+    return run_tune(settings, on_trial=(lambda rec: plain(log.line(rec))) if shown else silent,
+                    notify=lambda line: ui.notify(escape(line)))

@@ -20,6 +20,11 @@ from tests.helpers import TrainRun, is_slow, make_digits_dataset, slow_fixture
 
 # Quiet TensorFlow in every test process and any subprocess it starts.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# pytest-xdist workers inherit COLUMNS=80/LINES=24 from the controller's terminal writer; a rich
+# Console created at import would freeze that width, while a test asking for COLUMNS=200 gets
+# 200 in a plain run. Tests set the width they mean; no inherited one.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
 
 # `make test-fast` passes `--hypothesis-profile fast`: fewer examples per property test.
 settings.register_profile("fast", max_examples=25)

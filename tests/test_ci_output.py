@@ -182,7 +182,60 @@ def test_compare_summary_ranks_variants_and_gates_the_winner(
     assert re.search(rf"^{winner['name']}: epoch 2/2  loss ", result.stderr, re.M)
     text = summary_md.read_text()
     assert text.startswith(f"### mnist-cli compare: winner {summary['winner']}")
+    assert ("| # | variant | validation accuracy (ranked) | test accuracy | balanced accuracy "
+            "| status |") in text  # the ranking metric's column, as in the terminal table
     rows = [line for line in text.splitlines() if re.match(r"\| \d+ \| ", line)]
     assert [r.split(" | ")[1] for r in rows] == [v["name"] for v in summary["variants"]]
+    assert [r.split(" | ")[2] for r in rows] == [f"{v['val_accuracy']:.4f}"
+                                                 for v in summary["variants"]]
+    assert summary["ranked_by"] == "val_accuracy"
+    assert f"\n\n{summary['ranking']}\n\n" in text  # the "Ranked by ..." caption
     for pair in summary["pairs"]:
         assert f"- {pair['sentence']}" in text
+
+
+@pytest.mark.parametrize(("value", "threshold", "passed", "shown"), [
+    (0.94698, 0.947, False, "0.94698"),  # was "0.9470": a failure that looked like a pass
+    (0.94700001, 0.947, True, "0.94700001"),
+    (0.947, 0.947, True, "0.9470"),
+    (0.9523, 0.947, True, "0.9523"),
+    (0.8, 0.9, False, "0.8000"),
+    (0.9999999999999999, 1.0, False, "0.9999999999999999"),
+])
+def test_gate_shows_a_value_visibly_on_its_side_of_the_threshold(
+        value: float, threshold: float, passed: bool, shown: str) -> None:
+    from mnist_cli.cli.ci_summary import gates_section
+    from mnist_cli.scoring.gates import Gate, GateResult
+
+    result = GateResult(Gate("balanced_accuracy", threshold, "balanced_accuracy"), value)
+    assert result.passed is passed
+    verdict = "passed" if passed else "FAILED"
+    assert result.line() == f"gate balanced_accuracy >= {threshold:g} {verdict}: got {shown}"
+    assert (float(shown) < threshold) is not passed  # the printed value is on its side
+    row = f"| `balanced_accuracy` >= {threshold:g} | {shown} | " + (
+        "pass" if passed else "**FAIL**") + " |"
+    assert row in gates_section([result]).splitlines()
+
+
+def test_compare_summary_ranked_on_test_data_says_so() -> None:
+    """Without a validation split the test accuracy column is the ranked one, the caption
+    says the ranking used test data, and ± is the CI half-width the caption names."""
+    from mnist_cli.cli.ci_summary import compare_markdown
+
+    entry = {"rank": 1, "name": "relu", "status": "completed", "test_accuracy": 0.9,
+             "test_accuracy_ci95": [0.85, 0.95], "balanced_accuracy": 0.89}
+    summary = {"winner": "relu", "ranked_by": "test_accuracy", "tied_with_winner": [],
+               "ranking": "Ranked by test accuracy (mean over 3 seeds): no validation split",
+               "repeats": 3, "seeds": [1, 2, 3], "variants": [entry], "pairs": []}
+    text = compare_markdown(summary, [])
+    assert "| # | variant | test accuracy (ranked) | balanced accuracy | status |" in text
+    assert "| 1 | relu | 0.9000 ± 0.0500 | 0.8900 | completed |" in text
+    assert summary["ranking"] in text and "half-width of its t-based 95% confidence" in text
+
+
+def test_gate_threshold_keeps_every_digit_given() -> None:
+    from mnist_cli.scoring.gates import GateResult, parse_gates
+
+    (gate,) = parse_gates(["test_accuracy=0.9471234"], {"test_accuracy": "test_accuracy"})
+    line = GateResult(gate, 0.94712).line()  # "%g" would have shown ">= 0.947123"
+    assert line == "gate test_accuracy >= 0.9471234 FAILED: got 0.947120"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from rich.console import Console
 from scipy.stats import binomtest, sem, ttest_rel
 from scipy.stats import t as t_dist
@@ -282,6 +283,11 @@ def test_variant_grid_names_and_checks(tmp_path: Path) -> None:
     assert grid[0].config.model.layers[1].kwargs["activation"] == "softmax"
     seed = build_variants(overrides=Overrides(epochs=3, sets=["training.batch_size=32"]))
     assert [v.name for v in seed] == ["softmax", "relu"]
+    # a variant's config is named by what differs (it was 'mlp_relu' for both), its base kept
+    for v in [*grid, *seed]:
+        assert (v.config.name, v.base) == (v.name, "mlp_relu")
+    two = build_variants(configs=["mlp_relu", "mlp_relu"])
+    assert [(v.name, v.config.name) for v in two] == [("mlp_relu",) * 2, ("mlp_relu-2",) * 2]
     assert all(v.config.training.epochs == 3 and v.config.training.batch_size == 32
                for v in seed)
     with pytest.raises(UsageError, match="at least two variants"):
@@ -309,3 +315,6 @@ def test_cli_json_prints_the_comparison_only(tmp_path: Path, cli_env: dict[str, 
         assert (tmp_path / "cmp" / name).is_file()
     for sub in ("relu", "softmax"):
         assert (tmp_path / "cmp" / sub / "model.keras").is_file()
+    for v in summary["variants"]:  # directory, table label and saved config name agree
+        saved = yaml.safe_load((tmp_path / "cmp" / v["name"] / "config.yaml").read_text())
+        assert saved["name"] == v["name"] and v["config"] == "mlp_relu"

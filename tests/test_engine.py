@@ -92,9 +92,11 @@ def test_results_do_not_depend_on_how_epochs_are_cut_into_calls(
         np.testing.assert_array_equal(a, b)
 
 
-def poisoned_dataset(seed: int, batch: int, step: int, value: float = np.inf):
+def poisoned_dataset(seed: int, batch: int, step: int, value: float = np.inf,
+                     order: np.ndarray | None = None):
     """Digits whose one training image, the one the (seed, epoch 0) order puts in `step`
-    (1-based), holds one pixel `value` (inf: that step's gradients are non-finite)."""
+    (1-based), holds one pixel `value` (inf: that step's gradients are non-finite). `order`:
+    the epoch's example order, by default the fused engine's."""
     from mnist_cli.backend import import_tf
     from mnist_cli.config.schema import DataConfig
     from mnist_cli.data import load_dataset
@@ -102,8 +104,9 @@ def poisoned_dataset(seed: int, batch: int, step: int, value: float = np.inf):
     tf = import_tf()
     data = load_dataset(DataConfig(spec="digits"), seed)
     n = len(data.train)
-    order = tf.random.experimental.stateless_shuffle(
-        tf.range(n, dtype=tf.int32), seed=tf.constant([seed, 0], tf.int64)).numpy()
+    if order is None:
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(n, dtype=tf.int32), seed=tf.constant([seed, 0], tf.int64)).numpy()
     x = data.train.x.astype(np.float32)
     x[order[(step - 1) * batch + 3]].flat[10] = value
     return replace(data, train=replace(data.train, x=x))
@@ -183,6 +186,41 @@ def test_non_finite_gradients_with_a_finite_loss_stop_at_the_exact_step() -> Non
     assert np.isfinite(info.value.value)  # the loss itself was finite
     assert f"gradients became non-finite (loss {info.value.value:.4g}) at epoch 1, step " \
         f"{step}" in str(info.value)
+    assert all(np.isfinite(w).all() for w in weights_of(model))
+    assert int(model.optimizer.iterations.numpy()) == step - 1
+
+
+def sqrt_model(image_shape: tuple[int, ...]):
+    """Flatten -> sqrt(x + 1) -> Dense(10) logits, compiled with Adam."""
+    from mnist_cli.backend import import_keras
+
+    keras = import_keras()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(image_shape), keras.layers.Flatten(),
+                              SqrtOfShift.layer(), keras.layers.Dense(10)])
+    model.compile(optimizer="adam",
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+@pytest.mark.slow
+def test_custom_loop_applies_no_non_finite_step() -> None:
+    """The multi-worker loop checks loss and gradients before its update too: here under the
+    default strategy (the same graph: flags reduced over replicas, then the update or not)."""
+    from mnist_cli.backend import import_tf
+    from mnist_cli.training.custom_loop import epoch_order, fit_custom
+    from mnist_cli.training.guards import Diverged
+
+    seed, batch, step = 4, 16, 7
+    probe = poisoned_dataset(seed, batch, step, value=-255.0)
+    data = poisoned_dataset(seed, batch, step, value=-255.0,
+                            order=epoch_order(len(probe.train), seed, 0))
+    model = sqrt_model(data.description.image_shape)
+    cfg = cfg_for("fused", epochs=1, seed=seed, batch_size=batch)
+    with pytest.raises(Diverged) as info:
+        fit_custom(cfg, data, model, import_tf().distribute.get_strategy(), batch, [])
+    assert info.value.what == "gradients" and np.isfinite(info.value.value)
+    assert f"at epoch 1, step {step}" in str(info.value)
     assert all(np.isfinite(w).all() for w in weights_of(model))
     assert int(model.optimizer.iterations.numpy()) == step - 1
 

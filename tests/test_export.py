@@ -12,7 +12,7 @@ from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.data.pipeline import scale_images
 from mnist_cli.errors import UsageError
 from mnist_cli.modeling.export import export_model
-from mnist_cli.modeling.exported import predict_exported
+from mnist_cli.modeling.exported import predict_exported, tflite_interpreter
 from mnist_cli.modeling.io import load_model
 from mnist_cli.scoring.metrics import to_probabilities
 from mnist_cli.training import run_training
@@ -112,6 +112,15 @@ def test_cli_export_json_and_error(run_dir: Path, cli_env: dict[str, str]) -> No
     info = json.loads(proc.stdout)
     assert info["path"] == str(out) and info["bytes"] == out.stat().st_size
     assert info["input"]["shape"] == [None, 8, 8, 1] and info["input"]["dtype"] == "uint8"
+    # the signature named in the JSON is the file's, and callable by those names on a batch
+    assert (info["signature"], info["output_name"]) == ("serving_default", "output_0")
+    interp = tflite_interpreter(out)
+    assert interp.get_signature_list() == {
+        "serving_default": {"inputs": [info["input"]["name"]], "outputs": ["output_0"]}}
+    batch = make_digits_dataset().test.x[:5]
+    got = interp.get_signature_runner(info["signature"])(
+        **{info["input"]["name"]: batch})[info["output_name"]]
+    np.testing.assert_allclose(got, predict_exported(out, batch), atol=1e-6)
     bad = run_cli("export", str(run_dir), "--quantize", "dynamic", env=cli_env)
     assert bad.returncode == 2
     assert "--quantize applies to --format tflite only" in bad.stderr

@@ -16,7 +16,7 @@ from mnist_cli import api
 from mnist_cli.cli.app import app
 from mnist_cli.errors import ConfigError
 
-COMMANDS = ["train", "evaluate", "predict", "compare", "gradcheck", "export"]
+COMMANDS = ["train", "evaluate", "predict", "compare", "gradcheck", "export", "tune"]
 
 OUTPUT_ONLY = {"progress"}
 """Keywords whose default differs from the same-named flag's on purpose, because they only

@@ -56,12 +56,15 @@ def test_wheel_holds_every_module_and_the_configs_of_configs_dir(wheel: Path) ->
     names = set(zipfile.ZipFile(wheel).namelist())
     modules = {f for f in tracked_files() if f.startswith("mnist_cli/") and f.endswith(".py")}
     assert modules and not sorted(modules - names)
-    yamls = sorted((ROOT / "configs").glob("*.yaml"))
+    # the configs and their default `tune` search spaces (configs/spaces/)
+    yamls = sorted([*(ROOT / "configs").glob("*.yaml"), *(ROOT / "configs").glob("spaces/*.yaml")])
+    inside = [p.relative_to(ROOT / "configs").as_posix() for p in yamls]
+    assert any(name.startswith("spaces/") for name in inside)
     assert {n for n in names if n.startswith("mnist_cli/configs/")} == {
-        f"mnist_cli/configs/{p.name}" for p in yamls}
+        f"mnist_cli/configs/{name}" for name in inside}
     with zipfile.ZipFile(wheel) as z:
-        for p in yamls:
-            assert z.read(f"mnist_cli/configs/{p.name}") == p.read_bytes(), p.name
+        for p, name in zip(yamls, inside, strict=True):
+            assert z.read(f"mnist_cli/configs/{name}") == p.read_bytes(), name
 
 
 @pytest.mark.slow

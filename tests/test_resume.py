@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import signal
 import subprocess
@@ -21,13 +22,25 @@ ARGS = ["--data", "digits", "--epochs", str(EPOCHS), "--seed", str(SEED),
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def reference_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same run, uninterrupted (in-process: same seed, deterministic ops)."""
     from mnist_cli.training import run_training
 
     cfg = resolve_config(None, Overrides(data="digits", epochs=EPOCHS, seed=SEED,
                                          batch_size=BATCH))
-    return run_training(cfg, tmp_path_factory.mktemp("ref") / "run").metrics
+    run = tmp_path_factory.mktemp("ref") / "run"
+    run_training(cfg, run)
+    return run
+
+
+@pytest.fixture(scope="module")
+def reference(reference_run: Path) -> dict:
+    return json.loads((reference_run / "metrics.json").read_text())
+
+
+def history_rows(run: Path) -> list[dict[str, float]]:
+    with open(run / "history.csv", newline="") as fh:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
 def interrupt_after_first_epoch(run: Path, sig: int, env: dict) -> subprocess.CompletedProcess:
@@ -46,8 +59,8 @@ def interrupt_after_first_epoch(run: Path, sig: int, env: dict) -> subprocess.Co
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_then_resume_matches_uninterrupted(tmp_path: Path, cli_env: dict,
-                                                     reference: dict, sig: int,
-                                                     code: int) -> None:
+                                                     reference: dict, reference_run: Path,
+                                                     sig: int, code: int) -> None:
     run = tmp_path / "run"
     stopped = interrupt_after_first_epoch(run, sig, cli_env)
     assert stopped.returncode == code, stopped.stderr
@@ -72,6 +85,11 @@ def test_interrupt_then_resume_matches_uninterrupted(tmp_path: Path, cli_env: di
         assert metrics[key] == reference[key], key
     assert len((run / "history.csv").read_text().splitlines()) == EPOCHS + 1
     assert not (run / "backup").exists()
+    # full precision survives the interruption: the epochs read back from the backup and the
+    # new ones equal the uninterrupted run's, float for float, and the last row is `final`
+    rows = history_rows(run)
+    assert rows == history_rows(reference_run)
+    assert {k: v for k, v in rows[-1].items() if k != "epoch"} == metrics["final"]
 
 
 @pytest.mark.parametrize("extra", [["--epochs", "3"], ["--set", "training.epochs=3"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -167,9 +168,9 @@ def single_process_history(epochs: int) -> tuple[dict[str, list[float]], list[np
     return history, model.get_weights()
 
 
-@pytest.mark.slow
-def test_two_workers_match_each_other_and_one_process(tmp_path: Path,
-                                                      cli_env: dict[str, str]) -> None:
+def two_workers(tmp_path: Path, cli_env: dict[str, str], *args: str
+                ) -> list[tuple[subprocess.Popen, str, str]]:
+    """`train ARGS` as a two-worker cluster on localhost: (process, stdout, stderr) each."""
     ports = free_ports(2)
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     procs = []
@@ -177,7 +178,7 @@ def test_two_workers_match_each_other_and_one_process(tmp_path: Path,
         env = dict(cli_env, TF_CONFIG=json.dumps(
             {"cluster": cluster, "task": {"type": "worker", "index": i}}))
         cmd = cli_cmd(*TRAIN, "--strategy", "multi-worker", "--connect-timeout", "60",
-                      "--run-dir", str(tmp_path / f"w{i}"), "--json")
+                      "--run-dir", str(tmp_path / f"w{i}"), *args)
         procs.append(subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True))
     try:
@@ -185,9 +186,16 @@ def test_two_workers_match_each_other_and_one_process(tmp_path: Path,
     finally:
         for p in procs:
             p.kill()
-    for p, (_, err) in zip(procs, outs, strict=True):
+    return [(p, out, err) for p, (out, err) in zip(procs, outs, strict=True)]
+
+
+@pytest.mark.slow
+def test_two_workers_match_each_other_and_one_process(tmp_path: Path,
+                                                      cli_env: dict[str, str]) -> None:
+    runs = two_workers(tmp_path, cli_env, "--json")
+    for p, _, err in runs:
         assert p.returncode == 0, err[-2000:]
-    chief, other = (json.loads(o) for o, _ in outs)
+    chief, other = (json.loads(out) for _, out, _ in runs)
     assert (tmp_path / "w0" / "metrics.json").exists()
     assert not (tmp_path / "w1").exists()
     assert chief["strategy"]["replicas"] == 2 and chief["strategy"]["global_batch_size"] == 64
@@ -203,6 +211,24 @@ def test_two_workers_match_each_other_and_one_process(tmp_path: Path,
     saved = import_keras().models.load_model(tmp_path / "w0" / "model.keras").get_weights()
     for a, b in zip(saved, weights, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_two_workers_stop_together_at_a_non_finite_step(tmp_path: Path,
+                                                        cli_env: dict[str, str]) -> None:
+    """The update is skipped on every worker or none (its all-reduce must not hang): both
+    name the same step, the chief records it, and no weights are left (none completed)."""
+    runs = two_workers(tmp_path, cli_env, "--optimizer", "sgd", "--learning-rate", "1e30")
+    steps = []
+    for p, _, err in runs:
+        assert p.returncode == 1, err[-2000:]
+        found = re.search(r"error: training diverged: (loss|gradients) .* at epoch 1, step "
+                          r"(\d+);", err)
+        assert found, err[-2000:]
+        steps.append(int(found.group(2)))
+    assert steps[0] == steps[1]
+    failure = json.loads((tmp_path / "w0" / "metrics.json").read_text())["failure"]
+    assert (failure["epoch"], failure["step"]) == (1, steps[0])
 
 
 @pytest.mark.parametrize("command", ["evaluate", "compare"])

@@ -18,6 +18,7 @@ from mnist_cli.cli.gradcheck_cmd import gradcheck
 from mnist_cli.cli.options import Command, Group
 from mnist_cli.cli.predict_cmd import predict
 from mnist_cli.cli.train_cmd import train
+from mnist_cli.cli.tune_cmd import tune
 from mnist_cli.version import __version__
 
 
@@ -83,6 +84,7 @@ app.command(cls=Command, no_args_is_help=False)(guarded(compare))
 app.command(cls=Command, no_args_is_help=False)(guarded(gradcheck))
 app.command(cls=Command, no_args_is_help=False)(guarded(env))
 app.command(cls=Command, no_args_is_help=True)(guarded(export))
+app.command(cls=Command, no_args_is_help=False)(guarded(tune))
 app.add_typer(config_cmd.app, name="config", cls=Group)
 app.add_typer(data_cmd.app, name="data", cls=Group)
 

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mnist_cli.scoring.gates import GateResult
+from mnist_cli.scoring.gates import GateResult, shown_threshold
 
 ENV = "GITHUB_STEP_SUMMARY"
 
@@ -38,7 +38,7 @@ def table(rows: list[list[Any]], header: list[str]) -> str:
 def gates_section(results: list[GateResult]) -> str:
     if not results:
         return ""
-    rows = [[f"`{r.gate.metric}` >= {r.gate.threshold:g}", _num(r.value),
+    rows = [[f"`{r.gate.metric}` >= {shown_threshold(r.gate.threshold)}", r.shown_value(),
              "pass" if r.passed else "**FAIL**"] for r in results]
     return "\n\n**Gates**\n\n" + table(rows, ["gate", "value", "result"])
 
@@ -75,19 +75,40 @@ def compare_sentences(summary: dict[str, Any]) -> list[str]:
             if isinstance(p, dict) and p.get("sentence")]
 
 
-def compare_markdown(summary: dict[str, Any], results: list[GateResult]) -> str:
+def _mean_ci(mean: Any, ci: list[float] | None) -> str:
+    """'0.9410 ± 0.0110' (half-width of the 95% CI, as the terminal table) or the mean."""
+    if mean is None or not ci:
+        return _num(mean)
+    return f"{_num(mean)} ± {_num(ci[1] - mean)}"
+
+
+def compare_rows(summary: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows, best first; the ranking metric's column comes first and is marked."""
+    from mnist_cli.comparison.report import METRIC_WORDS
+
+    by = summary.get("ranked_by", "test_accuracy")
+    extra = [] if by == "test_accuracy" else [by]
+    header = ["#", "variant", *(f"{METRIC_WORDS.get(k, k)} (ranked)" for k in extra),
+              "test accuracy" + (" (ranked)" if by == "test_accuracy" else ""),
+              "balanced accuracy", "status"]
     rows = []
     for e in summary.get("variants", []):
-        acc = _num(e.get("test_accuracy"))
-        if e.get("test_accuracy_std"):
-            acc += f" ± {_num(e['test_accuracy_std'])}"
         status = e.get("status", "-") if e.get("status") == "completed" else (
             f"failed: {e.get('error') or ''}")
-        rows.append([e.get("rank", "-"), e.get("name", "-"), acc,
+        rows.append([e.get("rank", "-"), e.get("name", "-"), *(_num(e.get(k)) for k in extra),
+                     _mean_ci(e.get("test_accuracy"), e.get("test_accuracy_ci95")),
                      _num(e.get("balanced_accuracy")), status])
+    return header, rows
+
+
+def compare_markdown(summary: dict[str, Any], results: list[GateResult]) -> str:
+    header, rows = compare_rows(summary)
     winner = summary.get("winner") or "none (every variant failed)"
-    text = (f"### mnist-cli compare: winner {winner}\n\n"
-            + table(rows, ["#", "variant", "test accuracy", "balanced accuracy", "status"]))
+    text = f"### mnist-cli compare: winner {winner}\n\n" + table(rows, header)
+    if summary.get("ranking"):  # the terminal table's caption, one paragraph per line
+        from mnist_cli.comparison.report import caption_lines
+
+        text += "\n\n" + "\n\n".join(caption_lines(summary))
     sentences = compare_sentences(summary)
     if sentences:
         text += "\n\n" + "\n".join(f"- {s}" for s in sentences)

@@ -169,7 +169,7 @@ TpuOpt = Annotated[str | None, typer.Option(
     "--tpu", metavar="NAME|URL", rich_help_panel=DISTRIBUTION,
     help="TPU name or grpc://HOST:PORT.")]
 
-# CSV layout and pixel scale (data.label_column, data.pixel_max); see README "CSV files".
+# CSV layout and pixel scale (data.label_column, data.pixel_max); see docs/data.md, "CSV files".
 LabelColumnOpt = Annotated[str | None, typer.Option(
     "--label-column", metavar="COL", rich_help_panel=DATA,
     autocompletion=completes(lambda: LABEL_COLUMNS), help="CSV label: auto|first|last|NAME.")]

@@ -45,8 +45,9 @@ def interval_note(summary: dict[str, Any]) -> str:
             "seeds.")
 
 
-def _caption(summary: dict[str, Any]) -> str:
-    """What ranked, what ± means, seeds used, and each failed variant's cause."""
+def caption_lines(summary: dict[str, Any]) -> list[str]:
+    """What ranked, what ± means, ties and seeds used (plain text: the CI step summary shows
+    the same lines)."""
     lines = [summary["ranking"], interval_note(summary)]
     if summary["tied_with_winner"]:
         tied = ", ".join(summary["tied_with_winner"])
@@ -54,6 +55,12 @@ def _caption(summary: dict[str, Any]) -> str:
                      "first only by variant order.")
     lines.append(f"{summary['repeats']} seed(s) per variant: "
                  + ", ".join(map(str, summary["seeds"])))
+    return lines
+
+
+def _caption(summary: dict[str, Any]) -> str:
+    """The caption lines, then each failed variant's cause."""
+    lines = caption_lines(summary)
     lines += [f"[red]{e['name']} failed:[/] {e['error']}" for e in summary["variants"]
               if e["status"] != "completed"]
     return "\n".join(lines)

@@ -53,7 +53,7 @@ def variant_entry(comp: ComparisonRuns, v: Variant) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": v.name, "status": "failed" if failed else "completed",
         "error": failure_cause(failed, len(runs)),
-        "config": v.config.name, "output": v.config.model.output,
+        "config": v.base or v.config.name, "output": v.config.model.output,
         "params": next((r.metrics["params"] for r in runs if "params" in r.metrics), None),
     }
     per_run = [run_values(r) for r in runs if r.status == "completed"]

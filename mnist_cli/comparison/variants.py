@@ -17,10 +17,13 @@ SEED_ACTIVATIONS = ("softmax", "relu")
 
 @dataclass
 class Variant:
-    """One arm of the comparison: a display name and the config every seed of it trains."""
+    """One arm of the comparison: its name (named by what differs, e.g. 'softmax'), the config
+    every seed of it trains (named the same, so a sub-run's config.yaml, its directory and the
+    table agree), and `base`, the config it was built from ('mlp_relu')."""
 
     name: str
     config: RunConfig
+    base: str = ""
 
 
 def _name(parts: list[str], fallback: str) -> str:
@@ -61,7 +64,8 @@ def build_variants(
         parts += [out] if out and len(outputs) > 1 else []
         named.append((_name(parts, cfg.name), cfg))
     names = _unique([n for n, _ in named])
-    variants = [Variant(n, cfg) for n, (_, cfg) in zip(names, named, strict=True)]
+    variants = [Variant(n, replace(cfg, name=n), cfg.name)
+                for n, (_, cfg) in zip(names, named, strict=True)]
     check_variants(variants)
     return variants
 

@@ -1,8 +1,9 @@
 """Typed run configuration: what a YAML file and the flags resolve to.
 
 Each field's docstring is the user-facing documentation: `mnist-cli config show --explain`
-prints it beside the key (read from this file by `mnist_cli.config.docs`), and the README
-uses the same words. The loss is not a key: it follows `model.output`.
+prints it beside the key (read from this file by `mnist_cli.config.docs`), and the key table
+of docs/configuration.md is generated from them. The loss is not a key: it follows
+`model.output`.
 """
 
 from __future__ import annotations

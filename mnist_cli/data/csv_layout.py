@@ -1,6 +1,6 @@
 """Which line is a header and which column is the label, decided from what the file shows.
 
-Rules (README, "Data sources"): a first line is a header only if it looks like one: names
+Rules (docs/data.md, "CSV files"): a first line is a header only if it looks like one: names
 (`label,pixel0,...`) or column numbers (`0,1,...,784`, what pandas writes for an unnamed
 frame), never a data row with a gap. The label is the column named like one, else chosen by
 `--label-column auto|first|last|NAME`; `auto` picks first or last from the values and refuses

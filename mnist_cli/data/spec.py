@@ -2,7 +2,7 @@
 files by name), the one dispatch over it, and a cheap one-line description of a spec.
 
 Adding a source is a loader module plus one line in `KEYWORDS` or `FILES`; the dispatch, the
-'no such data' message and `data show`/`config show` descriptions all read the table.
+'no such data' message and the one-line descriptions (`describe_spec`) all read the table.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from mnist_cli.errors import RunFailed, UsageError
 
 TPU_HOW = ("pass --tpu NAME|grpc://HOST:PORT or set COLAB_TPU_ADDR / TPU_NAME "
-           "(see the README's Distributed training section)")
+           "(see docs/distributed.md)")
 
 
 class WorkerFlags(Protocol):
@@ -86,7 +86,7 @@ def from_tf_config(conf: dict[str, Any]) -> Cluster:
     tasks = [(t, i, a) for t in ("chief", "worker") for i, a in enumerate(spec.get(t, []))]
     if not tasks or task.get("type") not in ("chief", "worker"):
         raise UsageError("TF_CONFIG needs cluster.worker (and optional chief) and "
-                         "task.type chief|worker; see the README's Distributed training section")
+                         "task.type chief|worker; see docs/distributed.md")
     cluster = Cluster(tasks, task["type"], int(task.get("index", 0)))
     if not any((t, i) == (cluster.task_type, cluster.task_index) for t, i, _ in tasks):
         raise UsageError(f"TF_CONFIG task {task} is not in its cluster {spec}")

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from mnist_cli.errors import UsageError
+from mnist_cli.modeling.exported import ONNX_HINT, SIGNATURE, tflite_signature
 from mnist_cli.modeling.io import LoadedModel, load_model
 from mnist_cli.runs.artifacts import atomic_write
 
 FORMATS = ("saved-model", "tflite", "onnx")
-ONNX_HINT = "pip install 'mnist-cli[onnx]' (tf2onnx and onnxruntime)"
 QUANTIZE = ("dynamic", "float16")
 INPUT_NAME = "images"
-SIGNATURE = "serving_default"
 
 
 @dataclass
@@ -37,6 +36,13 @@ class ExportResult:
     bytes: int
     input_shape: tuple[int, ...]
     num_classes: int
+    signature: str | None = None  # the signature to call (SavedModel, TFLite); ONNX has none
+    output_name: str | None = None  # that signature's (or the ONNX graph's) output
+
+    def __repr__(self) -> str:
+        quantized = f", quantize={self.quantize!r}" if self.quantize else ""
+        return (f"ExportResult({str(self.path)!r}, {self.format}{quantized}, "
+                f"{self.bytes:,} bytes)")
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "format": self.format, "quantize": self.quantize,
@@ -45,9 +51,7 @@ class ExportResult:
                           "shape": [None, *self.input_shape], "range": [0, 255]},
                 "output": {"dtype": "float32", "shape": [None, self.num_classes],
                            "meaning": "class probabilities (rows sum to 1)"},
-                "signature": SIGNATURE if self.format == "saved-model" else None,
-                "output_name": {"saved-model": "output_0", "onnx": "probabilities"}.get(
-                    self.format)}
+                "signature": self.signature, "output_name": self.output_name}
 
 
 def check_choice(fmt: str, quantize: str | None) -> tuple[str, str | None]:
@@ -179,4 +183,12 @@ def export_model(target: Path | str, fmt: str = "saved-model", quantize: str | N
                 else tflite_bytes(serving, quantize))
         atomic_write(path, lambda tmp: tmp.write_bytes(data))
     return ExportResult(path, fmt, quantize, size_of(path), loaded.image_shape,
-                        loaded.num_classes)
+                        loaded.num_classes, *written_signature(path, fmt))
+
+
+def written_signature(path: Path, fmt: str) -> tuple[str | None, str | None]:
+    """(signature, output name): a TFLite file's are read back from the file itself."""
+    if fmt == "tflite":
+        found = tflite_signature(path)
+        return (found["name"], (found["outputs"] or [None])[0]) if found else (None, None)
+    return (SIGNATURE, "output_0") if fmt == "saved-model" else (None, "probabilities")

@@ -16,6 +16,9 @@ import numpy as np
 
 from mnist_cli.errors import UsageError
 
+SIGNATURE = "serving_default"  # what SavedModel and TFLite exports are called through
+ONNX_HINT = "pip install 'mnist-cli[onnx]' (tf2onnx and onnxruntime)"
+
 
 def tflite_interpreter(path: Path) -> Any:
     """A LiteRT interpreter if available, else TensorFlow's own."""
@@ -28,6 +31,16 @@ def tflite_interpreter(path: Path) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return Interpreter(model_path=str(path))
+
+
+def tflite_signature(path: Path) -> dict[str, Any] | None:
+    """The file's first signature: {"name", "inputs", "outputs"} (None if it has none)."""
+    signatures = tflite_interpreter(path).get_signature_list()
+    name = next(iter(signatures), None)
+    if name is None:
+        return None
+    return {"name": name, "inputs": list(signatures[name].get("inputs", [])),
+            "outputs": list(signatures[name].get("outputs", []))}
 
 
 def tflite_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
@@ -48,7 +61,6 @@ def tflite_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
 def saved_model_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
     """uint8 images -> probabilities through the SavedModel's serving_default signature."""
     from mnist_cli.backend import import_tf
-    from mnist_cli.modeling.export import SIGNATURE
 
     tf = import_tf()
     fn = tf.saved_model.load(str(path)).signatures[SIGNATURE]
@@ -62,8 +74,6 @@ def saved_model_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
 
 def onnx_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
     """uint8 images -> probabilities through onnxruntime (optional extra `mnist-cli[onnx]`)."""
-    from mnist_cli.modeling.export import ONNX_HINT
-
     try:
         import onnxruntime
     except ImportError:

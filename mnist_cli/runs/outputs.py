@@ -26,12 +26,14 @@ def start_run_dir(run_dir: Path, cfg: RunConfig, description: Any = None) -> Non
 
 
 def history_csv(history: dict[str, list[float]]) -> str:
+    """One row per epoch, every value in full precision (the shortest text that reads back as
+    the same float), so it equals metrics.json and TensorBoard's float32 of it."""
     buf = io.StringIO()
     keys = list(history)
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["epoch", *keys])
     for i in range(len(next(iter(history.values()), []))):
-        writer.writerow([i + 1, *(f"{history[k][i]:.6g}" for k in keys)])
+        writer.writerow([i + 1, *(repr(float(history[k][i])) for k in keys)])
     return buf.getvalue()
 
 

@@ -1,6 +1,6 @@
 """Run directories: one new folder per run, never reused by accident; every file name in
-it, and metrics.json's schema with its one writer and reader (the README's "Run directory"
-section is the table of both), so an artifact is added or renamed in one place."""
+it, and metrics.json's schema with its one writer and reader (docs/run-directory.md
+has the table of both), so an artifact is added or renamed in one place."""
 
 from __future__ import annotations
 

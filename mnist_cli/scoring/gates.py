@@ -41,12 +41,36 @@ class GateResult:
         return self.value is not None and not math.isnan(self.value) and (
             self.value >= self.gate.threshold)
 
+    def shown_value(self) -> str:
+        """The value with enough decimals to be visibly below (or at/above) the threshold."""
+        return "-" if self.value is None else apart(self.value, self.gate.threshold)
+
     def line(self) -> str:
         g = self.gate
-        got = "no value (the run did not produce one)" if self.value is None else (
-            f"{self.value:.4f}")
+        got = ("no value (the run did not produce one)" if self.value is None
+               else self.shown_value())
         verdict = "passed" if self.passed else "FAILED"
-        return f"gate {g.metric} >= {g.threshold:g} {verdict}: got {got}"
+        return f"gate {g.metric} >= {shown_threshold(g.threshold)} {verdict}: got {got}"
+
+
+def shown_threshold(threshold: float) -> str:
+    """The threshold as the user wrote it: `%g` unless that drops digits (0.9471234)."""
+    short = f"{threshold:g}"
+    return short if float(short) == threshold else repr(threshold)
+
+
+def apart(value: float, threshold: float, least: int = 4) -> str:
+    """`value` with the fewest decimals (at least `least`) at which it and `threshold` print
+    differently, so a failed 0.94698 shows as 0.94698 against 0.947, not as 0.9470. Rounding
+    is monotonic, so the printed order then matches the true order; an equal value (or one
+    that differs only beyond 17 decimals) prints with `least` decimals (or in full)."""
+    if not math.isfinite(value):
+        return f"{value:.{least}f}"
+    for decimals in range(least, 18):
+        text = f"{value:.{decimals}f}"
+        if text != f"{threshold:.{decimals}f}":
+            return text
+    return f"{value:.{least}f}" if value == threshold else repr(value)
 
 
 class GatesFailed(RunFailed):

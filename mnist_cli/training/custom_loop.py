@@ -19,6 +19,8 @@ from mnist_cli.config.schema import RunConfig
 from mnist_cli.data.pipeline import scale_images
 from mnist_cli.data.types import Dataset, Split
 from mnist_cli.training.epochs import drive_epochs
+from mnist_cli.training.fused import diverged_at
+from mnist_cli.training.fused_graph import all_finite
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -59,11 +61,16 @@ def distributed(strategy: Any, split: Split, order: np.ndarray, global_batch: in
         lambda ctx: replica_dataset(split, order, global_batch, ctx, scale), opts)
 
 
-def make_steps(model: Any, strategy: Any, from_logits: bool) -> tuple[Any, Any]:
-    """(train_step, eval_step): each returns all-reduced (loss sum, correct count)."""
+def replica_fns(model: Any, from_logits: bool) -> tuple[Any, Any, Any]:
+    """(gradients, apply, evaluate) for one replica. `gradients` returns (grads, loss sum,
+    correct, batch loss, loss non-finite, gradients non-finite); the flags are 1.0/0.0 (so
+    a SUM over replicas counts the bad ones: tf.distribute reduces only by SUM or MEAN)."""
     tf, keras = import_tf(), import_keras()
     loss_obj = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits,
                                                           reduction=None)
+    variables = model.trainable_variables
+    # mixed_float16: the LossScaleOptimizer skips non-finite (scaled) gradients itself
+    check_grads = type(model.optimizer).__name__ != "LossScaleOptimizer"
 
     def forward(batch: Any, training: bool) -> tuple[Any, Any, Any]:
         x, y, w, n = batch
@@ -72,37 +79,70 @@ def make_steps(model: Any, strategy: Any, from_logits: bool) -> tuple[Any, Any]:
         hits = tf.cast(tf.equal(tf.argmax(out, -1, output_type=tf.int32), y), tf.float32)
         return per, tf.reduce_sum(hits * w), n
 
-    def train_replica(batch: Any) -> tuple[Any, Any]:
+    def gradients(batch: Any) -> tuple[Any, ...]:
         with tf.GradientTape() as tape:
             per, correct, n = forward(batch, True)
             loss = tf.reduce_sum(per) / n
             if model.losses:
                 loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
             scaled = model.optimizer.scale_loss(loss)  # mixed_float16: LossScaleOptimizer
-        grads = tape.gradient(scaled, model.trainable_variables)
-        model.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-        return tf.reduce_sum(per), correct
+        grads = tape.gradient(scaled, variables)
+        grads_ok = all_finite(grads) if check_grads else tf.constant(True)
+        bad = [tf.cast(tf.logical_not(ok), tf.float32)
+               for ok in (tf.math.is_finite(loss), grads_ok)]
+        return (grads, tf.reduce_sum(per), correct, tf.cast(loss, tf.float32), *bad)
 
-    def eval_replica(batch: Any) -> tuple[Any, Any]:
+    def apply(grads: Any) -> None:
+        model.optimizer.apply_gradients(zip(grads, variables, strict=True))
+
+    def evaluate(batch: Any) -> tuple[Any, Any]:
         per, correct, _ = forward(batch, False)
         return tf.reduce_sum(per), correct
 
-    def reduced(fn: Any) -> Any:
-        @tf.function
-        def step(batch: Any) -> tuple[Any, Any]:
-            loss, correct = strategy.run(fn, args=(batch,))
-            return (strategy.reduce("SUM", loss, axis=None),
-                    strategy.reduce("SUM", correct, axis=None))
-        return step
-
-    return reduced(train_replica), reduced(eval_replica)
+    return gradients, apply, evaluate
 
 
-def run_epoch(step: Any, dist_ds: Any, n: int, callbacks: Any = None) -> tuple[float, float]:
-    """Mean loss and accuracy over one pass (sums are exact, padding has weight 0)."""
+def make_steps(model: Any, strategy: Any, from_logits: bool) -> tuple[Any, Any]:
+    """(train_step, eval_step): each returns all-reduced (loss sum, correct count); the train
+    step also returns (batch loss, loss finite, gradients finite) and applies its update
+    only when the loss and gradients of every replica are finite."""
+    tf = import_tf()
+    gradients, apply, evaluate = replica_fns(model, from_logits)
+
+    def total(value: Any) -> Any:
+        return strategy.reduce("SUM", value, axis=None)
+
+    @tf.function
+    def train_step(batch: Any) -> tuple[Any, ...]:
+        """The flags are reduced over every replica of every worker before the branch, so
+        all take the same one (the update's all-reduce runs everywhere or nowhere); it is
+        taken in cross-replica context, where `apply_gradients` may merge_call."""
+        grads, loss_sum, correct, loss, loss_bad, grads_bad = strategy.run(gradients, (batch,))
+        loss_ok, grads_ok = total(loss_bad) == 0, total(grads_bad) == 0
+
+        def update() -> None:
+            strategy.run(apply, (grads,))
+
+        tf.cond(tf.logical_and(loss_ok, grads_ok), update, lambda: None)
+        return total(loss_sum), total(correct), total(loss), loss_ok, grads_ok
+
+    @tf.function
+    def eval_step(batch: Any) -> tuple[Any, Any]:
+        loss, correct = strategy.run(evaluate, (batch,))
+        return total(loss), total(correct)
+
+    return train_step, eval_step
+
+
+def run_epoch(step: Any, dist_ds: Any, n: int, callbacks: Any = None,
+              epoch: int = 0) -> tuple[float, float]:
+    """Mean loss and accuracy over one pass (sums are exact, padding has weight 0); a train
+    step whose loss or gradients are non-finite raises Diverged naming it (not applied)."""
     loss_sum = correct = 0.0
     for i, batch in enumerate(dist_ds):
-        loss, hits = step(batch)
+        loss, hits, *check = step(batch)
+        if check and not (bool(check[1]) and bool(check[2])):
+            raise diverged_at(float(check[0]), bool(check[2]), epoch + 1, i + 1)
         loss_sum, correct = loss_sum + float(loss), correct + float(hits)
         if callbacks is not None:
             callbacks.on_train_batch_end(i, {"loss": loss_sum / n, "accuracy": correct / n})
@@ -126,7 +166,7 @@ def fit_custom(cfg: RunConfig, data: Dataset, model: Any, strategy: Any, global_
     def one_epoch(epoch: int) -> dict[str, float]:
         order = epoch_order(len(data.train), t.seed or 0, epoch)
         ds = distributed(strategy, data.train, order, global_batch, cfg.data.scale)
-        loss, acc = run_epoch(train_step, ds, len(order), cbs)
+        loss, acc = run_epoch(train_step, ds, len(order), cbs, epoch)
         logs = {"loss": loss, "accuracy": acc}
         if val is not None:
             vds = distributed(strategy, val, np.arange(len(val)), global_batch, cfg.data.scale)

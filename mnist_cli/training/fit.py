@@ -202,17 +202,24 @@ def start_run_dir(run_dir: Path, cfg: RunConfig, data: Dataset) -> None:
     out.start_run_dir(run_dir, cfg, data.description)
 
 
-def score_test_set(cfg: RunConfig, data: Dataset, model: Any, strategy: Any,
-                   global_batch: int) -> tuple[Any, dict[str, Any], dict[str, Any], float]:
-    """(outputs, metrics, engine record, seconds): the test set predicted by the engine that
-    trained (each keeps its own predictor) and scored."""
+def score_test_split(cfg: RunConfig, data: Dataset, model: Any, engine: str,
+                     global_batch: int) -> tuple[Any, dict[str, Any]]:
+    """The model's outputs on the test split and their scores (loss, accuracy, ...)."""
+    predict = {"custom": predict_local, "fused": fused.predict_fused}.get(engine,
+                                                                          predict_outputs)
+    outputs = predict(model, data.test, global_batch, cfg.data.scale)
+    return outputs, score(outputs, data.test.y, cfg.model.output)
+
+
+def score_run(cfg: RunConfig, data: Dataset, model: Any, strategy: Any, global_batch: int,
+              score_test: bool) -> tuple[Any, dict[str, Any], dict[str, Any], float]:
+    """(test outputs, metrics, engine record, seconds): the engine that trained, and its
+    scores on the test split unless `score_test` is False (then none, and no metrics)."""
     start = time.perf_counter()
     with phase("evaluate"):
         engine = fused.engine_record(cfg, strategy, data)
-        predict = {"custom": predict_local, "fused": fused.predict_fused}.get(
-            engine["name"], predict_outputs)
-        outputs = predict(model, data.test, global_batch, cfg.data.scale)
-        metrics = score(outputs, data.test.y, cfg.model.output)
+        outputs, metrics = (score_test_split(cfg, data, model, engine["name"], global_batch)
+                            if score_test else (None, {}))
     return outputs, metrics, engine, time.perf_counter() - start
 
 
@@ -226,10 +233,12 @@ def run_training(
     strategy_desc: StrategyDescription | None = None,
     callbacks: list[Any] | None = None,
     command: list[str] | None = None,
+    score_test: bool = True,
 ) -> TrainResult:
     """Train `cfg` and write config.yaml, model.keras, history.csv and metrics.json.
 
     `strategy_desc` (from `make_strategy`) names the strategy as the user chose it, and why.
+    `score_test=False` (tune's trials) never touches the test split: no test keys then.
     """
     with phase("build"):  # the data are loaded in `prepare` (phase data) unless given
         data = prepare(cfg, dataset)
@@ -248,8 +257,8 @@ def run_training(
     finally:  # a failed or interrupted run keeps every epoch's scalars too
         for board in boards:
             board.on_train_end()
-    outputs, metrics, engine, eval_seconds = score_test_set(cfg, data, model, strategy,
-                                                            global_batch)
+    outputs, metrics, engine, eval_seconds = score_run(cfg, data, model, strategy,
+                                                       global_batch, score_test)
     epochs_run = len(next(iter(history.values()), []))
     metrics.update(
         status="completed",

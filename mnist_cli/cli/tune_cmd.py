@@ -1,0 +1,164 @@
+"""`mnist-cli tune`: parse the flags, run a search session (`mnist_cli.tuning`), print."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from mnist_cli.cli import console
+from mnist_cli.cli.options import (
+    BatchOpt,
+    ConfigOpt,
+    DataDirOpt,
+    DataOpt,
+    EpochsOpt,
+    FailUnderOpt,
+    JsonOpt,
+    NoPlotsOpt,
+    ProgressOpt,
+    QuietOpt,
+    RunDirOpt,
+    SeedOpt,
+    SetOpt,
+    TestDataOpt,
+    ValSplitOpt,
+    VerboseOpt,
+)
+
+TUNE = "Search"
+TOP = 5
+
+SpaceOpt = Annotated[str | None, typer.Option(
+    "--space", metavar="NAME|FILE", rich_help_panel=TUNE,
+    help="Search space: a shipped space's name or a YAML file (default: the config's own).")]
+TrialsOpt = Annotated[int, typer.Option(
+    "--trials", metavar="N", rich_help_panel=TUNE, help="Trials in this session.")]
+TimeoutOpt = Annotated[float | None, typer.Option(
+    "--timeout", metavar="SEC", rich_help_panel=TUNE,
+    help="Start no new trial after SEC seconds.")]
+StorageOpt = Annotated[str | None, typer.Option(
+    "--storage", metavar="URL", rich_help_panel=TUNE,
+    help="Study database, a SQLAlchemy URL (default: RUN_DIR/study.db).")]
+StudyOpt = Annotated[str | None, typer.Option(
+    "--study", metavar="NAME", rich_help_panel=TUNE,
+    help="Study name (default: tune-CONFIG); an existing one is continued.")]
+WorkersOpt = Annotated[int, typer.Option(
+    "--workers", metavar="N", rich_help_panel=TUNE,
+    help="Processes on this machine sharing the study.")]
+SamplerOpt = Annotated[str, typer.Option(
+    "--sampler", metavar="NAME", rich_help_panel=TUNE,
+    help="tpe, random, or grid (every parameter a choice).")]
+PrunerOpt = Annotated[str, typer.Option(
+    "--pruner", metavar="NAME", rich_help_panel=TUNE,
+    help="median (stop trials worse than the median at an epoch) or none.")]
+MetricOpt = Annotated[str, typer.Option(
+    "--metric", metavar="NAME", rich_help_panel=TUNE,
+    help="val_accuracy (maximized) or val_loss (minimized).")]
+
+
+def tune(
+    config: ConfigOpt = None, space: SpaceOpt = None, trials: TrialsOpt = 20,
+    timeout: TimeoutOpt = None, storage: StorageOpt = None, study: StudyOpt = None,
+    workers: WorkersOpt = 1, sampler: SamplerOpt = "tpe", pruner: PrunerOpt = "median",
+    metric: MetricOpt = "val_accuracy", seed: SeedOpt = None, epochs: EpochsOpt = None,
+    batch_size: BatchOpt = None, sets: SetOpt = None, data: DataOpt = None,
+    test_data: TestDataOpt = None, validation_split: ValSplitOpt = None,
+    data_dir: DataDirOpt = None, run_dir: RunDirOpt = None, json_out: JsonOpt = False,
+    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_plots: NoPlotsOpt = False,
+    progress: ProgressOpt = "auto", fail_under: FailUnderOpt = None,
+) -> None:
+    """Search hyperparameters with Optuna; rank trials on validation data, test the best once.
+
+    With no flags: 20 trials of mlp_relu over its shipped space, TPE sampler, median pruner.
+
+    Writes trials.csv, best.yaml, best/ (tested once), history.png, importance.png, tune.json.
+
+    Run again with the same --run-dir (or --storage and --study) to continue the study.
+    """
+    import sys
+
+    from mnist_cli import api
+    from mnist_cli.scoring.gates import TRAIN_METRICS, parse_gates
+
+    ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
+    gates = parse_gates(fail_under, TRAIN_METRICS)  # a bad mode or gate: exit 2 first
+    result = api.tune(
+        config, space=space, trials=trials, timeout=timeout, storage=storage, study=study,
+        workers=workers, sampler=sampler, pruner=pruner, metric=metric, seed=seed,
+        epochs=epochs, batch_size=batch_size, sets=sets, data=data, test_data=test_data,
+        validation_split=validation_split, data_dir=data_dir, run_dir=run_dir,
+        no_plots=no_plots, progress=ui, command=list(sys.argv))
+    show(result, ui, json_out, quiet)
+    check_gates(gates, result.best_metrics)
+
+
+def show(result: Any, ui: Any, json_out: bool, quiet: bool) -> None:
+    """`--json`: one object on stdout; else the top trials and the result (not with -q)."""
+    if json_out:
+        console.print_json(result.to_dict())
+        return
+    ui.notes(result.notes)
+    if not quiet:
+        console.out.print(top_table(result))
+        console.out.print(result_table(result))
+
+
+def short_names(keys: list[str]) -> dict[str, str]:
+    """Column-friendly names: `learning_rate`, `layers.1.units` (full keys if two clash)."""
+    def short(key: str) -> str:
+        parts = key.split(".")
+        if parts[:2] == ["model", "layers"] and len(parts) == 5:
+            return f"layers.{parts[2]}.{parts[4]}"
+        return parts[-1]
+
+    names = {k: short(k) for k in keys}
+    return names if len(set(names.values())) == len(names) else {k: k for k in keys}
+
+
+def top_table(result: Any) -> Table:
+    """The best completed trials of the study, best first."""
+    frame = result.trials
+    done = frame[frame["state"] == "complete"].sort_values(
+        "value", ascending=result.direction == "minimize").head(TOP)
+    names = short_names(list(result.best_params))
+    table = Table(title=f"Top trials (ranked on {result.metric}, validation data)")
+    for column in ("trial", result.metric, "epochs", "seconds"):
+        table.add_column(column, justify="right")
+    table.add_column("values")
+    for _, row in done.iterrows():
+        values = " ".join(f"{name}={row[key]:.4g}" if isinstance(row[key], float)
+                          else f"{name}={row[key]}" for key, name in names.items())
+        table.add_row(str(row["number"]), f"{row['value']:.4f}", str(row["epochs_run"]),
+                      f"{row['duration_s']:.1f}", values)
+    return table
+
+
+def result_table(result: Any) -> Table:
+    """Where the study stands and the best config's single test."""
+    c, m = result.counts, result.best_metrics
+    rows = [
+        ("study", f"{result.study} ({result.storage})"),
+        ("trials", f"{sum(c.values())}: {c.get('complete', 0)} complete, "
+                   f"{c.get('pruned', 0)} pruned, {c.get('fail', 0)} failed"),
+        ("best trial", str(result.best_trial)),
+        (f"best {result.metric} (validation)", f"{result.best_value:.4f}"),
+        ("test accuracy (best config, tested once)", f"{m['test_accuracy']:.4f}"),
+        ("test loss", f"{m['test_loss']:.4f}"),
+        ("best config", str(result.run_dir / "best.yaml")),
+        ("best run (tested)", str(result.best_run_dir)),
+        ("seconds", f"{result.seconds:.1f}"),
+        ("run directory", str(result.run_dir)),
+    ]
+    table = Table(title="Result", show_header=False)
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
+
+
+def check_gates(gates: list[Any], metrics: dict[str, Any]) -> None:
+    """`--fail-under`: checked on the best config's tested run, after everything is written."""
+    from mnist_cli.scoring.gates import enforce, evaluate_gates
+
+    enforce(evaluate_gates(gates, metrics))
