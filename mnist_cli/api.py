@@ -25,6 +25,7 @@ from mnist_cli.distribute import CrossDeviceOps, StrategyConfig, StrategyName
 from mnist_cli.errors import UsageError
 from mnist_cli.results import Comparison, Evaluation, GradCheck, Prediction, Run, load_run
 from mnist_cli.runs.rundir import CURVES, check_writable, new_run_dir
+from mnist_cli.runs.timings import phase, take
 
 __all__ = ["Comparison", "Evaluation", "GradCheck", "Prediction", "Run", "compare", "evaluate",
            "export", "gradcheck", "load_run", "predict", "train", "tune"]
@@ -119,7 +120,7 @@ def resume_target(run_dir: Path, conflicts: dict[str, Any],
 def announce(line: str, ui: Display) -> Any:
     """A Keras callback reporting `line` as training starts: after the data and layers are
     checked, so a bad input stays a one-line error."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     class Announce(import_keras().callbacks.Callback):
         def on_train_begin(self, logs: dict | None = None) -> None:
@@ -135,7 +136,8 @@ def load_data(cfg: RunConfig, ui: Display) -> Any:
     from mnist_cli.training.seeding import resolve_seed
 
     cfg.training.seed = resolve_seed(cfg.training.seed)
-    dataset = load_run_dataset(cfg)
+    with phase("data"):
+        dataset = load_run_dataset(cfg)
     ui.notes([*dataset.description.notes, *precision_notes(cfg.training.precision)])
     return dataset
 
@@ -159,8 +161,19 @@ def train_into(cfg: RunConfig, target: Path, scfg: StrategyConfig, ui: Display, 
     if plots and result.chief and result.history.get("loss"):
         from mnist_cli.plots import write_curves
 
-        write_curves(Path(target) / CURVES, result.history, title=cfg.name)
+        with phase("plots"):
+            write_curves(Path(target) / CURVES, result.history, title=cfg.name)
+        record_plots_time(result.metrics, Path(target))
     return result
+
+
+def record_plots_time(metrics: dict[str, Any], run_dir: Path) -> None:
+    """Add the curves' drawing time to metrics.json's `timings` (drawn after it was written)."""
+    from mnist_cli.runs.rundir import write_metrics
+
+    if "timings" in metrics:
+        metrics["timings"].update(plots=take()["plots"])
+        write_metrics(run_dir, metrics)
 
 
 @checked_keywords
@@ -174,9 +187,9 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
           class_names: str | list[str] | None = None, run_dir: str | Path | None = None,
           resume: str | Path | None = None, deterministic: bool | None = None,
           no_plots: bool = False, no_tensorboard: bool = False, precision: str | None = None,
-          strategy: str = "auto", device: Any = None, cross_device_ops: str = "auto",
-          worker: Any = None, task_index: int | None = None, connect_timeout: float = 60.0,
-          tpu: str | None = None, progress: Progress = False,
+          backend: str | None = None, strategy: str = "auto", device: Any = None,
+          cross_device_ops: str = "auto", worker: Any = None, task_index: int | None = None,
+          connect_timeout: float = 60.0, tpu: str | None = None, progress: Progress = False,
           command: list[str] | None = None) -> Run:
     """Train a model and write a run directory, like `mnist-cli train`.
 
@@ -190,7 +203,7 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
                    test_data=test_data, validation_split=validation_split,
                    image_shape=image_shape, data_dir=data_dir, sets=sets,
                    label_column=label_column, pixel_max=pixel_max, class_names=class_names,
-                   precision=precision, no_tensorboard=no_tensorboard)
+                   precision=precision, backend=backend, no_tensorboard=no_tensorboard)
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)
     if resume is not None:
@@ -344,9 +357,9 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
             label_column: str | None = None, pixel_max: int | None = None,
             class_names: str | list[str] | None = None, run_dir: str | Path | None = None,
             no_tensorboard: bool = False, precision: str | None = None,
-            strategy: str = "auto", device: Any = None, cross_device_ops: str = "auto",
-            worker: Any = None, task_index: int | None = None, connect_timeout: float = 60.0,
-            tpu: str | None = None, progress: Progress = False,
+            backend: str | None = None, strategy: str = "auto", device: Any = None,
+            cross_device_ops: str = "auto", worker: Any = None, task_index: int | None = None,
+            connect_timeout: float = 60.0, tpu: str | None = None, progress: Progress = False,
             command: list[str] | None = None) -> Comparison:
     """Train several variants on the same data and seeds and compare them (McNemar's test),
     like `mnist-cli compare`. `config`, `activation` and `output` take one value or a list;
@@ -362,7 +375,7 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
                    validation_split=validation_split, image_shape=image_shape,
                    data_dir=data_dir, sets=sets, label_column=label_column,
                    pixel_max=pixel_max, class_names=class_names, precision=precision,
-                   no_tensorboard=no_tensorboard)
+                   backend=backend, no_tensorboard=no_tensorboard)
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)
     dims = [as_list(config), as_list(activation), as_list(output)]

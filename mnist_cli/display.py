@@ -117,7 +117,7 @@ def epoch_line(epoch: int, epochs: int, logs: dict[str, Any] | None, seconds: fl
 
 def progress_callback(progress: Progress, label: str = "train") -> Any:
     """A keras Callback driving two bars: epochs and steps within the epoch."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
 
@@ -141,7 +141,7 @@ def progress_callback(progress: Progress, label: str = "train") -> Any:
 
 def plain_callback(samples: int | None = None, label: str | None = None) -> Any:
     """A keras Callback printing one `epoch_line` per finished epoch."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     class PlainProgress(import_keras().callbacks.Callback):
         started = 0.0
@@ -183,7 +183,7 @@ class TrainDisplay:
 
 def batch_callback(display: BatchDisplay) -> Any:
     """A keras Callback reporting predicted batches to `display`."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     class PredictProgress(import_keras().callbacks.Callback):
         def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None:

@@ -47,7 +47,7 @@ def test_model_save_crash_leaves_no_model(tmp_path: Path) -> None:
 
 
 def test_real_model_save_is_complete(tmp_path: Path) -> None:
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])

@@ -11,7 +11,7 @@ from mnist_cli.training import backup
 
 
 def tiny_model():
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])

@@ -92,7 +92,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def keras_model(tmp: Path, shape: tuple[int, ...]) -> str:
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
     model = keras.Sequential([keras.Input(shape), keras.layers.Flatten(), keras.layers.Dense(10)])

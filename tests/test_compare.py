@@ -174,7 +174,7 @@ def test_repeats_report_a_t_interval_not_std_overlap(trio: ComparisonRuns, data:
 def test_two_seeds_test_every_seed_with_holm(trio: ComparisonRuns, data: Dataset) -> None:
     """McNemar on every seed (not just the first): discordant digits counted here from the
     reloaded models, p-values from scipy, Holm over all 3 pairs x 2 seeds."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
     two = subset(trio, 2)

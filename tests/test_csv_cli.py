@@ -49,7 +49,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def model(tmp_path_factory: pytest.TempPathFactory) -> str:
     """An untrained 8x8 model: enough for evaluate/predict to reach the data."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
     net = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),

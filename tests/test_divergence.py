@@ -48,7 +48,7 @@ def test_relu_output_with_probabilities_fails_clearly(tmp_path: Path, cli_env: d
 
 def poison_at(epoch: int, step: int) -> Any:
     """A callback that sets the output bias to NaN at (epoch, step), 1-based: a fault."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
 
@@ -66,7 +66,7 @@ def poison_at(epoch: int, step: int) -> Any:
 
 @pytest.mark.slow
 def test_nan_loss_stops_at_first_bad_step_and_keeps_last_good(tmp_path: Path) -> None:
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
     from mnist_cli.training import run_training
 
     cfg = resolve_config("mlp_relu", Overrides(epochs=3, seed=5, data="digits"))

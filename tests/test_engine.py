@@ -97,9 +97,9 @@ def poisoned_dataset(seed: int, batch: int, step: int, value: float = np.inf,
     """Digits whose one training image, the one the (seed, epoch 0) order puts in `step`
     (1-based), holds one pixel `value` (inf: that step's gradients are non-finite). `order`:
     the epoch's example order, by default the fused engine's."""
+    from mnist_cli.backend import import_tf
     from mnist_cli.config.schema import DataConfig
     from mnist_cli.data import load_dataset
-    from mnist_cli.tfenv import import_tf
 
     tf = import_tf()
     data = load_dataset(DataConfig(spec="digits"), seed)
@@ -148,7 +148,7 @@ class SqrtOfShift:
 
     @staticmethod
     def layer():
-        from mnist_cli.tfenv import import_keras
+        from mnist_cli.backend import import_keras
 
         keras = import_keras()
 
@@ -167,7 +167,7 @@ class SqrtOfShift:
 def test_non_finite_gradients_with_a_finite_loss_stop_at_the_exact_step() -> None:
     """The in-graph check covers gradients, not only the loss: nothing of that step is
     applied and the step is named, whatever the CPU (no inf/NaN arithmetic is rounded)."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
     from mnist_cli.training.guards import Diverged
 
     keras = import_keras()
@@ -192,7 +192,7 @@ def test_non_finite_gradients_with_a_finite_loss_stop_at_the_exact_step() -> Non
 
 def sqrt_model(image_shape: tuple[int, ...]):
     """Flatten -> sqrt(x + 1) -> Dense(10) logits, compiled with Adam."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
     keras.utils.set_random_seed(0)
@@ -207,7 +207,7 @@ def sqrt_model(image_shape: tuple[int, ...]):
 def test_custom_loop_applies_no_non_finite_step() -> None:
     """The multi-worker loop checks loss and gradients before its update too: here under the
     default strategy (the same graph: flags reduced over replicas, then the update or not)."""
-    from mnist_cli.tfenv import import_tf
+    from mnist_cli.backend import import_tf
     from mnist_cli.training.custom_loop import epoch_order, fit_custom
     from mnist_cli.training.guards import Diverged
 
@@ -276,7 +276,7 @@ def test_engine_key_is_validated() -> None:
 
 
 def test_other_strategies_fall_back_to_fit() -> None:
-    from mnist_cli.tfenv import import_tf
+    from mnist_cli.backend import import_tf
 
     tf = import_tf()
     cfg = cfg_for("fused")
@@ -321,7 +321,7 @@ def test_signal_lands_at_a_call_boundary(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_one_device_strategy_trains_the_same_weights(tmp_path: Path) -> None:
-    from mnist_cli.tfenv import import_tf
+    from mnist_cli.backend import import_tf
     from mnist_cli.training import run_training
 
     one = import_tf().distribute.OneDeviceStrategy("/cpu:0")

@@ -157,7 +157,7 @@ def test_full_disk_while_drawing_curves_is_one_line_exit_1(
 def test_run_dir_removed_mid_run_stops_with_one_line(tmp_path: Path) -> None:
     import shutil
 
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
     from mnist_cli.training import run_training
 
     run = tmp_path / "run"

@@ -82,7 +82,7 @@ def complete(line: str) -> list[str]:
     ("mnist-cli export run --format t", ["tflite"]),
     ("mnist-cli train --precision mixed", ["mixed_float16", "mixed_bfloat16"]),
     ("mnist-cli compare --strategy ", ["auto", "default", "one-device", "mirrored",
-                                       "multi-worker", "tpu"]),
+                                       "multi-worker", "tpu", "data-parallel"]),
     ("mnist-cli gradcheck --label-column ", ["auto", "first", "last"]),
     ("mnist-cli train --class-names f", ["fashion"]),
     ("mnist-cli compare -c mlp_", ["mlp_relu", "mlp_softmax"]),

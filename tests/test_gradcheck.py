@@ -45,7 +45,7 @@ def test_shipped_config_passes(path: Path, digits) -> None:
 
 def _wrong_dense(factor: float):
     """A Dense layer whose custom gradient for the kernel is multiplied by `factor`."""
-    from mnist_cli.tfenv import import_keras, import_tf
+    from mnist_cli.backend import import_keras, import_tf
 
     tf, keras = import_tf(), import_keras()
 
@@ -73,7 +73,7 @@ def _wrong_dense(factor: float):
 
 
 def _mlp(layer_cls, input_shape=(8, 8, 1)):
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
     keras.utils.set_random_seed(0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mnist_cli.backend import import_keras
 from mnist_cli.gradients import check_model
 from mnist_cli.gradients.activations import (
     NEEDS_ARGS,
@@ -13,7 +14,6 @@ from mnist_cli.gradients.activations import (
     activation_kinks,
     exported_activations,
 )
-from mnist_cli.tfenv import import_keras
 
 EPSILON = 1e-5
 KNOWN = {

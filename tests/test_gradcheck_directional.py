@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mnist_cli.backend import import_keras, import_tf
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.gradients import check_model, render, run_gradcheck
-from mnist_cli.tfenv import import_keras, import_tf
 
 SEEDS = [0, 1, 2]
 

@@ -28,7 +28,9 @@ def test_env_report_has_a_row_for_every_strategy_in_the_table() -> None:
     rows = strategy_rows(devs, None)
     assert set(STRATEGIES) <= set(rows)
     assert list(rows)[:len(STRATEGIES) + 1] == ["default", "one-device", "mirrored",
-                                                "mirrored+nccl", "multi-worker", "tpu"]
+                                                "mirrored+nccl", "multi-worker", "tpu",
+                                                "data-parallel"]
+    assert "training.backend: jax" in rows["data-parallel"]["why"]  # the JAX backend's
     assert rows["mirrored+nccl"]["usable"] is False and rows["multi-worker"]["usable"] is False
     for strategy in STRATEGIES.values():  # every line can build and report itself
         assert callable(strategy.build) and callable(strategy.availability)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from mnist_cli.cli.app import app
 
 VOLATILE = {"train_seconds", "eval_seconds", "samples_per_second", "run_dir", "command",
-            "versions"}
+            "versions", "timings"}
 pytestmark = pytest.mark.slow  # every test here trains
 
 TRAIN = ["train", "--data", "digits", "--epochs", "2", "--no-plots", "-q"]
@@ -35,7 +35,7 @@ def op_determinism_off() -> Iterator[object]:
 
 def train(run: Path, *flags: str) -> tuple[dict, list[np.ndarray]]:
     """One real CLI training run; its metrics.json and final weights."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     result = CliRunner().invoke(app, [*TRAIN, *flags, "--run-dir", str(run)])
     assert result.exit_code == 0, (result.stderr, result.exception)

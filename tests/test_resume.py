@@ -116,8 +116,8 @@ def test_resume_refuses_completed_and_missing_runs(tmp_path: Path) -> None:
 
 def interrupt_at_end_of_epoch(epoch: int):
     """A callback that stops the run as a SIGINT would, once `epoch` epochs are done."""
+    from mnist_cli.backend import import_keras
     from mnist_cli.signals import Interrupted
-    from mnist_cli.tfenv import import_keras
 
     class Stop(import_keras().callbacks.Callback):
         def on_epoch_end(self, e: int, logs: dict | None = None) -> None:

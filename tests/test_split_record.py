@@ -59,9 +59,9 @@ def test_resume_of_a_sub_run_trains_on_its_recorded_split(tmp_path: Path) -> Non
     """A run trained on data split with another seed than its own (as a compare sub-run is)
     is interrupted after epoch 1; `--resume` rebuilds the recorded split and ends exactly
     where the uninterrupted run ends. A tampered record is refused before training."""
+    from mnist_cli.backend import import_keras
     from mnist_cli.data import load_dataset
     from mnist_cli.signals import Interrupted
-    from mnist_cli.tfenv import import_keras
     from mnist_cli.training import run_training
 
     def cfg():

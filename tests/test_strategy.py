@@ -151,10 +151,10 @@ def test_peer_that_never_joins_ends_with_exit_1(tmp_path: Path, cli_env: dict[st
 
 def single_process_history(epochs: int) -> tuple[dict[str, list[float]], list[np.ndarray]]:
     """The custom loop in this process, no strategy, same data, seed and global batch (64)."""
+    from mnist_cli.backend import import_tf
     from mnist_cli.config import Overrides, resolve_config
     from mnist_cli.data import load_dataset
     from mnist_cli.modeling.build import build_model, compile_model
-    from mnist_cli.tfenv import import_tf
     from mnist_cli.training.custom_loop import fit_custom
     from mnist_cli.training.seeding import seed_everything
 
@@ -206,7 +206,7 @@ def test_two_workers_match_each_other_and_one_process(tmp_path: Path,
     history, weights = single_process_history(epochs=2)
     for key, values in history.items():
         assert chief["final"][key] == pytest.approx(values[-1], abs=1e-4), key
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     saved = import_keras().models.load_model(tmp_path / "w0" / "model.keras").get_weights()
     for a, b in zip(saved, weights, strict=True):

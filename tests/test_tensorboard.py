@@ -130,3 +130,35 @@ def test_cli_no_tensorboard_and_precision(tmp_path: Path, cli_env: dict[str, str
                                     "output_dtype": "float32"}
     assert not (run_dir / "tensorboard").exists()
     assert (run_dir / "model.keras").is_file()
+
+
+@pytest.mark.parametrize(("tag", "value", "plugin", "step"), [
+    ("loss", 0.123, "scalars", 3), ("test/x", float("nan"), "scalars", 300_000),
+    ("x", -2.5e30, "scalars", 1), ("config", "    name: a\n    b: [1]", "text", 0)])
+def test_event_records_are_tensorflows_own_bytes(tag: str, value: float | str, plugin: str,
+                                                 step: int, tmp_path: Path) -> None:
+    """The pure-Python encoder (no TensorFlow, so JAX runs write TensorBoard files too) gives
+    byte for byte what TensorFlow's Event protos and TFRecordWriter give."""
+    import tensorflow as tf
+    from tensorflow.core.framework import summary_pb2
+    from tensorflow.core.util import event_pb2
+
+    from mnist_cli.training import events
+
+    data_class = (summary_pb2.DATA_CLASS_SCALAR if plugin == "scalars"
+                  else summary_pb2.DATA_CLASS_TENSOR)
+    metadata = summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin),
+        data_class=data_class)
+    tensor = (tf.make_tensor_proto(float(value), dtype=tf.float32) if plugin == "scalars"
+              else tf.make_tensor_proto(value))
+    summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(
+        tag=tag, metadata=metadata, tensor=tensor)])
+    theirs = event_pb2.Event(wall_time=1234.5, step=step, summary=summary).SerializeToString()
+    ours = events.event(1234.5, step, summary=events.summary_value(tag, value, plugin))
+    assert ours == theirs
+    version = event_pb2.Event(wall_time=7.0, file_version="brain.Event:2").SerializeToString()
+    assert events.event(7.0, file_version="brain.Event:2") == version
+    with tf.io.TFRecordWriter(str(tmp_path / "records")) as writer:
+        writer.write(theirs)
+    assert (tmp_path / "records").read_bytes() == events.record(ours)

@@ -13,6 +13,7 @@ from mnist_cli.cli import console
 from mnist_cli.cli.options import (
     MODEL,
     OUTPUT,
+    BackendOpt,
     BatchOpt,
     ClassNamesOpt,
     ConnectTimeoutOpt,
@@ -123,6 +124,7 @@ def compare(
     connect_timeout: ConnectTimeoutOpt = 60.0,
     tpu: TpuOpt = None,
     precision: PrecisionOpt = None,
+    backend: BackendOpt = None,
 ) -> None:
     """Train several variants on the same data and seeds; rank them on validation accuracy and
     test every pair for a significant difference on the test set."""
@@ -136,7 +138,8 @@ def compare(
         sets=sets, data=data, test_data=test_data, validation_split=validation_split,
         image_shape=image_shape, data_dir=data_dir, label_column=label_column,
         pixel_max=pixel_max, class_names=class_names, run_dir=run_dir,
-        no_tensorboard=no_tensorboard, precision=precision, strategy=strategy, device=device,
+        no_tensorboard=no_tensorboard, precision=precision, backend=backend,
+        strategy=strategy, device=device,
         cross_device_ops=cross_device_ops, worker=worker, task_index=task_index,
         connect_timeout=connect_timeout, tpu=tpu, progress=ui, command=sys.argv)
     if json_out:

@@ -32,7 +32,7 @@ def start(progress: str = "none", *, quiet: bool = False, json_out: bool = False
     """Set TensorFlow's logging and return the command's display: --quiet and --json keep
     stdout for results and stderr for errors only (a bad --progress is exit 2 here, before
     anything runs)."""
-    from mnist_cli.tfenv import set_verbose
+    from mnist_cli.backend import set_verbose
 
     set_verbose(verbose)
     return Display(progress, quiet=quiet or json_out, on_run_dir=set_run_dir)

@@ -21,6 +21,9 @@ def env(json_out: JsonOpt = False) -> None:
     table = Table(title="Environment", show_header=False)
     for key, value in report["versions"].items():
         table.add_row(key, value)
+    backend = report["backend"]
+    table.add_row("keras backends", f"{', '.join(backend['installed'])} (default "
+                                    f"{backend['default']}; {backend['choose_with']})")
     for kind, names in report["devices"].items():
         table.add_row(f"{kind} devices", ", ".join(names) or "none")
     console.out.print(table)

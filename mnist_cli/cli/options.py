@@ -43,6 +43,12 @@ def progress_modes() -> tuple[str, ...]:
     return MODES
 
 
+def backends() -> tuple[str, ...]:
+    from mnist_cli.backend import BACKENDS
+
+    return BACKENDS
+
+
 def precisions() -> tuple[str, ...]:
     from mnist_cli.modeling.precision import PRECISIONS
 
@@ -132,7 +138,7 @@ QuietOpt = Annotated[bool, typer.Option(
     "--quiet", "-q", metavar="", rich_help_panel=OUTPUT, help="Print only errors.")]
 VerboseOpt = Annotated[bool, typer.Option(
     "--verbose", metavar="", rich_help_panel=OUTPUT,
-    help="Show TensorFlow logs and full tracebacks.")]
+    help="Show TensorFlow logs, phase timings and full tracebacks.")]
 NoPlotsOpt = Annotated[bool, typer.Option(
     "--no-plots", metavar="", rich_help_panel=OUTPUT, help="Do not draw PNG plots.")]
 ProgressOpt = Annotated[str, typer.Option(
@@ -177,6 +183,9 @@ ClassNamesOpt = Annotated[str | None, typer.Option(
 NoTensorboardOpt = Annotated[bool, typer.Option(
     "--no-tensorboard", metavar="", rich_help_panel=OUTPUT,
     help="Do not write TensorBoard event files.")]
+BackendOpt = Annotated[str | None, typer.Option(
+    "--backend", metavar="tensorflow|jax", rich_help_panel=MODEL,
+    autocompletion=completes(backends), help="Keras backend (training.backend).")]
 PrecisionOpt = Annotated[str | None, typer.Option(
     "--precision", metavar="POLICY", rich_help_panel=MODEL,
     autocompletion=completes(precisions), help="e.g. mixed_float16.")]

@@ -11,6 +11,7 @@ from mnist_cli import api
 from mnist_cli.cli import console
 from mnist_cli.cli.options import (
     ActivationOpt,
+    BackendOpt,
     BatchOpt,
     ClassNamesOpt,
     ConfigOpt,
@@ -106,6 +107,7 @@ def train(
     connect_timeout: ConnectTimeoutOpt = 60.0,
     tpu: TpuOpt = None,
     precision: PrecisionOpt = None,
+    backend: BackendOpt = None,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
     from mnist_cli.scoring.gates import TRAIN_METRICS, parse_gates
@@ -119,16 +121,25 @@ def train(
         data_dir=data_dir, label_column=label_column, pixel_max=pixel_max,
         class_names=class_names, run_dir=run_dir, resume=resume, deterministic=deterministic,
         no_plots=no_plots, no_tensorboard=no_tensorboard, precision=precision,
-        strategy=strategy, device=device, cross_device_ops=cross_device_ops, worker=worker,
-        task_index=task_index, connect_timeout=connect_timeout, tpu=tpu, progress=ui,
+        backend=backend, strategy=strategy, device=device, cross_device_ops=cross_device_ops,
+        worker=worker, task_index=task_index, connect_timeout=connect_timeout, tpu=tpu, progress=ui,
         command=sys.argv)
     # The record as train prints it (metrics.json adds its schema_version first).
     metrics = {k: v for k, v in run.metrics.items() if k != "schema_version"}
+    show_result(metrics, json_out=json_out, quiet=quiet, verbose=verbose)
+    finish_gates(gates, metrics, run.chief)
+
+
+def show_result(metrics: dict[str, Any], *, json_out: bool, quiet: bool, verbose: bool) -> None:
+    """The record as JSON, or the result table; with --verbose, where the time went."""
     if json_out:
         console.print_json(metrics)
     elif not quiet:
         console.out.print(summary_table(metrics))
-    finish_gates(gates, metrics, run.chief)
+    if verbose and "timings" in metrics:
+        from mnist_cli.runs.timings import timings_line
+
+        console.info(timings_line(metrics["timings"]))
 
 
 def finish_gates(gates: list[Any], metrics: dict[str, Any], chief: bool = True) -> None:

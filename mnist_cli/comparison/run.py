@@ -52,7 +52,7 @@ def train_one(variant: Variant, seed: int, run_dir: Path, dataset: Dataset, *,
               strategy: Any, callbacks: list[Any], command: list[str] | None,
               strategy_desc: StrategyDescription | None = None) -> RunOutcome:
     """run_training on the shared data; divergence becomes a failed outcome, not an error."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
     from mnist_cli.training import run_training
 
     keras = import_keras()

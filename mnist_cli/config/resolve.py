@@ -49,6 +49,7 @@ class Overrides:
     pixel_max: int | None = None
     class_names: list[str] | str | None = None
     precision: str | None = None
+    backend: str | None = None
     no_tensorboard: bool | None = None
 
     def __post_init__(self) -> None:
@@ -90,6 +91,7 @@ FLAG_KEYS = {
     "pixel_max": "data.pixel_max",
     "class_names": "data.class_names",
     "precision": "training.precision",
+    "backend": "training.backend",
 }
 
 
@@ -185,15 +187,21 @@ def read_source(config: ConfigSource) -> tuple[dict[str, Any], str, str]:
 
 def resolve_config(config: ConfigSource = None, overrides: Overrides | None = None) -> RunConfig:
     """The config a run will use: file (or the default), then flags, then validation. A
-    problem with a value a flag (or --set) put there is reported under that flag's name."""
+    problem with a value a flag (or --set) put there is reported under that flag's name. Its
+    `training.backend` is selected for this process (a UsageError if Keras already runs on
+    another)."""
     overrides = overrides or Overrides()
     base, source, name = read_source(config)
     raw = apply_overrides(base, overrides)
     raw.setdefault("name", name)
     try:
-        return parse_config(raw, source=source)
+        cfg = parse_config(raw, source=source)
     except ConfigError as exc:
         raise attribute(exc, origins(overrides)) from None
+    from mnist_cli.backend import select_backend
+
+    select_backend(cfg.training.backend)  # before anything imports Keras
+    return cfg
 
 
 def origins(ov: Overrides) -> dict[str, Origin]:

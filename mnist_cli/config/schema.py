@@ -63,6 +63,10 @@ class TrainingConfig:
     engine: Literal["fused", "fit"] = "fused"
     """`fused` runs many steps per graph call on in-memory tensors (default strategy and
     one-device; others fall back to `fit`); `fit` uses Keras `model.fit`."""
+    backend: Literal["tensorflow", "jax"] = "tensorflow"
+    """Keras backend: `tensorflow`, or `jax` (`pip install 'mnist-cli[jax]'`; the fused engine
+    on one device or data parallel over local devices; no TensorFlow import for CSV, IDX, npz
+    or the bundled digits). Chosen before Keras loads: one backend per process."""
     precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = "float32"
     """Keras dtype policy: float32, or mixed_float16 (with loss scaling) / mixed_bfloat16,
     which compute in 16 bits on GPUs/TPUs; the output layer stays float32 (slow on CPU)."""

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from mnist_cli.backend import import_tf
 from mnist_cli.data.types import Split
-from mnist_cli.tfenv import import_tf
 
 
 def scale_images(x: np.ndarray, scale: bool = True) -> np.ndarray:

@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from mnist_cli.backend import import_tf
 from mnist_cli.data.raw import RawData, hash_arrays
 from mnist_cli.data.shape import as_images
 from mnist_cli.data.sources_npz import labels_int64
 from mnist_cli.data.types import Split
 from mnist_cli.errors import DataError
-from mnist_cli.tfenv import import_tf
 
 PROBE_HOST = ("storage.googleapis.com", 443)
 

@@ -162,7 +162,7 @@ def probe_tpu(address: str, timeout: float) -> None:
 
 def tpu_strategy(address: str | None, timeout: float) -> Any:
     """TPUStrategy for `address` after a bounded probe; every failure becomes UsageError."""
-    from mnist_cli.tfenv import import_tf
+    from mnist_cli.backend import import_tf
 
     if not address:
         raise UsageError(f"no TPU configured; {TPU_HOW}")

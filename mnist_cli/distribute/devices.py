@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mnist_cli.backend import import_tf
 from mnist_cli.errors import UsageError
-from mnist_cli.tfenv import import_tf
 
 
 def known_devices() -> list[str]:

@@ -19,7 +19,7 @@ def versions() -> dict[str, str]:
 
     found = {"mnist_cli": __version__, "python": sys.version.split()[0],
              "platform": platform.platform()}
-    for name in ("tensorflow", "keras", "tensorflow-datasets", "numpy"):
+    for name in ("tensorflow", "keras", "tensorflow-datasets", "numpy", "jax"):
         try:
             found[name] = version(name)
         except PackageNotFoundError:
@@ -28,7 +28,7 @@ def versions() -> dict[str, str]:
 
 
 def devices() -> dict[str, list[str]]:
-    from mnist_cli.tfenv import import_tf
+    from mnist_cli.backend import import_tf
 
     tf = import_tf()
     return {kind: [d.name for d in tf.config.list_logical_devices(kind)]
@@ -53,6 +53,8 @@ def env_report() -> dict[str, Any]:
     devs = devices()
     env = {k: os.environ[k] for k in ("COLAB_TPU_ADDR", "TPU_NAME", "CUDA_VISIBLE_DEVICES")
            if k in os.environ}
-    return {"versions": versions(), "devices": devs,
+    from mnist_cli.backend import backends_report
+
+    return {"versions": versions(), "backend": backends_report(), "devices": devs,
             "strategies": strategy_rows(devs, tf_config), "tf_config": tf_config,
             "environment": env}

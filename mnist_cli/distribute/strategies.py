@@ -18,6 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from mnist_cli.backend import import_tf, is_jax
 from mnist_cli.distribute.cluster import (
     deadline,
     name_tasks,
@@ -28,7 +29,6 @@ from mnist_cli.distribute.cluster import (
 )
 from mnist_cli.distribute.devices import cross_device_ops, mirrored_devices, one_device
 from mnist_cli.errors import UsageError
-from mnist_cli.tfenv import import_tf
 
 AUTO = "auto"
 Rows = dict[str, dict[str, Any]]
@@ -190,7 +190,17 @@ STRATEGIES: dict[str, Strategy] = {
         "multi-worker": {"usable": bool(tf_config), "why": "TF_CONFIG is set" if tf_config
                          else "needs TF_CONFIG or --worker HOST:PORT ... --task-index"}}),
     "tpu": Strategy(build_tpu, tpu_rows),
+    "data-parallel": Strategy(  # the JAX backend's (keras.distribution); refused on TF
+        lambda cfg, why: jax_strategies().build(cfg, why),
+        lambda devs, tf_config: jax_strategies().availability(devs, tf_config)),
 }
+
+
+def jax_strategies() -> Any:
+    """The JAX backend's strategies (mnist_cli.training.jax_distribution), imported lazily."""
+    import mnist_cli.training.jax_distribution as jax_distribution
+
+    return jax_distribution
 
 
 def choices() -> tuple[str, ...]:
@@ -221,6 +231,8 @@ def make_strategy(cfg: StrategyConfig) -> Built:
     """Build the strategy `cfg` names; errors say how to fix the flags."""
     if cfg.name not in choices():
         raise UsageError(f"unknown strategy {cfg.name!r}; choose one of {', '.join(choices())}")
+    if is_jax():  # the JAX backend's own strategies (keras.distribution), no TensorFlow
+        return jax_strategies().make_strategy(cfg, StrategyDescription.of)
     name, why = choose_auto(cfg) if cfg.name == AUTO else (cfg.name, "chosen by --strategy")
     return STRATEGIES[name].build(cfg, why)
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from mnist_cli.tfenv import import_keras, import_tf
+from mnist_cli.backend import import_keras, import_tf
 
 SUPPORT = "support"
 """Kinks of a vector activation: where the pattern of zero outputs changes."""

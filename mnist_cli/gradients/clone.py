@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 import mnist_cli.gradients.kinks as kk
+from mnist_cli.backend import import_keras, import_tf
 from mnist_cli.errors import RunFailed
-from mnist_cli.tfenv import import_keras, import_tf
 
 
 @dataclass

@@ -51,6 +51,7 @@ def gradcheck(cfg: RunConfig, *, model: str, batch: int, params: int | None, eps
         raise UsageError(f"--epsilon {epsilon}: must be > 0 (1e-5 is a good default)")
     if digit is not None and model != "logistic":
         raise UsageError("--digit only applies with --model logistic")
+    note = on_tensorflow(cfg)
     x, y, num_classes = real_batch(cfg, batch, seed)
     if model == "logistic":
         if digit is not None and not 0 <= digit < num_classes:
@@ -60,6 +61,26 @@ def gradcheck(cfg: RunConfig, *, model: str, batch: int, params: int | None, eps
     else:
         result = run_gradcheck(cfg.model, x, y, params=params, epsilon=epsilon, seed=seed,
                                num_classes=num_classes, name=cfg.name, directions=directions)
+    result.notes.extend(note)
     if run_dir is not None:
         write_json(Path(run_dir) / GRADCHECK, result.to_dict())
     return result
+
+
+JAX_NOTE = ("training.backend: jax: checked on TensorFlow (gradcheck's float64 checks are "
+            "TensorFlow code; the model's math is the same on both backends)")
+
+
+def on_tensorflow(cfg: RunConfig) -> list[str]:
+    """gradcheck is TensorFlow code: a JAX config is checked on TensorFlow (Keras not loaded
+    yet, as in a fresh CLI process), with a note saying so."""
+    from mnist_cli.backend import loaded_backend, select_backend
+
+    if cfg.training.backend != "jax":
+        return []
+    if loaded_backend() == "jax":
+        raise UsageError("gradcheck runs on TensorFlow, but Keras already runs on JAX in this "
+                         "process; run gradcheck in a new process (or a notebook kernel "
+                         "restarted before anything trains on JAX)")
+    select_backend("tensorflow")
+    return [JAX_NOTE]

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 import mnist_cli.gradients.kinks as kk
+from mnist_cli.backend import import_keras, import_tf
 from mnist_cli.gradients.clone import (
     Clone,
     apply_stage,
@@ -30,7 +31,6 @@ from mnist_cli.gradients.clone import (
     per_sample_loss,
 )
 from mnist_cli.gradients.report import DirectionCheck, direction_row
-from mnist_cli.tfenv import import_keras, import_tf
 
 DEFAULT_DIRECTIONS = 16
 """Random directions per group (whole model, each variable)."""

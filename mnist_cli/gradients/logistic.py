@@ -58,7 +58,7 @@ def hand_gradients(W: np.ndarray, b: np.ndarray, X: np.ndarray, Y: np.ndarray) -
 
 def tape_gradients(W: np.ndarray, b: np.ndarray, X: np.ndarray, Y: np.ndarray) -> Grads:
     """The same loss differentiated by TensorFlow's GradientTape, in float64."""
-    from mnist_cli.tfenv import import_tf
+    from mnist_cli.backend import import_tf
 
     tf = import_tf()
     w, c = tf.Variable(W), tf.Variable(b)

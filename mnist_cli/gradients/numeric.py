@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 import mnist_cli.gradients.kinks as kk
+from mnist_cli.backend import import_keras, import_tf
 from mnist_cli.gradients.clone import (
     Clone,
     Stage,
@@ -31,7 +32,6 @@ from mnist_cli.gradients.clone import (
 )
 from mnist_cli.gradients.directional import DEFAULT_DIRECTIONS, Problem, check_directions
 from mnist_cli.gradients.report import GradcheckResult, compare_rows, noise_floor
-from mnist_cli.tfenv import import_keras, import_tf
 
 CHUNK_BYTES = 192 * 2**20
 """Activation memory one batch of perturbed passes may use; bounds the pairs per graph call."""

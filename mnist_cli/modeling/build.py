@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from mnist_cli.backend import import_keras
 from mnist_cli.config.optimizers import OPTIMIZERS
 from mnist_cli.config.schema import ModelConfig, TrainingConfig
 from mnist_cli.errors import ConfigError
 from mnist_cli.modeling.precision import dtype_policy, output_layer_kwargs
-from mnist_cli.tfenv import import_keras
 
 
 def make_layer(keras: Any, class_name: str, kwargs: dict[str, Any]) -> Any:

@@ -89,7 +89,7 @@ def check_out(path: Path, force: bool) -> None:
 def float32_copy(model: Any) -> Any:
     """The model with float32 compute: a mixed-precision model's weights are float32 already,
     and TFLite's converter cannot translate its 16-bit MatMuls."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     if all(layer.compute_dtype == "float32" for layer in model.layers):
         return model
@@ -105,7 +105,7 @@ def float32_copy(model: Any) -> Any:
 
 def serving_model(loaded: LoadedModel) -> Any:
     """uint8 (H, W, C) -> the trained model's scaling -> model -> softmax (for logits)."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
     images = keras.Input(shape=loaded.image_shape, dtype="uint8", name=INPUT_NAME)
@@ -131,7 +131,7 @@ def write_saved_model(serving: Any, path: Path) -> None:
 
 def tflite_bytes(serving: Any, quantize: str | None) -> bytes:
     """Convert through a temporary SavedModel with TF's converter (the Keras 3 route)."""
-    from mnist_cli.tfenv import import_tf
+    from mnist_cli.backend import import_tf
 
     tf = import_tf()
     with tempfile.TemporaryDirectory(prefix="mnist-cli-export-") as tmp:
@@ -148,7 +148,7 @@ def onnx_bytes(serving: Any, image_shape: tuple[int, ...]) -> bytes:
     """Convert with tf2onnx (opset 17) from a tf.function around the serving model."""
     import logging
 
-    from mnist_cli.tfenv import import_tf
+    from mnist_cli.backend import import_tf
 
     tf = import_tf()
     try:

@@ -25,7 +25,7 @@ def tflite_interpreter(path: Path) -> Any:
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
-        from mnist_cli.tfenv import import_tf
+        from mnist_cli.backend import import_tf
 
         Interpreter = import_tf().lite.Interpreter  # noqa: N806
     with warnings.catch_warnings():
@@ -60,7 +60,7 @@ def tflite_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
 
 def saved_model_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
     """uint8 images -> probabilities through the SavedModel's serving_default signature."""
-    from mnist_cli.tfenv import import_tf
+    from mnist_cli.backend import import_tf
 
     tf = import_tf()
     fn = tf.saved_model.load(str(path)).signatures[SIGNATURE]

@@ -95,7 +95,7 @@ def load_model(target: Path | str, strategy: Any = None) -> LoadedModel:
     `strategy.scope()` when a distribution strategy is given, so predictions use it."""
     model_path, run_dir = locate(Path(target))
     check_archive(model_path)
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
     try:

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Literal
 
-from mnist_cli.tfenv import import_keras, import_tf
+from mnist_cli.backend import import_jax, import_keras, import_tf, is_jax
 
 Precision = Literal["float32", "mixed_float16", "mixed_bfloat16"]
 PRECISIONS: tuple[str, ...] = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -41,7 +41,10 @@ def output_layer_kwargs(precision: str, kwargs: dict) -> dict:
 
 
 def accelerated() -> bool:
-    """True when a GPU or TPU is visible (where 16-bit math is fast)."""
+    """True when a GPU or TPU is visible (where 16-bit math is fast); asked of JAX under the
+    JAX backend (TensorFlow is not imported for it)."""
+    if is_jax():
+        return any(d.platform != "cpu" for d in import_jax().devices())
     tf = import_tf()
     return bool(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))
 

@@ -80,8 +80,11 @@ def save_model(model: Any, path: Path) -> Path:
     """`model.save` through a temp name ending in .keras (Keras insists on the suffix)."""
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.tmp.keras")
+    from mnist_cli.backend import tensorflow_hidden_from_keras
+
     try:
-        model.save(tmp)
+        with tensorflow_hidden_from_keras():  # on JAX, saving needs no TensorFlow
+            model.save(tmp)
         os.replace(tmp, path)
     except OSError as exc:
         raise write_failed(exc, path) from exc

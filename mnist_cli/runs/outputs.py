@@ -11,6 +11,7 @@ from typing import Any
 
 import mnist_cli.runs.rundir as rundir
 from mnist_cli.config.schema import RunConfig
+from mnist_cli.runs import timings
 from mnist_cli.runs.artifacts import save_model, write_text, write_yaml
 from mnist_cli.version import __version__
 
@@ -75,25 +76,28 @@ def epoch_record(history: dict[str, list[float]], stoppers: list[Any]) -> dict[s
 
 def finish_run_dir(run_dir: Path, model: Any, history: dict[str, list[float]],
                    metrics: dict[str, Any]) -> None:
+    """model.keras and history.csv, then metrics.json with the run's `timings` (added to
+    `metrics`: the phases so far, saving included)."""
     run_dir = Path(run_dir)
-    save_model(model, run_dir / rundir.MODEL)
-    write_text(run_dir / rundir.HISTORY, history_csv(history))
+    with timings.phase("save"):
+        save_model(model, run_dir / rundir.MODEL)
+        write_text(run_dir / rundir.HISTORY, history_csv(history))
+    metrics["timings"] = timings.take()
     rundir.write_metrics(run_dir, metrics)
 
 
 def versions() -> dict[str, str]:
-    """Library versions, so a result can be reproduced (TF is already imported by now)."""
-    import keras
-    import numpy
-    import sklearn
-    import tensorflow as tf
+    """Library versions, so a result can be reproduced (read from the installed packages:
+    a JAX run does not import TensorFlow for its version)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return {
-        "mnist_cli": __version__,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": numpy.__version__,
-        "scikit-learn": sklearn.__version__,
-    }
+    found = {"mnist_cli": __version__, "python": sys.version.split()[0],
+             "platform": platform.platform()}
+    names = ("tensorflow", "keras", "jax", "jaxlib", "numpy", "scikit-learn")
+    for name in names:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            if name in ("tensorflow", "keras", "numpy", "scikit-learn"):
+                found[name] = "not installed"
+    return found

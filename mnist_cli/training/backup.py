@@ -52,7 +52,7 @@ def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None,
     module doc); it carries the state of the `stopping` (early-stopping) callbacks, which
     must come before it in the callback list. With `run_dir`, every epoch end first checks
     that the run directory is still in place."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
     stoppers = list(stopping or [])
@@ -98,8 +98,11 @@ def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None,
     return EpochBackup()
 
 
-def flush(callbacks: list[Any]) -> None:
-    """Write any unsaved completed epoch before a graceful stop."""
+def flush(callbacks: list[Any], recorder: Any = None) -> None:
+    """Write any unsaved completed epoch before a graceful stop, then the history
+    (`resume.history_callback`) that goes with it."""
     for callback in callbacks:
         if hasattr(callback, "flush") and hasattr(callback, "snapshot"):
             callback.flush()
+    if recorder is not None:
+        recorder.flush()

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from mnist_cli.backend import import_keras, import_tf
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.data.pipeline import scale_images
 from mnist_cli.data.types import Dataset, Split
-from mnist_cli.tfenv import import_keras, import_tf
 from mnist_cli.training.epochs import drive_epochs
 from mnist_cli.training.fused import diverged_at
 from mnist_cli.training.fused_graph import all_finite

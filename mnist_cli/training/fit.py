@@ -16,6 +16,7 @@ import mnist_cli.training.backup as backup
 import mnist_cli.training.fused as fused
 import mnist_cli.training.guards as guards
 import mnist_cli.training.resume as resume
+from mnist_cli.backend import current_backend
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.data import class_names
 from mnist_cli.data.pipeline import scale_images, to_tf_dataset
@@ -23,6 +24,7 @@ from mnist_cli.data.types import Dataset
 from mnist_cli.distribute import StrategyDescription
 from mnist_cli.modeling.build import build_model, check_layers, compile_model
 from mnist_cli.modeling.precision import precision_record
+from mnist_cli.runs.timings import phase
 from mnist_cli.scoring.metrics import predict_outputs, score
 from mnist_cli.training.custom_loop import fit_custom, predict_local
 from mnist_cli.training.seeding import resolve_seed, seed_everything
@@ -43,14 +45,18 @@ class TrainResult:
 
 
 def default_strategy() -> Any:
-    from mnist_cli.tfenv import import_tf
+    from mnist_cli.backend import import_tf, is_jax
 
+    if is_jax():
+        from mnist_cli.training.jax_distribution import default_strategy as jax_default
+
+        return jax_default()
     return import_tf().distribute.get_strategy()
 
 
 def fit_callbacks(cfg: RunConfig) -> list[Any]:
     """Keras callbacks the config asks for (early stopping restores the best weights)."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
     callbacks: list[Any] = []
@@ -67,7 +73,7 @@ def fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
     """The engine `fused.choose_engine` picks (fused, or model.fit on tf.data pipelines, or
     the multi-worker loop); returns history and fit seconds."""
     t = cfg.training
-    engine, _ = fused.choose_engine(cfg, model.distribute_strategy)
+    engine, _ = fused.choose_engine(cfg, getattr(model, "distribute_strategy", None))
     if engine == "custom":  # Keras 3 fit fails under multi-worker (keras#20585)
         return fit_custom(cfg, data, model, model.distribute_strategy, global_batch,
                           callbacks, initial_epoch)
@@ -102,19 +108,19 @@ def reliable_fit(cfg: RunConfig, data: Dataset, model: Any, global_batch: int, r
     the returned history covers the whole run (`done`: epochs already in the backup).
     `stopping`: the early-stopping callbacks (default: the config's). Failures are recorded
     in metrics.json."""
-    recorder = resume.history_callback(run_dir)
     if stopping is None:  # before the backup, which saves and restores its state
         stopping = fit_callbacks(cfg)
     safety = guards.training_callbacks(run_dir, probe_images(cfg, data), stopping)
+    recorder = resume.history_callback(run_dir, safety[-1])  # saved with the backup
     try:
         _, seconds = fit(cfg, data, model, global_batch,
                          [*stopping, *safety, recorder, *callbacks], done)
     except guards.Diverged as exc:
-        backup.flush(safety)
+        backup.flush(safety, recorder)
         raise guards.record_failure(run_dir, cfg, exc, model, recorder.history,
                                     command) from None
     except KeyboardInterrupt as exc:
-        backup.flush(safety)
+        backup.flush(safety, recorder)
         raise resume.record_interrupt(run_dir, cfg, exc, recorder.history, command) from None
     return recorder.history, seconds
 
@@ -148,11 +154,13 @@ def prepare(cfg: RunConfig, dataset: Dataset | None) -> Dataset:
     """Settle the seed, check the layers, load the data (unless given) and check it against
     the config, then seed every generator: all before anything is written or trained."""
     cfg.training.seed = resolve_seed(cfg.training.seed)
+    check_backend(cfg)
     check_layers(cfg.model, source=cfg.name)
     if dataset is None:
         from mnist_cli.data.dataset import load_run_dataset
 
-        dataset = load_run_dataset(cfg)
+        with phase("data"):
+            dataset = load_run_dataset(cfg)
     if dataset.description.split_seed is not None:  # recorded: readers rebuild this split
         cfg.data.split_seed = dataset.description.split_seed
     check_early_stopping(cfg, dataset)
@@ -161,12 +169,28 @@ def prepare(cfg: RunConfig, dataset: Dataset | None) -> Dataset:
     return dataset
 
 
+def check_backend(cfg: RunConfig) -> None:
+    """Run on the config's backend (a UsageError if Keras already runs on another in this
+    process) and refuse what that backend does not do."""
+    from mnist_cli.backend import select_backend
+
+    if select_backend(cfg.training.backend) == "jax":
+        from mnist_cli.training.jax_distribution import check_config
+
+        check_config(cfg)
+
+
 def build_in_scope(cfg: RunConfig, data: Dataset, strategy: Any) -> Any:
-    """The compiled model, its variables created under the strategy's scope."""
+    """The compiled model, its variables (on JAX the optimizer's too: `keras.distribution`
+    places only what is created in its scope) created under the strategy's scope."""
+    from mnist_cli.backend import is_jax
+
     with strategy.scope():
         model = build_model(cfg.model, data.description.image_shape,
                             data.description.num_classes, cfg.name, cfg.training.precision)
         compile_model(model, cfg.model, cfg.training)
+        if is_jax():
+            model.optimizer.build(model.trainable_variables)
     return model
 
 
@@ -187,6 +211,18 @@ def score_test_split(cfg: RunConfig, data: Dataset, model: Any, engine: str,
     return outputs, score(outputs, data.test.y, cfg.model.output)
 
 
+def score_run(cfg: RunConfig, data: Dataset, model: Any, strategy: Any, global_batch: int,
+              score_test: bool) -> tuple[Any, dict[str, Any], dict[str, Any], float]:
+    """(test outputs, metrics, engine record, seconds): the engine that trained, and its
+    scores on the test split unless `score_test` is False (then none, and no metrics)."""
+    start = time.perf_counter()
+    with phase("evaluate"):
+        engine = fused.engine_record(cfg, strategy, data)
+        outputs, metrics = (score_test_split(cfg, data, model, engine["name"], global_batch)
+                            if score_test else (None, {}))
+    return outputs, metrics, engine, time.perf_counter() - start
+
+
 @guards.records_faults  # a full disk or vanished path mid-run: one line, run marked failed
 def run_training(
     cfg: RunConfig,
@@ -204,26 +240,25 @@ def run_training(
     `strategy_desc` (from `make_strategy`) names the strategy as the user chose it, and why.
     `score_test=False` (tune's trials) never touches the test split: no test keys then.
     """
-    data = prepare(cfg, dataset)
-    strategy = strategy or default_strategy()
-    global_batch = cfg.training.batch_size * int(strategy.num_replicas_in_sync)
-    model = build_in_scope(cfg, data, strategy)
+    with phase("build"):  # the data are loaded in `prepare` (phase data) unless given
+        data = prepare(cfg, dataset)
+        strategy = strategy or default_strategy()
+        global_batch = cfg.training.batch_size * int(strategy.num_replicas_in_sync)
+        model = build_in_scope(cfg, data, strategy)
     start_run_dir(run_dir, cfg, data)
     resumed_from = resume.completed_epochs(Path(run_dir))
     stopping = fit_callbacks(cfg)
     boards = board_callbacks(cfg, Path(run_dir), len(data.train), strategy_desc)
     try:
-        history, fit_seconds = reliable_fit(cfg, data, model, global_batch, Path(run_dir),
-                                            [*(callbacks or []), *boards], command,
-                                            resumed_from, stopping)
+        with phase("train"):
+            history, fit_seconds = reliable_fit(cfg, data, model, global_batch, Path(run_dir),
+                                                [*(callbacks or []), *boards], command,
+                                                resumed_from, stopping)
     finally:  # a failed or interrupted run keeps every epoch's scalars too
         for board in boards:
             board.on_train_end()
-    start = time.perf_counter()
-    engine = fused.engine_record(cfg, strategy, data)
-    outputs, metrics = (score_test_split(cfg, data, model, engine["name"], global_batch)
-                        if score_test else (None, {}))
-    eval_seconds = time.perf_counter() - start
+    outputs, metrics, engine, eval_seconds = score_run(cfg, data, model, strategy,
+                                                       global_batch, score_test)
     epochs_run = len(next(iter(history.values()), []))
     metrics.update(
         status="completed",
@@ -239,6 +274,7 @@ def run_training(
         precision=precision_record(model, cfg.training.precision),
         engine=engine,
         seed=cfg.training.seed,
+        backend=current_backend(),
         dataset=data.description.to_dict(),
         versions=out.versions(),
         command=command or [],

@@ -5,26 +5,26 @@ model set: train begin, epoch begin, one batch end per graph call with the lates
 epoch end with loss/accuracy/val_loss/val_accuracy, train end; `model.stop_training`
 honoured), so backup, early stopping, progress and guards work unchanged. Calls last about
 `TARGET_CALL_S` (or a whole epoch when that is shorter), so the progress display moves and a
-signal lands at a call boundary within half a second. The graphs are in `fused_graph`.
+signal lands at a call boundary within half a second. The graphs are in `fused_graph`
+(TensorFlow) and `fused_jax` (JAX), with one interface.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 import mnist_cli.signals as signals
+from mnist_cli.backend import import_keras, is_jax
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.data.pipeline import storage_dtype
 from mnist_cli.data.types import Dataset, Split
 from mnist_cli.distribute import is_multi_worker
-from mnist_cli.tfenv import import_keras, import_tf
 from mnist_cli.training.epochs import drive_epochs
-from mnist_cli.training.fused_graph import EvalGraph, PredictGraph, SplitGraph, TrainGraph
 from mnist_cli.training.guards import Diverged
 
 TARGET_CALL_S = 0.2  # <= ~0.25 s per call with margin for a noisy step time
@@ -34,8 +34,19 @@ BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "
 TRUSTED = ("mnist_cli.", "keras.")  # callbacks written for one batch end per call
 
 
+def kit() -> ModuleType:
+    """The running backend's graphs and `placement`: `fused_jax` or `fused_graph`."""
+    if is_jax():
+        import mnist_cli.training.fused_jax as graphs
+    else:
+        import mnist_cli.training.fused_graph as graphs
+    return graphs
+
+
 def choose_engine(cfg: RunConfig, strategy: Any) -> tuple[str, str]:
     """(engine, why): `fused` where the strategy allows, else `fit` (or the custom loop)."""
+    if is_jax():  # one device or DataParallel; `fit` and TF strategies are refused up front
+        return "fused", "training.backend: jax (jitted steps)"
     cls = type(strategy).__name__
     if is_multi_worker(strategy):
         return "custom", "multi-worker keeps its own all-reduce loop"
@@ -84,31 +95,19 @@ class Pacer:
             self.per_step = seconds / max(steps, 1)
 
 
-@contextlib.contextmanager
-def placement(strategy: Any) -> Iterator[None]:
-    """The strategy's scope, and its device for one-device."""
-    tf = import_tf()
-    with strategy.scope(), contextlib.ExitStack() as stack:
-        if type(strategy).__name__ == "OneDeviceStrategy":
-            stack.enter_context(tf.device(strategy.extended.worker_devices[0]))
-        yield
-
-
-def paced_calls(graph: SplitGraph, pacer: Pacer, first: int = 0) -> Iterator[tuple[int, Any]]:
+def paced_calls(graph: Any, pacer: Pacer, first: int = 0) -> Iterator[tuple[int, Any]]:
     """Run `graph` from step `first` to the end in timed calls; yields (last step, result)."""
-    tf = import_tf()
     step = first
     while step < graph.steps:
         count = pacer.next(graph.steps - step)
         began = time.perf_counter()
-        result = graph.run(tf.constant(step, tf.int32), tf.constant(count, tf.int32))
-        result = tf.nest.map_structure(np.asarray, result)  # waits for the call
+        result = graph.call(step, count)  # NumPy: waits for the call
         pacer.record(count, time.perf_counter() - began)
         step += count
         yield step - 1, result
 
 
-def train_epoch(graph: TrainGraph, epoch: int, seed: int, pacer: Pacer, cbs: Any) -> dict:
+def train_epoch(graph: Any, epoch: int, seed: int, pacer: Pacer, cbs: Any) -> dict:
     """One epoch; raises Diverged at the first non-finite loss or gradient (that step not
     applied)."""
     graph.shuffle(seed, epoch)
@@ -132,7 +131,7 @@ def diverged_at(loss: float, grads_ok: bool, epoch: int, step: int) -> Diverged:
     return Diverged("gradients", loss, epoch, step, what_detail="became non-finite (loss")
 
 
-def evaluate(graph: EvalGraph, pacer: Pacer) -> dict[str, float]:
+def evaluate(graph: Any, pacer: Pacer) -> dict[str, float]:
     graph.reset()
     for _ in paced_calls(graph, pacer):
         signals.check()
@@ -145,20 +144,20 @@ def fit_fused(cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
               ) -> tuple[dict[str, list[float]], float]:
     """Train like `model.fit` (same history keys and callback hooks); returns history and
     seconds."""
-    t, strategy = cfg.training, model.distribute_strategy
+    t, graphs = cfg.training, kit()
     dtype = storage_dtype(data.train)
     val = data.validation if data.validation is not None and len(data.validation) else None
-    with placement(strategy):
+    with graphs.placement(model):
         model.optimizer.build(model.trainable_variables)
-        train = TrainGraph(model, data.train, global_batch, cfg.data.scale, dtype)
-        check = None if val is None else EvalGraph(model, val, global_batch,
-                                                   cfg.data.scale, dtype)
+        train = graphs.TrainGraph(model, data.train, global_batch, cfg.data.scale, dtype)
+        check = None if val is None else graphs.EvalGraph(model, val, global_batch,
+                                                          cfg.data.scale, dtype)
     cbs = import_keras().callbacks.CallbackList(callbacks, model=model, epochs=t.epochs,
                                                 steps=train.steps, verbose=0)
     pacer, val_pacer = Pacer(1 if needs_every_batch(callbacks) else None), Pacer()
 
     def one_epoch(epoch: int) -> dict[str, float]:
-        with placement(strategy):
+        with graphs.placement(model):
             logs = train_epoch(train, epoch, t.seed or 0, pacer, cbs)
             logs.update(evaluate(check, val_pacer) if check else {})
         return logs
@@ -168,7 +167,8 @@ def fit_fused(cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
 
 def predict_fused(model: Any, split: Split, batch_size: int, scale: bool = True) -> np.ndarray:
     """Raw outputs for every example, in order, many batches per call."""
-    with placement(model.distribute_strategy):
-        graph = PredictGraph(model, split, batch_size, scale, storage_dtype(split))
+    graphs = kit()
+    with graphs.placement(model):
+        graph = graphs.PredictGraph(model, split, batch_size, scale, storage_dtype(split))
         parts = [out for _, out in paced_calls(graph, Pacer())]
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)

@@ -13,11 +13,26 @@ in about half the time (tracing dominates a short cold run).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
+from mnist_cli.backend import import_tf
 from mnist_cli.data.pipeline import prepare_batch, to_tensors
 from mnist_cli.data.types import Split
-from mnist_cli.tfenv import import_tf
+
+
+@contextlib.contextmanager
+def placement(model: Any) -> Iterator[None]:
+    """The model's strategy's scope, and its device for one-device."""
+    tf = import_tf()
+    strategy = model.distribute_strategy
+    with strategy.scope(), contextlib.ExitStack() as stack:
+        if type(strategy).__name__ == "OneDeviceStrategy":
+            stack.enter_context(tf.device(strategy.extended.worker_devices[0]))
+        yield
 
 
 def batch_loss(model: Any, y: Any, out: Any) -> Any:
@@ -61,6 +76,12 @@ class SplitGraph:
 
     def reset(self) -> None:
         self.sums.assign(self.sums * 0)
+
+    def call(self, start: int, count: int) -> Any:
+        """`run` steps [start, start + count); the result as NumPy (waits for the call)."""
+        tf = import_tf()
+        result = self.run(tf.constant(start, tf.int32), tf.constant(count, tf.int32))
+        return tf.nest.map_structure(np.asarray, result)
 
     def means(self) -> tuple[float, float]:
         """(mean loss, accuracy) of the steps run since `reset`."""

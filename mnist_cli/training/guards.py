@@ -74,7 +74,7 @@ def guard_callback(probe: Any = None) -> Any:
     """A keras Callback raising `Diverged` at the first non-finite loss or weight, or (with
     `probe` images) probability outputs that are not distributions, and
     `signals.Interrupted` at the first batch/epoch boundary after SIGINT/SIGTERM."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
 

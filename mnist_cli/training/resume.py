@@ -41,10 +41,14 @@ def saved_history(run_dir: Path) -> dict[str, list[float]]:
     return {k: [float(x) for x in v[:done]] for k, v in hist.items()}
 
 
-def history_callback(run_dir: Path) -> Any:
-    """A keras Callback holding the whole run's history (earlier sessions included) and
-    saving it after each epoch's backup; read `.history` after fit."""
-    from mnist_cli.tfenv import import_keras
+def history_callback(run_dir: Path, backup: Any = None) -> Any:
+    """A keras Callback holding the whole run's history (earlier sessions included); read
+    `.history` after fit. It saves it at the session's first epoch, whenever the epoch
+    `backup` (the callback before it) has just written the state, so the file always covers
+    the backed-up epochs (readers trim it to them), and on `flush` (a graceful stop, after
+    the backup's); every epoch without `backup`. Not writing every epoch spares a short epoch
+    (~20 ms on JAX) a ~3 ms file write."""
+    from mnist_cli.backend import import_keras
 
     keras = import_keras()
     path = Path(run_dir) / BACKUP_DIR / HISTORY
@@ -53,11 +57,17 @@ def history_callback(run_dir: Path) -> Any:
         def __init__(self) -> None:
             super().__init__()
             self.history = saved_history(run_dir)
+            self.saved = False
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             for key, value in (logs or {}).items():
                 self.history.setdefault(key, []).append(float(value))
+            if backup is None or not self.saved or backup.written_epoch == epoch:
+                self.flush()
+
+        def flush(self) -> None:
             write_json(path, self.history)
+            self.saved = True
 
     return Recorder()
 
@@ -124,6 +134,9 @@ def load_resume_config(run_dir: Path) -> RunConfig:
     if cfg.training.seed is None:
         raise UsageError(f"--resume {run_dir}: config.yaml has no training.seed, so the run "
                          "cannot be continued identically; start a new run")
+    from mnist_cli.backend import select_backend
+
+    select_backend(cfg.training.backend)  # a resumed run continues on its own backend
     return cfg
 
 

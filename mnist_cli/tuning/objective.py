@@ -60,7 +60,7 @@ def epoch_reporter(trial: Any, metric: str) -> Any:
     """A Keras callback reporting `metric` to the trial after each epoch and stopping the
     training (after that epoch) when the pruner says so; after the last epoch there is
     nothing left to save, so a finished trial is never pruned."""
-    from mnist_cli.tfenv import import_keras
+    from mnist_cli.backend import import_keras
 
     class ReportEpochs(import_keras().callbacks.Callback):
         pruned = False
@@ -97,8 +97,8 @@ def objective(ctx: TrialContext, dataset: Any, worker: int) -> Any:
     """The function `study.optimize` calls: a value, `TrialPruned`, or `TrialFailed`."""
     import optuna
 
+    from mnist_cli.backend import import_keras
     from mnist_cli.signals import Interrupted
-    from mnist_cli.tfenv import import_keras
 
     def run(trial: Any) -> float:
         trial.set_user_attr("run_dir", str(ctx.trial_dir(trial.number)))

@@ -65,7 +65,7 @@ def usable_cores() -> int:
 
 def limit_threads(workers: int) -> None:
     """Share the cores: TensorFlow's intra-op pool sized cores / workers (before any op)."""
-    from mnist_cli.tfenv import import_tf
+    from mnist_cli.backend import import_tf
 
     tf = import_tf()
     tf.config.threading.set_intra_op_parallelism_threads(max(1, usable_cores() // workers))

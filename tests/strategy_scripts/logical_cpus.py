@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from mnist_cli.tfenv import import_tf
+from mnist_cli.backend import import_tf
 
 
 def main() -> None:

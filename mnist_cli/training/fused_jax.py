@@ -1,0 +1,409 @@
+"""The fused engine's JAX side: many training or evaluation steps per jitted call.
+
+The JAX twin of `fused_graph`, with the same interface (`call(step, count)`, `reset`,
+`means`, `shuffle`) so `fused` drives both. Training is Keras 3's stateless API
+(`model.stateless_call`, `optimizer.stateless_apply`): the trainable, non-trainable
+(BatchNorm statistics, Dropout's seed state) and optimizer variables are the state a jitted
+`lax.while_loop` carries over `count` steps, each batch gathered from a permutation that is a
+function of (seed, epoch) alone, so resume stays exact. Loss sums and correct counts
+accumulate on the device across calls (an epoch's metrics do not depend on how it was cut
+into calls). A step whose loss or gradients are non-finite applies nothing (`lax.cond`) and
+ends the call, naming itself. After each call the state goes back into the Keras variables,
+so callbacks (backup, early stopping, guards) see the model as `model.fit` would leave it.
+
+Shapes are static under `jit`, and compiling is most of a short run's cost, so each loop
+compiles once for any call size and the epoch's last, partial batch is padded to a whole one
+with the padding masked out of the loss, metrics and gradients. That is exact when every
+layer treats examples independently (`per_example`); a model with batch statistics
+(BatchNormalization) or activity regularizers instead runs its partial batch as its own small
+jitted step. Under `keras.distribution.DataParallel` (variables replicated over a device
+mesh) each batch is constrained to be split over the mesh's batch axis and XLA inserts the
+gradient all-reduce.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from mnist_cli.backend import import_jax
+from mnist_cli.data.pipeline import scale_images
+from mnist_cli.data.types import Split
+
+PER_EXAMPLE_LAYERS = frozenset({
+    "InputLayer", "Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv2DTranspose",
+    "SeparableConv2D", "DepthwiseConv2D", "MaxPooling1D", "MaxPooling2D", "MaxPool2D",
+    "AveragePooling1D", "AveragePooling2D", "AvgPool2D", "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D", "Flatten", "Reshape", "Activation", "ReLU", "LeakyReLU", "ELU",
+    "PReLU", "Softmax", "Dropout", "SpatialDropout2D", "GaussianDropout", "GaussianNoise",
+    "AlphaDropout", "LayerNormalization", "GroupNormalization", "UnitNormalization",
+    "Rescaling", "UpSampling2D", "ZeroPadding2D",
+})
+"""Layers whose training-mode output for an example depends on that example alone."""
+CONVOLUTIONS = frozenset({"Conv1D", "Conv2D", "Conv2DTranspose", "SeparableConv2D",
+                          "DepthwiseConv2D"})
+
+
+@contextlib.contextmanager
+def placement(model: Any) -> Iterator[None]:
+    """Nothing to enter: the graphs follow the device mesh the model's variables live on."""
+    yield
+
+
+def per_example(model: Any) -> bool:
+    """Whether padding a batch with masked rows leaves the real rows' loss and gradients as
+    they are: only per-example layers, no activity regularizer (its penalty sees every row)."""
+    return all(type(layer).__name__ in PER_EXAMPLE_LAYERS
+               and getattr(layer, "activity_regularizer", None) is None
+               for layer in model.layers)
+
+
+def meshes(model: Any) -> tuple[Any, Any]:
+    """(replicated, batch-split) shardings when the variables are replicated over more than
+    one device (DataParallel), else (None, None): one device, jax's default."""
+    jax = import_jax()
+    sharding = getattr(model.trainable_variables[0].value, "sharding", None)
+    mesh = getattr(sharding, "mesh", None)
+    if mesh is None or mesh.size < 2:
+        return None, None
+    spec = jax.sharding.PartitionSpec
+    return (jax.sharding.NamedSharding(mesh, spec()),
+            jax.sharding.NamedSharding(mesh, spec(mesh.axis_names[0])))
+
+
+def model_state(model: Any, optimizer: bool = True) -> tuple[list[Any], ...]:
+    """The Keras variables' current values: trainable, non-trainable (, optimizer)."""
+    state = ([v.value for v in model.trainable_variables],
+             [v.value for v in model.non_trainable_variables])
+    return (*state, [v.value for v in model.optimizer.variables]) if optimizer else state
+
+
+def write_state(model: Any, state: tuple[list[Any], ...]) -> None:
+    """Put a call's resulting state back into the Keras variables."""
+    groups = (model.trainable_variables, model.non_trainable_variables,
+              model.optimizer.variables)
+    for variables, values in zip(groups, state, strict=False):
+        for variable, value in zip(variables, values, strict=True):
+            variable.assign(value)
+
+
+def prepare(x: Any, table: Any) -> Any:
+    """uint8 images -> float32 through `scale_images`'s own 256-value table (bit-identical)."""
+    return x if table is None else table[x.astype("int32")]
+
+
+def check_all_finite(grads: list[Any]) -> Any:
+    """Whether every gradient entry is finite (see `fused_graph.all_finite` for why the loss
+    alone is not enough)."""
+    jnp = import_jax().numpy
+    flags = [jnp.isfinite(g).all() for g in grads if g is not None]
+    return jnp.stack(flags).all() if flags else jnp.asarray(True)
+
+
+def mean_loss(model: Any, y: Any, out: Any, mask: Any) -> Any:
+    """The compiled loss, a mean over the batch (over its unmasked rows when `mask`)."""
+    jnp = import_jax().numpy
+    if mask is None:
+        return model.loss(y, out)
+    per_row = model.loss.call(y, out.astype("float32"))
+    return jnp.sum(jnp.where(mask, per_row, 0.0)) / jnp.maximum(mask.sum(), 1)
+
+
+def accumulate(sums: tuple[Any, Any, Any], loss: Any, out: Any, y: Any,
+               mask: Any = None) -> tuple[Any, Any, Any]:
+    """Add one batch's mean loss x size, correct count and size (unmasked rows only)."""
+    jnp = import_jax().numpy
+    hits = jnp.argmax(out, -1).astype(jnp.int32) == y
+    if mask is not None:
+        hits = hits & mask
+    size = jnp.int32(y.shape[0]) if mask is None else mask.sum(dtype=jnp.int32)
+    return (sums[0] + loss.astype(jnp.float32) * size, sums[1] + hits.sum(dtype=jnp.int32),
+            sums[2] + size)
+
+
+class SplitGraph:
+    """One split held as device arrays with a running (loss sum, correct, count) accumulator;
+    `padded`: the images are extended to whole batches (the rows past `n` masked)."""
+
+    def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str,
+                 padded: bool) -> None:
+        self.jax = import_jax()
+        self.model, self.n, self.batch, self.padded = model, len(split), int(batch), padded
+        self.steps = -(-self.n // self.batch)
+        self.full = self.steps if padded else self.n // self.batch  # steps in the loop
+        self.replicated, self.split_batch = meshes(model)
+        x = scale_images(split.x, scale) if dtype == "float32" else split.x
+        self.table = (None if dtype == "float32" else
+                      self.put(scale_images(np.arange(256, dtype=np.uint8), scale)))
+        y = None if split.y is None else split.y.astype(np.int32)
+        if padded:
+            extra = self.steps * self.batch - self.n
+            x = np.concatenate([x, np.zeros((extra, *x.shape[1:]), x.dtype)])
+            y = None if y is None else np.concatenate([y, np.zeros(extra, np.int32)])
+        self.x, self.y = self.put(x), None if y is None else self.put(y)
+        self.zeros = (self.put(np.zeros((), np.float32)), self.put(np.zeros((), np.int32)),
+                      self.put(np.zeros((), np.int32)))  # immutable: reused by every reset
+        self.sums = self.zeros
+
+    def put(self, array: np.ndarray) -> Any:
+        """On the default device, or replicated over the mesh."""
+        return self.jax.device_put(array, self.replicated)
+
+    def constrain(self, x: Any) -> Any:
+        """Split a batch over the mesh's batch axis (data parallel); as is on one device."""
+        if self.split_batch is None or x.shape[0] % self.split_batch.mesh.size:
+            return x
+        return self.jax.lax.with_sharding_constraint(x, self.split_batch)
+
+    def mask(self, low: Any, size: int) -> Any:
+        """Which rows of the batch starting at `low` are real (None: all, unpadded)."""
+        return (low + self.jax.numpy.arange(size) < self.n) if self.padded else None
+
+    def reset(self) -> None:
+        self.sums = self.zeros
+
+    def means(self) -> tuple[float, float]:
+        """(mean loss, accuracy) of the steps run since `reset`."""
+        loss_sum, correct, count = (float(v) for v in self.jax.device_get(self.sums))
+        return loss_sum / max(count, 1.0), correct / max(count, 1.0)
+
+
+def loss_function(model: Any) -> Any:
+    """(trainable, non_trainable, optimizer vars, x, y, mask) -> (scaled loss, (loss, out,
+    new non_trainable)): Keras's JAX `compute_loss_and_updates`, regularization included."""
+    from keras import StatelessScope
+
+    optimizer = model.optimizer
+
+    def loss_fn(trainable: Any, non_trainable: Any, opt_vars: Any, x: Any, y: Any,
+                mask: Any) -> Any:
+        out, non_trainable, losses = model.stateless_call(
+            trainable, non_trainable, x, training=True, return_losses=True)
+        loss = mean_loss(model, y, out, mask)
+        if losses:
+            loss = loss + sum(losses)
+        with StatelessScope(state_mapping=list(zip(optimizer.variables, opt_vars,
+                                                   strict=True))):
+            scaled = optimizer.scale_loss(loss)  # loss scaling (mixed_float16) or as is
+        return scaled, (loss, out, non_trainable)
+
+    return loss_fn
+
+
+def train_step(model: Any) -> Any:
+    """(state, sums, x, y, mask) -> (state, sums, finite, loss, gradients finite); a
+    non-finite step returns the state and sums it was given (nothing applied)."""
+    jax = import_jax()
+    jnp, optimizer = jax.numpy, model.optimizer
+    grad = jax.value_and_grad(loss_function(model), has_aux=True)
+    check_grads = type(optimizer).__name__ != "LossScaleOptimizer"
+
+    def step(state: Any, sums: Any, x: Any, y: Any, mask: Any) -> Any:
+        trainable, non_trainable, opt_vars = state
+        (_, (loss, out, new_non_trainable)), grads = grad(trainable, non_trainable, opt_vars,
+                                                          x, y, mask)
+        grads_ok = check_all_finite(grads) if check_grads else jnp.asarray(True)
+        finite = jnp.isfinite(loss) & grads_ok
+
+        def apply(_: Any) -> Any:
+            new_trainable, new_opt = optimizer.stateless_apply(opt_vars, grads, trainable)
+            return ((new_trainable, new_non_trainable, new_opt),
+                    accumulate(sums, loss, out, y, mask))
+
+        state, sums = jax.lax.cond(finite, apply, lambda _: (state, sums), None)
+        return state, sums, finite, loss.astype(jnp.float32), grads_ok
+
+    return step
+
+
+def loops_slowly(model: Any) -> bool:
+    """Whether to dispatch one jitted step at a time instead of looping in the program: on
+    CPU, XLA runs convolutions ~1.6x slower inside a compiled loop than as a program of its
+    own (measured here on the shipped CNN), and a convolution step is long enough (>~5 ms)
+    that a dispatch per step costs nothing. Dense-only models keep the loop (their ~0.3 ms
+    steps would pay a ~0.1 ms dispatch each)."""
+    jax = import_jax()
+    return jax.default_backend() == "cpu" and any(
+        type(layer).__name__ in CONVOLUTIONS for layer in model.layers)
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    """The order of epoch `epoch`: a function of (seed, epoch) alone, so resume stays exact
+    (NumPy's PCG64, on the host: nothing to compile, the same on every machine)."""
+    words = [seed & 0xFFFFFFFF, seed >> 32 & 0xFFFFFFFF, epoch]
+    return np.random.default_rng(words).permutation(n).astype(np.int32)
+
+
+class TrainGraph(SplitGraph):
+    """Training steps over a per-epoch permutation; `call(start, count)` -> (bad step, loss,
+    gradients finite), bad step -1 when every loss and gradient was finite."""
+
+    def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
+        super().__init__(model, split, batch, scale, dtype, padded=per_example(model))
+        self.order = self.put(np.arange(self.steps * self.batch, dtype=np.int32) % self.n)
+        step = train_step(model)
+        self.stepwise = loops_slowly(model)
+        self.loop = self.jax.jit(self._single(step) if self.stepwise else self._loop(step))
+        self.tail = None if self.full == self.steps else self.jax.jit(self._tail(step))
+
+    def shuffle(self, seed: int, epoch: int) -> None:
+        """This epoch's order (`epoch_order`), padded up to whole batches with copies of its
+        first rows when the padding is masked."""
+        order = epoch_order(seed, epoch, self.n)
+        if self.padded:
+            order = np.resize(order, self.steps * self.batch)
+        self.order = self.put(order)
+
+    def batch_at(self, data: Any, low: Any, size: int) -> tuple[Any, Any, Any]:
+        """Batch [low, low + size) of this epoch's order and its mask; data: (order, images,
+        labels), passed to the jitted functions as arguments (not baked in as constants).
+        Padding rows are zeroed: even an inf pixel there cannot reach a gradient (0 x inf)."""
+        order, x, y = data
+        idx = self.jax.lax.dynamic_slice_in_dim(order, low, size)
+        x, mask = prepare(x[idx], self.table), self.mask(low, size)
+        if mask is not None:
+            x = self.jax.numpy.where(mask.reshape((-1,) + (1,) * (x.ndim - 1)), x, 0)
+        return self.constrain(x), y[idx], mask
+
+    def _loop(self, step: Any) -> Any:
+        jax, batch = self.jax, self.batch
+
+        def run(state: Any, sums: Any, data: Any, start: Any, count: Any) -> Any:
+            def body(carry: Any) -> Any:
+                i, state, sums, _, _, _ = carry
+                state, sums, finite, loss, grads_ok = step(
+                    state, sums, *self.batch_at(data, (start + i) * batch, batch))
+                return i + 1, state, sums, jax.numpy.where(finite, -1, start + i), loss, \
+                    grads_ok
+
+            carry = (jax.numpy.int32(0), state, sums, jax.numpy.int32(-1),
+                     jax.numpy.float32(0), jax.numpy.asarray(True))
+            _, state, sums, bad, loss, grads_ok = jax.lax.while_loop(
+                lambda c: (c[0] < count) & (c[3] < 0), body, carry)
+            return state, sums, bad, loss, grads_ok
+
+        return run
+
+    def _single(self, step: Any) -> Any:
+        """One step at batch `index` (see `loops_slowly`)."""
+
+        def run(state: Any, sums: Any, data: Any, index: Any) -> Any:
+            state, sums, finite, loss, grads_ok = step(
+                state, sums, *self.batch_at(data, index * self.batch, self.batch))
+            return state, sums, self.jax.numpy.where(finite, -1, index), loss, grads_ok
+
+        return run
+
+    def run_loop(self, state: Any, data: Any, start: int, stop: int) -> tuple[Any, ...]:
+        """Steps [start, stop) in one call of the loop, or one call per step (checking each
+        for divergence before the next) when `stepwise`."""
+        if not self.stepwise:
+            state, self.sums, bad, loss, grads_ok = self.loop(state, self.sums, data, start,
+                                                              stop - start)
+            return state, bad, loss, grads_ok
+        bad, loss, grads_ok = -1, 0.0, True
+        for index in range(start, stop):
+            state, self.sums, bad, loss, grads_ok = self.loop(state, self.sums, data, index)
+            if int(bad) >= 0:
+                break
+        return state, bad, loss, grads_ok
+
+    def _tail(self, step: Any) -> Any:
+        """The partial last batch as its own step (models that are not `per_example`)."""
+        low, size = self.full * self.batch, self.n - self.full * self.batch
+
+        def run(state: Any, sums: Any, data: Any) -> Any:
+            state, sums, finite, loss, grads_ok = step(state, sums,
+                                                       *self.batch_at(data, low, size))
+            return state, sums, self.jax.numpy.where(finite, -1, self.full), loss, grads_ok
+
+        return run
+
+    def call(self, start: int, count: int) -> tuple[int, float, bool]:
+        """Steps [start, start + count): those in the loop, then the partial one if due."""
+        state, end = model_state(self.model), start + count
+        data, bad, loss, grads_ok = (self.order, self.x, self.y), -1, 0.0, True
+        if start < self.full:
+            state, bad, loss, grads_ok = self.run_loop(state, data, start, min(end, self.full))
+        if self.tail is not None and end > self.full and int(bad) < 0:
+            state, self.sums, bad, loss, grads_ok = self.tail(state, self.sums, data)
+        write_state(self.model, state)
+        return int(bad), float(loss), bool(grads_ok)
+
+
+def infer(model: Any) -> Any:
+    """(trainable, non_trainable, x) -> (outputs, regularization loss), `training=False`."""
+    jnp = import_jax().numpy
+
+    def run(trainable: Any, non_trainable: Any, x: Any) -> Any:
+        out, _, losses = model.stateless_call(trainable, non_trainable, x, training=False,
+                                              return_losses=True)
+        return out, sum(losses) if losses else jnp.float32(0)
+
+    return run
+
+
+class EvalGraph(SplitGraph):
+    """Evaluation steps in order (`training=False`): `call(start, count)` accumulates."""
+
+    def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
+        super().__init__(model, split, batch, scale, dtype, padded=True)
+        self.loop = self.jax.jit(self._loop(infer(model)))
+
+    def _loop(self, forward: Any) -> Any:
+        jax, batch = self.jax, self.batch
+
+        def run(variables: Any, sums: Any, data: Any, start: Any, count: Any) -> Any:
+            def body(i: Any, sums: Any) -> Any:
+                low = (start + i) * batch
+                x = jax.lax.dynamic_slice_in_dim(data[0], low, batch)
+                y = jax.lax.dynamic_slice_in_dim(data[1], low, batch)
+                out, extra = forward(*variables, self.constrain(prepare(x, self.table)))
+                mask = self.mask(low, batch)
+                return accumulate(sums, mean_loss(self.model, y, out, mask) + extra, out, y,
+                                  mask)
+
+            return jax.lax.fori_loop(0, count, body, sums)
+
+        return run
+
+    def call(self, start: int, count: int) -> None:
+        self.sums = self.loop(model_state(self.model, optimizer=False), self.sums,
+                              (self.x, self.y), start, count)
+        self.sums[2].block_until_ready()
+
+
+class PredictGraph(SplitGraph):
+    """Model outputs in order (`training=False`): `call(start, count)` -> those steps' rows."""
+
+    def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
+        super().__init__(model, Split(split.x, None), batch, scale, dtype, padded=True)
+        self.buffer: Any = None
+        self.loop = self.jax.jit(self._loop(infer(model)), donate_argnums=1)
+
+    def _loop(self, forward: Any) -> Any:
+        jax, batch = self.jax, self.batch
+
+        def run(variables: Any, buffer: Any, images: Any, start: Any, count: Any) -> Any:
+            def body(i: Any, buffer: Any) -> Any:
+                low = (start + i) * batch
+                x = jax.lax.dynamic_slice_in_dim(images, low, batch)
+                out, _ = forward(*variables, self.constrain(prepare(x, self.table)))
+                return jax.lax.dynamic_update_slice_in_dim(
+                    buffer, out.astype(buffer.dtype), low, 0)
+
+            return jax.lax.fori_loop(0, count, body, buffer)
+
+        return run
+
+    def call(self, start: int, count: int) -> np.ndarray:
+        variables = model_state(self.model, optimizer=False)
+        if self.buffer is None:
+            width = self.model.output_shape[-1]
+            self.buffer = self.put(np.zeros((self.steps * self.batch, width), np.float32))
+        self.buffer = self.loop(variables, self.buffer, self.x, start, count)
+        low, high = start * self.batch, min((start + count) * self.batch, self.n)
+        return np.asarray(self.buffer)[low:high]
