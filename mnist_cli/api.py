@@ -17,15 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mnist_cli.config import Overrides, RunConfig, resolve_config
+from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.config.load import suggest
 from mnist_cli.config.resolve import ConfigSource
 from mnist_cli.display import Display
 from mnist_cli.distribute import CrossDeviceOps, StrategyConfig, StrategyName
 from mnist_cli.errors import UsageError
 from mnist_cli.results import Comparison, Evaluation, GradCheck, Prediction, Run, load_run
-from mnist_cli.runs.rundir import CURVES, check_writable, new_run_dir
-from mnist_cli.runs.timings import phase, take
+from mnist_cli.runs.targets import new_target, resume_target
 
 __all__ = ["Comparison", "Evaluation", "GradCheck", "Prediction", "Run", "compare", "evaluate",
            "export", "gradcheck", "load_run", "predict", "train", "tune"]
@@ -97,85 +96,6 @@ def call_text(name: str, config: Any, overrides: Overrides | None = None,
     return [f"mnist_cli.{name}({shown})"]
 
 
-def new_target(name: str, run_dir: str | Path | None) -> Path:
-    """A fresh run directory (an existing non-empty one is refused), checked writable."""
-    target = new_run_dir(name, Path(run_dir) if run_dir is not None else None)
-    check_writable(target)
-    return target
-
-
-def resume_target(run_dir: Path, conflicts: dict[str, Any],
-                  ui: Display) -> tuple[RunConfig, Path]:
-    """The saved config of an interrupted run (refusing config flags) and its directory."""
-    from mnist_cli.training.resume import completed_epochs, load_resume_config, refuse_conflicts
-
-    refuse_conflicts(run_dir, conflicts)
-    cfg = load_resume_config(run_dir)
-    check_writable(run_dir)
-    ui.notify(f"resuming {run_dir} at epoch {completed_epochs(run_dir) + 1} of "
-              f"{cfg.training.epochs}")
-    return cfg, Path(run_dir)
-
-
-def announce(line: str, ui: Display) -> Any:
-    """A Keras callback reporting `line` as training starts: after the data and layers are
-    checked, so a bad input stays a one-line error."""
-    from mnist_cli.backend import import_keras
-
-    class Announce(import_keras().callbacks.Callback):
-        def on_train_begin(self, logs: dict | None = None) -> None:
-            ui.notify(line)
-
-    return Announce()
-
-
-def load_data(cfg: RunConfig, ui: Display) -> Any:
-    """The run's dataset (its seed drawn now if not given), with its notes reported first."""
-    from mnist_cli.data.dataset import load_run_dataset
-    from mnist_cli.modeling.precision import precision_notes
-    from mnist_cli.training.seeding import resolve_seed
-
-    cfg.training.seed = resolve_seed(cfg.training.seed)
-    with phase("data"):
-        dataset = load_run_dataset(cfg)
-    ui.notes([*dataset.description.notes, *precision_notes(cfg.training.precision)])
-    return dataset
-
-
-def train_into(cfg: RunConfig, target: Path, scfg: StrategyConfig, ui: Display, *,
-               plots: bool, command: list[str]) -> Any:
-    """Train `cfg` into `target` (the TrainResult); under multi-worker only the chief keeps
-    the run directory and draws curves.png."""
-    from mnist_cli.distribute import make_strategy, run_dir_for, summary_line
-    from mnist_cli.signals import handle_interrupts
-    from mnist_cli.training import run_training
-
-    dist, desc = make_strategy(scfg)
-    dataset = load_data(cfg, ui)  # after the strategy: multi-worker must come before TF ops
-    shown = ui.training(samples=len(dataset.train))
-    hooks = [announce(summary_line(desc, cfg.training.batch_size), ui), *shown.callbacks(cfg.name)]
-    with shown, handle_interrupts(), run_dir_for(desc, target) as where:
-        result = run_training(cfg, where, dataset=dataset, strategy=dist, strategy_desc=desc,
-                              callbacks=hooks, command=command)
-    result.chief = desc.is_chief
-    if plots and result.chief and result.history.get("loss"):
-        from mnist_cli.plots import write_curves
-
-        with phase("plots"):
-            write_curves(Path(target) / CURVES, result.history, title=cfg.name)
-        record_plots_time(result.metrics, Path(target))
-    return result
-
-
-def record_plots_time(metrics: dict[str, Any], run_dir: Path) -> None:
-    """Add the curves' drawing time to metrics.json's `timings` (drawn after it was written)."""
-    from mnist_cli.runs.rundir import write_metrics
-
-    if "timings" in metrics:
-        metrics["timings"].update(plots=take()["plots"])
-        write_metrics(run_dir, metrics)
-
-
 @checked_keywords
 def train(config: ConfigSource = None, *, activation: str | None = None,
           epochs: int | None = None, batch_size: int | None = None,
@@ -218,6 +138,8 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
         cfg = resolve_config(config, ov)
         target = new_target(cfg.name, run_dir)
     ui.writing_to(target)
+    from mnist_cli.training.session import train_into
+
     result = train_into(cfg, target, scfg, ui, plots=not no_plots, command=command or call_text(
         "train", config, ov, run_dir=run_dir, resume=resume, strategy=strategy))
     if not result.chief:  # a multi-worker non-chief keeps no files
@@ -227,33 +149,6 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
 
 def image_shape_list(image_shape: Any) -> list[int] | None:
     return [int(d) for d in image_shape] if image_shape else None
-
-
-def score(target: str | Path, scfg: StrategyConfig, ui: Display, *, data: str | None,
-          image_shape: list[int] | None, data_dir: str | None, label_column: str | None,
-          pixel_max: int | None, class_names: Any, plots: bool) -> tuple[Any, Any, dict, bool]:
-    """Score the model of `target` on its test split or `data`; only the multi-worker chief
-    writes evaluation.json and the PNGs. Returns (loaded model, result, files, chief)."""
-    from mnist_cli.distribute import make_strategy, summary_line
-    from mnist_cli.modeling.io import load_model
-    from mnist_cli.scoring import evaluation as ev
-
-    dist, desc = make_strategy(scfg)
-    loaded = load_model(target, strategy=dist)
-    ev.model_class_names(loaded, class_names)  # a wrong count is refused before loading data
-    notes: list[str] = []
-    split, source = ev.load_split(loaded, data, image_shape=image_shape, data_dir=data_dir,
-                                  require_labels=True, label_column=label_column or "auto",
-                                  pixel_max=pixel_max, notes=notes)
-    ui.notes(notes)
-    ui.notify(summary_line(desc, ev.BATCH_SIZE))
-    ui.notify(f"evaluating {loaded.model_path} on {source} ({len(split):,} examples)")
-    shown = ui.batches("evaluate", len(split), ev.BATCH_SIZE)
-    with shown:
-        result = ev.evaluate_model(loaded, split, source, callbacks=shown.callbacks(),
-                                   strategy=dist, class_names=class_names)
-    files = ev.save_evaluation(loaded, result, split.x, plots=plots) if desc.is_chief else {}
-    return loaded, result, files, desc.is_chief
 
 
 @checked_keywords
@@ -275,6 +170,8 @@ def evaluate(target: str | Path, *, data: str | None = None, image_shape: Any = 
                            connect_timeout, tpu)
     ui.writing_to(Path(target) if Path(target).is_dir() else None)
     names = parse_flag(class_names) if isinstance(class_names, str) else class_names
+    from mnist_cli.scoring.session import score
+
     loaded, result, files, chief = score(
         target, scfg, ui, data=data, image_shape=image_shape_list(image_shape),
         data_dir=data_dir, label_column=label_column, pixel_max=pixel_max, class_names=names,
@@ -324,29 +221,6 @@ def predict(target: str | Path, *, data: str | None = None, out: str | Path | No
                       source, result.class_names)
 
 
-def compare_into(variants: list[Any], seeds: list[int], target: Path, scfg: StrategyConfig,
-                 ui: Display, command: list[str]) -> Any:
-    """Train every variant x seed into `target` on one dataset and one strategy; the core's
-    ComparisonRuns (its `summary` is what `--json` prints)."""
-    from mnist_cli.comparison import run_comparison
-    from mnist_cli.data import load_dataset
-    from mnist_cli.distribute import make_strategy, run_dir_for, summary_line
-
-    dist, desc = make_strategy(scfg)
-    dataset = load_dataset(variants[0].config.data, seeds[0])  # once, for every variant
-    ui.notes(dataset.description.notes)
-    ui.notify(summary_line(desc, variants[0].config.training.batch_size))
-    ui.notify(f"comparing {', '.join(v.name for v in variants)} "
-              f"with seed(s) {', '.join(map(str, seeds))}")
-    shown = ui.training(samples=len(dataset.train), labelled=True)
-    with shown, run_dir_for(desc, target) as where:
-        runs = run_comparison(variants, seeds, where, dataset=dataset, strategy=dist,
-                              strategy_desc=desc, callbacks_for=shown.callbacks,
-                              command=command)
-    runs.chief = desc.is_chief
-    return runs
-
-
 @checked_keywords
 def compare(config: Any = None, *, activation: Any = None, output: Any = None,
             repeats: int = 1, epochs: int | None = None, batch_size: int | None = None,
@@ -383,6 +257,8 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
     seeds = plan_seeds(seed, repeats)
     target = new_target("compare", run_dir)
     ui.writing_to(target)
+    from mnist_cli.comparison.session import compare_into
+
     runs = compare_into(variants, seeds, target, scfg, ui, command or call_text(
         "compare", dims[0] or None, ov, activation=dims[1], output=dims[2], repeats=repeats,
         run_dir=run_dir, strategy=strategy))

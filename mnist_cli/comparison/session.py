@@ -1,0 +1,33 @@
+"""One comparison as `compare` does it: one strategy, data loaded once, every variant x seed;
+called by `mnist_cli.api.compare`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mnist_cli.display import Display
+from mnist_cli.distribute import StrategyConfig
+
+
+def compare_into(variants: list[Any], seeds: list[int], target: Path, scfg: StrategyConfig,
+                 ui: Display, command: list[str]) -> Any:
+    """Train every variant x seed into `target` on one dataset and one strategy; the core's
+    ComparisonRuns (its `summary` is what `--json` prints)."""
+    from mnist_cli.comparison import run_comparison
+    from mnist_cli.data import load_dataset
+    from mnist_cli.distribute import make_strategy, run_dir_for, summary_line
+
+    dist, desc = make_strategy(scfg)
+    dataset = load_dataset(variants[0].config.data, seeds[0])  # once, for every variant
+    ui.notes(dataset.description.notes)
+    ui.notify(summary_line(desc, variants[0].config.training.batch_size))
+    ui.notify(f"comparing {', '.join(v.name for v in variants)} "
+              f"with seed(s) {', '.join(map(str, seeds))}")
+    shown = ui.training(samples=len(dataset.train), labelled=True)
+    with shown, run_dir_for(desc, target) as where:
+        runs = run_comparison(variants, seeds, where, dataset=dataset, strategy=dist,
+                              strategy_desc=desc, callbacks_for=shown.callbacks,
+                              command=command)
+    runs.chief = desc.is_chief
+    return runs
