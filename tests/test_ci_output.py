@@ -30,7 +30,7 @@ def help_lines(*args: str) -> list[str]:
 @pytest.mark.slow
 def test_help_reads_at_80_columns(command: str) -> None:
     lines = help_lines(command)
-    # train was 134 lines before the panels; 74 with --backend (JAX) added to 70 of flags
+    # train was 134 lines before the panels; 72 with --backend (JAX) added
     assert len(lines) <= 76, "\n".join(lines)
     assert all(len(line) <= 80 for line in lines)
     text = "\n".join(lines)

@@ -184,8 +184,8 @@ NoTensorboardOpt = Annotated[bool, typer.Option(
     "--no-tensorboard", metavar="", rich_help_panel=OUTPUT,
     help="Do not write TensorBoard event files.")]
 BackendOpt = Annotated[str | None, typer.Option(
-    "--backend", metavar="tensorflow|jax", rich_help_panel=MODEL,
-    autocompletion=completes(backends), help="Keras backend (training.backend).")]
+    "--backend", metavar="NAME", rich_help_panel=MODEL,
+    autocompletion=completes(backends), help="Keras backend: tensorflow or jax.")]
 PrecisionOpt = Annotated[str | None, typer.Option(
     "--precision", metavar="POLICY", rich_help_panel=MODEL,
     autocompletion=completes(precisions), help="e.g. mixed_float16.")]
