@@ -10,25 +10,16 @@ each way, so later copies are not byte-identical repeats. The test digits are ne
 
 from __future__ import annotations
 
-import gzip
-import os
+import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
-MNIST = Path(os.environ.get("MNIST_BENCH_DATA", ROOT / ".." / "shared" / "data" / "mnist"))
-IMAGES, LABELS = MNIST / "t10k-images-idx3-ubyte.gz", MNIST / "t10k-labels-idx1-ubyte.gz"
-MNIST_TRAIN = 8000
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: the IDX reader
+from contenders import IMAGES, LABELS, read_idx  # noqa: E402
+from contenders import N_TRAIN as MNIST_TRAIN  # noqa: E402
+
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-
-
-def read_idx(path: Path) -> np.ndarray:
-    """A gz IDX file -> numpy array (big-endian header: magic, then one uint32 per dim)."""
-    raw = gzip.decompress(path.read_bytes())
-    ndim = raw[3]
-    dims = np.frombuffer(raw, ">u4", count=ndim, offset=4)
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def has_mnist() -> bool:
