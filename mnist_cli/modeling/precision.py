@@ -57,12 +57,19 @@ def precision_notes(precision: str) -> list[str]:
             "float32 here (CPUs emulate most 16-bit math); it pays off on GPUs and TPUs"]
 
 
+def loss_scaling(optimizer: object) -> bool:
+    """Whether the optimizer scales the loss (mixed_float16). Such an optimizer expects some
+    non-finite gradients and skips those steps itself, so the training loops' divergence checks
+    look at the loss alone under it."""
+    return type(optimizer).__name__ == "LossScaleOptimizer"
+
+
 def precision_record(model: object, precision: str) -> dict[str, object]:
     """metrics.json's `precision`: the policy, whether losses were scaled, the output dtype."""
     optimizer = getattr(model, "optimizer", None)
     last = model.layers[-1] if getattr(model, "layers", None) else None
     return {
         "policy": precision,
-        "loss_scaling": type(optimizer).__name__ == "LossScaleOptimizer",
+        "loss_scaling": loss_scaling(optimizer),
         "output_dtype": str(getattr(last, "compute_dtype", "float32")),
     }

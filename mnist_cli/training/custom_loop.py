@@ -18,6 +18,7 @@ from mnist_cli.backend import import_keras, import_tf
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.data.pipeline import scale_images
 from mnist_cli.data.types import Dataset, Split
+from mnist_cli.modeling.precision import loss_scaling
 from mnist_cli.training.epochs import drive_epochs
 from mnist_cli.training.fused import diverged_at
 from mnist_cli.training.fused_graph import all_finite
@@ -70,7 +71,7 @@ def replica_fns(model: Any, from_logits: bool) -> tuple[Any, Any, Any]:
                                                           reduction=None)
     variables = model.trainable_variables
     # mixed_float16: the LossScaleOptimizer skips non-finite (scaled) gradients itself
-    check_grads = type(model.optimizer).__name__ != "LossScaleOptimizer"
+    check_grads = not loss_scaling(model.optimizer)
 
     def forward(batch: Any, training: bool) -> tuple[Any, Any, Any]:
         x, y, w, n = batch

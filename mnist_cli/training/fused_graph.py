@@ -22,6 +22,7 @@ import numpy as np
 from mnist_cli.backend import import_tf
 from mnist_cli.data.pipeline import prepare_batch, to_tensors
 from mnist_cli.data.types import Split
+from mnist_cli.modeling.precision import loss_scaling
 
 
 @contextlib.contextmanager
@@ -112,7 +113,7 @@ class TrainGraph(SplitGraph):
         tf = import_tf()
         model, optimizer = self.model, self.model.optimizer
         variables = model.trainable_variables
-        check_grads = type(optimizer).__name__ != "LossScaleOptimizer"
+        check_grads = not loss_scaling(optimizer)
 
         def body(i: Any, bad: Any, bad_loss: Any, grads_ok: Any) -> tuple[Any, ...]:
             low, high = self.bounds(start + i)

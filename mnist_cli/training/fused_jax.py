@@ -32,6 +32,7 @@ import numpy as np
 from mnist_cli.backend import import_jax
 from mnist_cli.data.pipeline import scale_images
 from mnist_cli.data.types import Split
+from mnist_cli.modeling.precision import loss_scaling
 
 PER_EXAMPLE_LAYERS = frozenset({
     "InputLayer", "Dense", "EinsumDense", "Conv1D", "Conv2D", "Conv2DTranspose",
@@ -199,7 +200,7 @@ def train_step(model: Any) -> Any:
     jax = import_jax()
     jnp, optimizer = jax.numpy, model.optimizer
     grad = jax.value_and_grad(loss_function(model), has_aux=True)
-    check_grads = type(optimizer).__name__ != "LossScaleOptimizer"
+    check_grads = not loss_scaling(optimizer)
 
     def step(state: Any, sums: Any, x: Any, y: Any, mask: Any) -> Any:
         trainable, non_trainable, opt_vars = state
