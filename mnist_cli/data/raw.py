@@ -54,10 +54,14 @@ def hash_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def hash_arrays(*arrays: np.ndarray | None) -> str:
-    """sha256 over array bytes, for bundled or TFDS data with no single source file."""
+def hash_arrays(*arrays: np.ndarray | None, layout: bool = False) -> str:
+    """sha256 over array bytes, for bundled or TFDS data with no single source file;
+    `layout` also hashes each array's dtype and shape (split fingerprints)."""
     h = hashlib.sha256()
     for a in arrays:
         if a is not None:
-            h.update(np.ascontiguousarray(a).tobytes())
+            a = np.ascontiguousarray(a)
+            if layout:
+                h.update(f"{a.dtype.str}{a.shape}".encode())
+            h.update(a.tobytes())
     return h.hexdigest()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mnist_cli.data.raw import hash_arrays
 from mnist_cli.data.types import Split
 from mnist_cli.errors import DataError
 
@@ -66,17 +67,9 @@ def can_stratify(y: np.ndarray | None, *sides: int) -> bool:
 def fingerprint(data: Split | None) -> str:
     """sha256 of a split's images and labels (shape, dtype and order included): equal only
     when the rows are the same rows in the same order."""
-    import hashlib
-
-    digest = hashlib.sha256()
     if data is None:
-        return digest.hexdigest()
-    for array in (data.x, data.y):
-        if array is not None:
-            array = np.ascontiguousarray(array)
-            digest.update(f"{array.dtype.str}{array.shape}".encode())
-            digest.update(array.data)
-    return digest.hexdigest()
+        return hash_arrays()
+    return hash_arrays(data.x, data.y, layout=True)
 
 
 def take(data: Split, idx: np.ndarray) -> Split:
