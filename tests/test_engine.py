@@ -141,27 +141,24 @@ def test_divergence_is_caught_in_graph_at_the_exact_step(tmp_path: Path) -> None
     assert int(model.optimizer.iterations.numpy()) == step - 1
 
 
-class SqrtOfShift:
+def sqrt_of_shift():
     """A layer sqrt(x + b) with a trainable shift b held at 1: finite for every input >= -1, but at
     x = -1 the gradient of b is 0.5 / sqrt(0) = inf (IEEE, exact on every CPU), so an image
     holding pixel -255 (scaled to exactly -1) gives a finite loss with non-finite gradients."""
+    from mnist_cli.backend import import_keras
 
-    @staticmethod
-    def layer():
-        from mnist_cli.backend import import_keras
+    keras = import_keras()
 
-        keras = import_keras()
+    class SqrtOfShift(keras.layers.Layer):
+        def build(self, input_shape):
+            # kept at exactly 1 after every update, so x + b is exactly 0 at x = -1
+            self.shift = self.add_weight(shape=(), initializer="ones", name="shift",
+                                         constraint=keras.ops.ones_like)
 
-        class Layer(keras.layers.Layer):
-            def build(self, input_shape):
-                # kept at exactly 1 after every update, so x + b is exactly 0 at x = -1
-                self.shift = self.add_weight(shape=(), initializer="ones", name="shift",
-                                             constraint=keras.ops.ones_like)
+        def call(self, x):
+            return keras.ops.sqrt(x + self.shift)
 
-            def call(self, x):
-                return keras.ops.sqrt(x + self.shift)
-
-        return Layer()
+    return SqrtOfShift()
 
 
 def test_non_finite_gradients_with_a_finite_loss_stop_at_the_exact_step() -> None:
@@ -175,7 +172,7 @@ def test_non_finite_gradients_with_a_finite_loss_stop_at_the_exact_step() -> Non
     data = poisoned_dataset(seed, batch, step, value=-255.0)
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input(data.description.image_shape),
-                              keras.layers.Flatten(), SqrtOfShift.layer(),
+                              keras.layers.Flatten(), sqrt_of_shift(),
                               keras.layers.Dense(10)])
     model.compile(optimizer="adam",
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -197,7 +194,7 @@ def sqrt_model(image_shape: tuple[int, ...]):
     keras = import_keras()
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input(image_shape), keras.layers.Flatten(),
-                              SqrtOfShift.layer(), keras.layers.Dense(10)])
+                              sqrt_of_shift(), keras.layers.Dense(10)])
     model.compile(optimizer="adam",
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
