@@ -94,7 +94,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comple
     """One real CLI training run on the bundled digits, shared by the assertions below."""
     run_dir = tmp_path_factory.mktemp("cli") / "run"
     proc = run_cli("train", "--data", "digits", "--activation", "relu", "--seed", "3",
-                   "--run-dir", str(run_dir), "--json")
+                   "--run-dir", str(run_dir), "--json", "--verbose")
     return proc, run_dir
 
 
@@ -108,6 +108,10 @@ def test_train_json_is_one_object_and_accurate(trained: tuple) -> None:
     assert metrics["dataset"]["image_shape"] == [8, 8, 1]
     assert metrics["strategy"]["replicas"] == 1
     assert 0 < metrics["balanced_accuracy"] <= 1
+    # --verbose: where the time went, on stderr (stdout stays one JSON document)
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("timings: "))
+    assert [p.split()[0] for p in line.removeprefix("timings: ").split(", ")] == \
+        list(metrics["timings"])
 
 
 def test_run_directory_files_parse(trained: tuple) -> None:

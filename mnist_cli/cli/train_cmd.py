@@ -137,9 +137,10 @@ def show_result(metrics: dict[str, Any], *, json_out: bool, quiet: bool, verbose
     elif not quiet:
         console.out.print(summary_table(metrics))
     if verbose and "timings" in metrics:
+        from mnist_cli.display import plain
         from mnist_cli.runs.timings import timings_line
 
-        console.info(timings_line(metrics["timings"]))
+        plain(timings_line(metrics["timings"]))
 
 
 def finish_gates(gates: list[Any], metrics: dict[str, Any], chief: bool = True) -> None:
