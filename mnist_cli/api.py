@@ -276,9 +276,11 @@ def gradcheck(config: ConfigSource = None, *, model: str = "config", digit: int 
               image_shape: Any = None, data_dir: str | None = None,
               label_column: str | None = None, pixel_max: int | None = None,
               run_dir: str | Path | None = None, directions: int = 16,
-              progress: Progress = False) -> GradCheck:
+              backend: str | None = None, progress: Progress = False) -> GradCheck:
     """Compare autodiff gradients with float64 finite differences, like `mnist-cli
-    gradcheck`: `verdict`, `exit_code` and the whole check (`report`, `check`)."""
+    gradcheck`: `verdict`, `exit_code` and the whole check (`report`, `check`). `backend`:
+    tensorflow or jax (default: the config's `training.backend`), chosen before Keras loads;
+    JAX checks in its x64 mode, for the check only."""
     from mnist_cli.gradients.command import gradcheck as run_check
     from mnist_cli.gradients.command import parse_params
 
@@ -288,8 +290,9 @@ def gradcheck(config: ConfigSource = None, *, model: str = "config", digit: int 
         raise UsageError(f"--model {model!r}: choose config or logistic")
     cfg = resolve_config(config, Overrides(
         activation=activation, sets=sets, data=data, image_shape=image_shape,
-        data_dir=data_dir, label_column=label_column, pixel_max=pixel_max))
-    ui.notify(f"checking gradients of {'logistic' if model == 'logistic' else cfg.name}")
+        data_dir=data_dir, label_column=label_column, pixel_max=pixel_max, backend=backend))
+    ui.notify(f"checking gradients of {'logistic' if model == 'logistic' else cfg.name} on "
+              f"{cfg.training.backend}")
     check = run_check(cfg, model=model, batch=batch, params=parse_params(str(params)),
                       epsilon=epsilon, seed=seed, digit=digit, directions=directions,
                       run_dir=Path(run_dir) if run_dir is not None else None)

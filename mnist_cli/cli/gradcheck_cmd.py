@@ -12,6 +12,7 @@ from mnist_cli import api
 from mnist_cli.cli import console
 from mnist_cli.cli.options import (
     ActivationOpt,
+    BackendOpt,
     ConfigOpt,
     DataDirOpt,
     DataOpt,
@@ -34,7 +35,7 @@ def gradcheck(
     config: ConfigOpt = None,
     model: Annotated[ModelKind, typer.Option(
         help="'config': the config's network; 'logistic': the seed's hand-derived logistic "
-             "regression checked against finite differences and GradientTape.")] = ModelKind.config,
+             "regression checked against finite differences and autodiff.")] = ModelKind.config,
     digit: Annotated[int | None, typer.Option(
         help="With --model logistic: one-vs-rest on this digit (default: one unit per class).")]
     = None,
@@ -63,16 +64,18 @@ def gradcheck(
         "--directions", help="Random unit directions (seeded) along which autodiff g·v is "
         "compared with finite differences, over the whole model and per variable: every "
         "entry is involved. 0 skips this check.")] = 16,
+    backend: BackendOpt = None,
 ) -> None:
     """Compare autodiff gradients with float64 finite differences, on sampled entries and
     along random directions that involve every entry (pass < 1e-7 <= warning < 1e-5 <=
-    fail). Exit 1 on fail, or when nothing could be judged (inconclusive)."""
+    fail). Exit 1 on fail, or when nothing could be judged (inconclusive). On JAX the check
+    runs in JAX's x64 mode."""
     ui = console.start(quiet=quiet, json_out=json_out, verbose=verbose)
     result = api.gradcheck(
         config, model=model, digit=digit, batch=batch, params=params, epsilon=epsilon,
         seed=seed, activation=activation, sets=sets, data=data, image_shape=image_shape,
         data_dir=data_dir, label_column=label_column, pixel_max=pixel_max, run_dir=run_dir,
-        directions=directions, progress=ui)
+        directions=directions, backend=backend, progress=ui)
     if json_out:
         console.print_json(result.report)
     elif not quiet:

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from mnist_cli.backend import import_keras, import_tf
+from mnist_cli.backend import import_keras
+from mnist_cli.gradients.autodiff import float64_mode, grad_of_sum, to_tensor
 
 SUPPORT = "support"
 """Kinks of a vector activation: where the pattern of zero outputs changes."""
@@ -47,12 +48,8 @@ def exported_activations() -> list[str]:
 
 def _values_and_slopes(fn: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """f(x) and f'(x) (autodiff, used only to locate kinks) for an elementwise f."""
-    tf = import_tf()
-    t = tf.constant(x, tf.float64)
-    with tf.GradientTape() as tape:
-        tape.watch(t)
-        y = fn(t)
-    return np.asarray(y), np.asarray(tape.gradient(y, t))
+    y, slope = grad_of_sum(fn, to_tensor(np.asarray(x, np.float64)))
+    return np.asarray(y), np.asarray(slope)
 
 
 def _jumps(f: np.ndarray, d: np.ndarray, h: float | np.ndarray) -> np.ndarray:
@@ -99,8 +96,8 @@ def _is_elementwise(fn: Any) -> bool:
     try:
         with warnings.catch_warnings():  # softmax warns about its size-1 axis
             warnings.simplefilter("ignore")
-            row = np.asarray(fn(import_tf().constant(x[None, :]))).ravel()
-            col = np.asarray(fn(import_tf().constant(x[:, None]))).ravel()
+            row = np.asarray(fn(to_tensor(x[None, :]))).ravel()
+            col = np.asarray(fn(to_tensor(x[:, None]))).ravel()
     except Exception:  # e.g. glu on an odd last axis: not elementwise
         return False
     return row.shape == col.shape and np.allclose(row, col, rtol=0, atol=1e-12)
@@ -108,17 +105,17 @@ def _is_elementwise(fn: Any) -> bool:
 
 def vector_is_kinked(fn: Any, lines: int = 8, width: int = 6) -> bool:
     """Does a vector activation's derivative jump along random lines a + t*b?"""
-    tf = import_tf()
+    ops = import_keras().ops
     rng = np.random.default_rng(0)
     t = np.arange(-4.0, 4.0, 2.0**-9) + 2.0**-9 / np.pi
     for _ in range(lines):
-        a, b, c = rng.normal(size=width), rng.normal(size=width), rng.normal(size=width)
-        tt = tf.constant(t)
-        with tf.GradientTape() as tape:
-            tape.watch(tt)
-            out = fn(tf.constant(a)[None, :] + tt[:, None] * tf.constant(b)[None, :])
-            y = tf.reduce_sum(out * tf.constant(c[: out.shape[-1]])[None, :], axis=1)
-        f, d = np.asarray(y), np.asarray(tape.gradient(y, tt))
+        a, b, c = (to_tensor(rng.normal(size=width)) for _ in range(3))
+
+        def along(tt: Any, a: Any = a, b: Any = b, c: Any = c) -> Any:
+            out = fn(a[None, :] + tt[:, None] * b[None, :])
+            return ops.sum(out * c[: out.shape[-1]][None, :], axis=1)
+
+        f, d = (np.asarray(v) for v in grad_of_sum(along, to_tensor(t)))
         if len(_kink_intervals(_jumps(f, d, 2.0**-9))):
             return True
     return False
@@ -126,16 +123,18 @@ def vector_is_kinked(fn: Any, lines: int = 8, width: int = 6) -> bool:
 
 @cache
 def activation_kinks(name: str) -> Kinks:
-    """Where `keras.activations.get(name)` at default settings is not differentiable."""
+    """Where `keras.activations.get(name)` at default settings is not differentiable (probed
+    in float64 on the selected backend)."""
     keras = import_keras()
     try:
         fn = keras.activations.get(name)
     except (ValueError, TypeError):
         return None
-    try:
-        fn(import_tf().constant(np.zeros((1, 4))))
-    except TypeError:
-        return NEEDS_ARGS
-    if _is_elementwise(fn):
-        return elementwise_kinks(fn) or None
-    return SUPPORT if vector_is_kinked(fn) else None
+    with float64_mode():
+        try:
+            fn(to_tensor(np.zeros((1, 4))))
+        except TypeError:
+            return NEEDS_ARGS
+        if _is_elementwise(fn):
+            return elementwise_kinks(fn) or None
+        return SUPPORT if vector_is_kinked(fn) else None

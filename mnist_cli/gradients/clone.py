@@ -8,6 +8,7 @@ activations are split off their layers so the pre-activations can be probed (see
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from inspect import signature
 from typing import Any
@@ -15,8 +16,14 @@ from typing import Any
 import numpy as np
 
 import mnist_cli.gradients.kinks as kk
-from mnist_cli.backend import import_keras, import_tf
-from mnist_cli.errors import RunFailed
+from mnist_cli.backend import import_keras
+from mnist_cli.gradients.autodiff import (
+    not_float64,
+    opaque,
+    pool_winners,
+    refuse_unless_float64,
+    value_and_grad,
+)
 
 
 @dataclass
@@ -74,14 +81,17 @@ def float64_clone(model: Any) -> Clone:
     return Clone(clone, stages, notes)
 
 
-def require_float64(model: Any) -> None:
-    """Refuse to check a model that does not compute in float64 (a dtype policy the clone
-    could not override): its finite differences would be meaningless."""
+def require_float64(model: Any, computed: dict[str, Any] | None = None) -> None:
+    """Refuse to check a model that does not compute in float64: a dtype policy the clone
+    could not override, or a backend that truncates float64 (JAX without x64 mode keeps the
+    declared dtypes but computes in float32). So the arrays themselves are checked too: the
+    weights' values and, when given, `computed` (name -> array: the loss, the gradients)."""
     wrong = [f"{layer.name} computes in {layer.compute_dtype}" for layer in model.layers
              if layer.compute_dtype != "float64"]
     wrong += [f"{v.path} is {v.dtype}" for v in model.weights if v.dtype != "float64"]
-    if wrong:
-        raise RunFailed("gradcheck needs float64 everywhere but " + "; ".join(wrong[:3]))
+    wrong += not_float64({f"{v.path}'s value": v.value for v in model.weights
+                          if v.dtype == "float64"})
+    refuse_unless_float64(wrong + not_float64(computed or {}))
 
 
 def call_kwargs(layer: Any) -> dict[str, Any]:
@@ -89,35 +99,65 @@ def call_kwargs(layer: Any) -> dict[str, Any]:
     return {"training": False} if "training" in signature(layer.call).parameters else {}
 
 
-def apply_stage(tf: Any, stage: Stage, h: Any, out: Any, probes: list | None) -> Any:
+def apply_stage(stage: Stage, h: Any, out: Any, probes: list | None) -> Any:
     """Finish a stage given its layer output `out` (input `h`), collecting kink codes."""
     if probes is not None:
         if stage.in_points:
-            probes.append(kk.probe_codes(tf, h, stage.in_points, stage.layer))
+            probes.append(kk.probe_codes(h, stage.in_points, stage.layer))
         if stage.pool:
-            probes.append(kk.pool_argmax(tf, stage.layer, h))
+            probes.append(pool_winners(stage.layer, h))
         if stage.post_points:
-            probes.append(kk.probe_codes(tf, out, stage.post_points, stage.post))
+            probes.append(kk.probe_codes(out, stage.post_points, stage.post))
     return out if stage.post is None else stage.post(out)
 
 
-def forward(tf: Any, stages: list[Stage], h: Any, start: int = 0,
-            probes: list | None = None) -> Any:
-    """Run stages[start:] in inference mode (dropout off, so the loss is deterministic)."""
+def trainable_weights(stages: list[Stage]) -> list[Any]:
+    """The current values of every trainable weight of `stages`, in `forward`'s order (the
+    model's `trainable_variables` order)."""
+    return [v.value for stage in stages for v in stage.layer.trainable_variables]
+
+
+def forward(stages: list[Stage], h: Any, start: int = 0, probes: list | None = None,
+            weights: list | None = None) -> Any:
+    """Run stages[start:] in inference mode (dropout off, so the loss is deterministic).
+
+    With `weights` (every trainable weight of stages[start:], in order) each layer runs
+    through `stateless_call` on them, so autodiff can differentiate with respect to them;
+    without, on its own variables."""
+    i = 0
     for stage in stages[start:]:
-        h = apply_stage(tf, stage, h, stage.layer(h, training=False), probes)
+        layer = stage.layer
+        n = len(layer.trainable_variables) if weights is not None else 0
+        if n:
+            ntv = [v.value for v in layer.non_trainable_variables]
+            out = layer.stateless_call(weights[i:i + n], ntv, h, **call_kwargs(layer))[0]
+        else:
+            out = layer(h, training=False)
+        h, i = apply_stage(stage, h, out, probes), i + n
     return h
 
 
-def per_sample_loss(keras: Any, y: Any, out: Any, from_logits: bool) -> Any:
-    """The training loss (sparse categorical cross-entropy) of each sample.
+def per_sample_loss(y: Any, out: Any, from_logits: bool) -> Any:
+    """The training loss (sparse categorical cross-entropy) of each sample, of `out` exactly
+    as computed (`opaque`: on TensorFlow, Keras's loss otherwise swaps a softmax / sigmoid
+    output for its input logits when it can tell, which differs between the autodiff and
+    finite-difference paths here and would compare two different losses). See `logits_note`
+    for what training does."""
+    keras = import_keras()
+    return keras.losses.sparse_categorical_crossentropy(y, opaque(out), from_logits=from_logits)
 
-    `tf.identity` hides where `out` came from: Keras's loss otherwise swaps a softmax /
-    sigmoid output for its input logits when it can tell (eagerly by an attribute, in a graph
-    by the op type), which differs between the autodiff and finite-difference paths here and
-    would compare two different losses. See `logits_note` for what training does."""
-    return keras.losses.sparse_categorical_crossentropy(y, import_tf().identity(out),
-                                                        from_logits=from_logits)
+
+def mean_loss(stages: list[Stage], x: Any, y: Any, from_logits: bool,
+              keep: Any = None) -> Callable[[list], Any]:
+    """The mean training loss over (x, y) as a function of the trainable weights; with `keep`
+    (1/0 per sample), the sum of the kept samples' losses over the batch size."""
+    ops = import_keras().ops
+
+    def loss(weights: list) -> Any:
+        losses = per_sample_loss(y, forward(stages, x, weights=weights), from_logits)
+        return ops.mean(losses) if keep is None else ops.sum(losses * keep) / x.shape[0]
+
+    return loss
 
 
 def logits_note(model: Any, from_logits: bool) -> list[str]:
@@ -132,12 +172,14 @@ def logits_note(model: Any, from_logits: bool) -> list[str]:
     return []
 
 
-def tape_gradients(clone: Clone, x: Any, y: Any,
-                   from_logits: bool) -> tuple[list[np.ndarray], float]:
-    """Autodiff gradients of the mean loss for every trainable variable (float64), and the loss."""
-    tf, keras = import_tf(), import_keras()
-    variables = clone.model.trainable_variables
-    with tf.GradientTape() as tape:
-        out = forward(tf, clone.stages, x)
-        loss = tf.reduce_mean(per_sample_loss(keras, y, out, from_logits))
-    return [np.asarray(g, dtype=np.float64) for g in tape.gradient(loss, variables)], float(loss)
+def autodiff_gradients(clone: Clone, x: Any, y: Any,
+                       from_logits: bool) -> tuple[list[np.ndarray], float]:
+    """Autodiff gradients of the mean loss for every trainable variable, and the loss, by the
+    backend's autodiff (`autodiff.value_and_grad`); refused unless both are float64."""
+    weights = trainable_weights(clone.stages)
+    loss, grads = value_and_grad(mean_loss(clone.stages, x, y, from_logits), weights)
+    computed = {"the loss": loss}
+    computed.update({f"the gradient of {v.path}": g for v, g
+                     in zip(clone.model.trainable_variables, grads, strict=True)})
+    require_float64(clone.model, computed)
+    return [np.asarray(g, dtype=np.float64) for g in grads], float(loss)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_cli.backend import select_backend
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import UsageError
 from mnist_cli.gradients.logistic import run_logistic_gradcheck
@@ -44,14 +45,15 @@ def gradcheck(cfg: RunConfig, *, model: str, batch: int, params: int | None, eps
               seed: int, digit: int | None, run_dir: Path | None,
               directions: int = DEFAULT_DIRECTIONS) -> GradcheckResult:
     """Check the config's model (or the seed's logistic regression) on a real batch, in
-    float64 whatever dtype policy the config or Keras's global state asks for."""
+    float64 whatever dtype policy the config or Keras's global state asks for, on the backend
+    `resolve_config` selected (the config's `training.backend`, or `--backend`)."""
     if directions < 0:
         raise UsageError(f"--directions {directions}: must be >= 0 (16 is the default)")
     if epsilon <= 0:
         raise UsageError(f"--epsilon {epsilon}: must be > 0 (1e-5 is a good default)")
     if digit is not None and model != "logistic":
         raise UsageError("--digit only applies with --model logistic")
-    note = on_tensorflow(cfg)
+    select_backend(cfg.training.backend)  # as resolve_config did: before Keras loads
     x, y, num_classes = real_batch(cfg, batch, seed)
     if model == "logistic":
         if digit is not None and not 0 <= digit < num_classes:
@@ -61,26 +63,6 @@ def gradcheck(cfg: RunConfig, *, model: str, batch: int, params: int | None, eps
     else:
         result = run_gradcheck(cfg.model, x, y, params=params, epsilon=epsilon, seed=seed,
                                num_classes=num_classes, name=cfg.name, directions=directions)
-    result.notes.extend(note)
     if run_dir is not None:
         write_json(Path(run_dir) / GRADCHECK, result.to_dict())
     return result
-
-
-JAX_NOTE = ("training.backend: jax: checked on TensorFlow (gradcheck's float64 checks are "
-            "TensorFlow code; the model's math is the same on both backends)")
-
-
-def on_tensorflow(cfg: RunConfig) -> list[str]:
-    """gradcheck is TensorFlow code: a JAX config is checked on TensorFlow (Keras not loaded
-    yet, as in a fresh CLI process), with a note saying so."""
-    from mnist_cli.backend import loaded_backend, select_backend
-
-    if cfg.training.backend != "jax":
-        return []
-    if loaded_backend() == "jax":
-        raise UsageError("gradcheck runs on TensorFlow, but Keras already runs on JAX in this "
-                         "process; run gradcheck in a new process (or a notebook kernel "
-                         "restarted before anything trains on JAX)")
-    select_backend("tensorflow")
-    return [JAX_NOTE]

@@ -10,7 +10,7 @@ Kinks: a perturbation along v moves every unit a little, so some unit of some sa
 straddle a ReLU / max-pool kink. The loss is a mean over samples and units belong to one
 sample, so the straddling samples are found (the same piece codes as `kinks`) and dropped
 from both sides: the finite difference sums the kept samples' losses, and autodiff's side is
-GradientTape's gradient of that same partial sum (one batched pass, like the main one).
+the backend's autodiff gradient of that same partial sum (one batched pass, like the main one).
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 
 import mnist_cli.gradients.kinks as kk
-from mnist_cli.backend import import_keras, import_tf
+from mnist_cli.backend import import_keras
+from mnist_cli.gradients.autodiff import compile, to_tensor, value_and_grad
 from mnist_cli.gradients.clone import (
     Clone,
-    apply_stage,
-    call_kwargs,
     forward,
+    mean_loss,
     per_sample_loss,
+    trainable_weights,
 )
 from mnist_cli.gradients.report import DirectionCheck, direction_row
 
@@ -58,56 +59,46 @@ class Problem:
 
 
 def _pair_fn(problem: Problem) -> Any:
-    """Graph: (weights at θ+εv, weights at θ-εv) -> per-sample losses of each, and per sample
-    how many units changed piece between the two."""
-    tf, keras = import_tf(), import_keras()
-    stages = problem.clone.stages
+    """Compiled: (weights at θ+εv, weights at θ-εv, x, y) -> per-sample losses of each, and
+    per sample how many units changed piece between the two."""
+    ops = import_keras().ops
+    stages, from_logits = problem.clone.stages, problem.from_logits
 
-    def losses(weights: list) -> tuple[Any, list]:
+    def losses(weights: list, x: Any, y: Any) -> tuple[Any, list]:
         probes: list = []
-        h, i = problem.x, 0
-        for stage in stages:
-            layer, n = stage.layer, len(stage.layer.trainable_variables)
-            if n:
-                ntv = [v.value for v in layer.non_trainable_variables]
-                out = layer.stateless_call(weights[i:i + n], ntv, h, **call_kwargs(layer))[0]
-            else:
-                out = layer(h, training=False)
-            h, i = apply_stage(tf, stage, h, out, probes), i + n
-        return per_sample_loss(keras, problem.y, h, problem.from_logits), probes
+        out = forward(stages, x, probes=probes, weights=weights)
+        return per_sample_loss(y, out, from_logits), probes
 
-    @tf.function(reduce_retracing=True)
-    def pair(plus: list, minus: list) -> tuple[Any, Any, Any]:
-        lp, pp = losses(plus)
-        lm, pm = losses(minus)
-        changes = [kk.sample_changes(tf, a, b) for a, b in zip(pp, pm, strict=True)]
-        return lp, lm, tf.add_n(changes) if changes else tf.zeros_like(lp, tf.int64)
+    def pair(plus: list, minus: list, x: Any, y: Any) -> tuple[Any, Any, Any]:
+        lp, pp = losses(plus, x, y)
+        lm, pm = losses(minus, x, y)
+        changes = [kk.sample_changes(a, b) for a, b in zip(pp, pm, strict=True)]
+        return lp, lm, kk.add_all(changes) if changes else ops.zeros_like(lp, "int64")
 
-    return pair
+    compiled = compile(pair)
+    return lambda plus, minus: compiled(plus, minus, problem.x, problem.y)
 
 
 def _masked_grad_fn(problem: Problem) -> Any:
     """Dropped samples -> autodiff gradient (flattened) of the mean loss with their terms
-    left out: (1/N) sum over kept i of L_i, one batched GradientTape pass like the main one,
-    then `problem.hook` like the main gradient."""
-    tf, keras = import_tf(), import_keras()
-    variables = problem.clone.model.trainable_variables
+    left out: (1/N) sum over kept i of L_i, one batched pass like the main one, then
+    `problem.hook` like the main gradient."""
+    stages = problem.clone.stages
+    weights = trainable_weights(stages)
     n = int(problem.x.shape[0])
     cache: dict[tuple[int, ...], np.ndarray] = {}
 
-    @tf.function(reduce_retracing=True)
-    def grad(keep: Any) -> list:
-        with tf.GradientTape() as tape:
-            out = forward(tf, problem.clone.stages, problem.x)
-            losses = per_sample_loss(keras, problem.y, out, problem.from_logits)
-            loss = tf.reduce_sum(losses * keep) / n
-        return tape.gradient(loss, variables)
+    def masked(weights: list, keep: Any, x: Any, y: Any) -> list:
+        return value_and_grad(mean_loss(stages, x, y, problem.from_logits, keep), weights)[1]
+
+    grad = compile(masked)
 
     def of(dropped: tuple[int, ...]) -> np.ndarray:
         if dropped not in cache:
             keep = np.ones(n)
             keep[list(dropped)] = 0.0
-            grads = [np.asarray(g, np.float64) for g in grad(tf.constant(keep))]
+            grads = [np.asarray(g, np.float64)
+                     for g in grad(weights, to_tensor(keep), problem.x, problem.y)]
             if problem.hook is not None:
                 grads = [np.asarray(g, np.float64) for g in problem.hook(grads)]
             cache[dropped] = np.concatenate([g.ravel() for g in grads])
@@ -120,7 +111,6 @@ def _one_direction(problem: Problem, pair: Any, masked_grad: Any, base: list[np.
                    which: list[int], v: np.ndarray, epsilon: float) -> tuple[float, float, int]:
     """(finite difference, autodiff) of the loss along v (spread over variables `which`), both
     over the samples that straddle no kink; and how many samples were dropped."""
-    tf = import_tf()
     plus, minus, step = list(base), list(base), np.zeros(sum(b.size for b in base))
     offsets = np.cumsum([0] + [b.size for b in base])
     start = 0
@@ -129,8 +119,8 @@ def _one_direction(problem: Problem, pair: Any, masked_grad: Any, base: list[np.
         start += base[j].size
         plus[j], minus[j] = base[j] + epsilon * part, base[j] - epsilon * part
         step[offsets[j]:offsets[j + 1]] = ((plus[j] - minus[j]) / (2 * epsilon)).ravel()
-    lp, lm, changes = (np.asarray(t) for t in pair([tf.constant(w) for w in plus],
-                                                   [tf.constant(w) for w in minus]))
+    lp, lm, changes = (np.asarray(t) for t in pair([to_tensor(w) for w in plus],
+                                                   [to_tensor(w) for w in minus]))
     clean, dropped = changes == 0, tuple(int(i) for i in np.flatnonzero(changes))
     fd = float(np.sum(lp[clean] - lm[clean]) / len(lp) / (2 * epsilon))
     g = np.concatenate([gr.ravel() for gr in problem.grads]) if not dropped else \

@@ -11,8 +11,12 @@ Which activations have kinks, and where, is derived from `keras.activations` its
 
 from __future__ import annotations
 
+from functools import reduce
 from typing import Any
 
+import numpy as np
+
+from mnist_cli.backend import import_keras
 from mnist_cli.gradients.activations import NEEDS_ARGS, SUPPORT, Kinks, activation_kinks
 
 MAX_POOLS = {"MaxPooling1D", "MaxPooling2D"}
@@ -52,40 +56,35 @@ def layer_kink_points(class_name: str, config: dict[str, Any]) -> Kinks:
     return None
 
 
-def probe_codes(tf: Any, z: Any, kinks: Kinks, fn: Any) -> Any:
+def probe_codes(z: Any, kinks: Kinks, fn: Any) -> Any:
     """Piece codes of z: region codes for kink points, the zero pattern of fn(z) for SUPPORT."""
+    ops = import_keras().ops
     if kinks == SUPPORT:
-        return tf.cast(tf.not_equal(fn(z), 0.0), tf.int8)
-    return region_codes(tf, z, kinks)
+        return ops.cast(ops.not_equal(fn(z), 0.0), "int8")
+    return region_codes(z, kinks)
 
 
-def region_codes(tf: Any, z: Any, points: tuple[float, ...]) -> Any:
+def region_codes(z: Any, points: tuple[float, ...]) -> Any:
     """Which piece each value lies on: the number of kink points below it (int8)."""
-    codes = [tf.cast(z > p, tf.int8) for p in points]
-    return tf.add_n(codes) if len(codes) > 1 else codes[0]
+    ops = import_keras().ops
+    return add_all([ops.cast(ops.greater(z, p), "int8") for p in points])
 
 
-def pool_argmax(tf: Any, layer: Any, h: Any) -> Any:
-    """Flat index of each max-pool window's winner (channels_last only)."""
-    if getattr(layer, "data_format", "channels_last") != "channels_last":
-        raise ValueError("kink detection needs channels_last max pooling")
-    pool, strides = tuple(layer.pool_size), tuple(layer.strides)
-    if h.shape.rank == 3:  # 1-D pooling: add a unit height
-        h, pool, strides = tf.expand_dims(h, 1), (1,) + pool, (1,) + strides
-    padding = layer.padding.upper()
-    _, argmax = tf.nn.max_pool_with_argmax(h, pool, strides, padding,
-                                           include_batch_in_index=False)
-    return argmax
+def add_all(tensors: list) -> Any:
+    """The elementwise sum of one or more tensors."""
+    return reduce(import_keras().ops.add, tensors)
 
 
-def sample_changes(tf: Any, plus: Any, minus: Any) -> Any:
+def sample_changes(plus: Any, minus: Any) -> Any:
     """Per sample (axis 0): how many units are on different pieces in the two evaluations."""
-    diff = tf.cast(tf.not_equal(plus, minus), tf.int64)
-    return tf.reduce_sum(tf.reshape(diff, (tf.shape(diff)[0], -1)), axis=1)
+    ops = import_keras().ops
+    diff = ops.cast(ops.not_equal(plus, minus), "int64")
+    return ops.sum(ops.reshape(diff, (diff.shape[0], -1)), axis=1)
 
 
-def count_changes(tf: Any, codes: Any, pairs: int) -> Any:
-    """Codes of 2*pairs stacked evaluations (all +eps first, then all -eps), flattened per
-    evaluation -> how many units changed piece between the two evaluations of each pair."""
-    flat = tf.reshape(codes, (2, pairs, -1))
-    return tf.reduce_sum(tf.cast(tf.not_equal(flat[0], flat[1]), tf.int64), axis=1)
+def count_changes(codes: Any, samples: int) -> Any:
+    """Codes of 2*pairs stacked evaluations of `samples` samples each (all +eps first, then
+    all -eps) -> how many units changed piece between the two evaluations of each pair."""
+    ops = import_keras().ops
+    flat = ops.reshape(codes, (2, -1, samples * int(np.prod(codes.shape[1:]))))
+    return ops.sum(ops.cast(ops.not_equal(flat[0], flat[1]), "int64"), axis=1)

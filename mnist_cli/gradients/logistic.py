@@ -16,6 +16,14 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mnist_cli.gradients.autodiff import (
+    backend_settings,
+    float64_mode,
+    not_float64,
+    refuse_unless_float64,
+    to_tensor,
+    value_and_grad,
+)
 from mnist_cli.gradients.directional import unit_directions
 from mnist_cli.gradients.numeric import sample_entries
 from mnist_cli.gradients.report import (
@@ -56,17 +64,22 @@ def hand_gradients(W: np.ndarray, b: np.ndarray, X: np.ndarray, Y: np.ndarray) -
     return dZ @ X.T / m, dZ.mean(axis=1, keepdims=True)
 
 
-def tape_gradients(W: np.ndarray, b: np.ndarray, X: np.ndarray, Y: np.ndarray) -> Grads:
-    """The same loss differentiated by TensorFlow's GradientTape, in float64."""
-    from mnist_cli.backend import import_tf
+def autodiff_gradients(W: np.ndarray, b: np.ndarray, X: np.ndarray, Y: np.ndarray) -> Grads:
+    """The same loss differentiated by the selected backend's autodiff (GradientTape or
+    jax.value_and_grad), in float64 (call inside `float64_mode`)."""
+    from mnist_cli.backend import import_keras
 
-    tf = import_tf()
-    w, c = tf.Variable(W), tf.Variable(b)
-    with tf.GradientTape() as tape:
-        Z = tf.matmul(w, tf.constant(X)) + c
-        value = tf.reduce_sum(tf.nn.softplus(Z) - Y * Z) / X.shape[1]
-    gw, gb = tape.gradient(value, [w, c])
-    return np.asarray(gw), np.asarray(gb)
+    ops = import_keras().ops
+    Xt, Yt = to_tensor(X), to_tensor(Y)
+
+    def value(params: list) -> object:
+        Z = ops.matmul(params[0], Xt) + params[1]
+        return ops.sum(ops.softplus(Z) - Yt * Z) / X.shape[1]
+
+    _, (gw, gb) = value_and_grad(value, [to_tensor(W), to_tensor(b)])
+    refuse_unless_float64(not_float64({"the autodiff gradient of W": gw,
+                                       "the autodiff gradient of b": gb}))
+    return np.asarray(gw, np.float64), np.asarray(gb, np.float64)
 
 
 def numeric_gradient(params: list[np.ndarray], which: int, entries: np.ndarray,
@@ -115,7 +128,8 @@ def run_logistic_gradcheck(x: np.ndarray, y: np.ndarray, *, digit: int | None = 
                            params: int | None = 100,
                            gradients: Callable[..., Grads] = hand_gradients,
                            directions: int = 16) -> GradcheckResult:
-    """Check the hand-derived gradients against finite differences and GradientTape.
+    """Check the hand-derived gradients against finite differences and the backend's autodiff
+    (the 'gradient-tape' rows: GradientTape, or jax.value_and_grad on JAX).
 
     Parameters start small and random (seeded) rather than at the seed's zeros, so no
     symmetry hides a wrong formula. `gradients` lets tests plant a wrong formula."""
@@ -123,7 +137,8 @@ def run_logistic_gradcheck(x: np.ndarray, y: np.ndarray, *, digit: int | None = 
     X, Y = design(x, y, digit)
     rng = np.random.default_rng(seed)
     W, b = rng.normal(0.0, 0.01, (Y.shape[0], X.shape[0])), rng.normal(0.0, 0.01, (Y.shape[0], 1))
-    hand, tape = gradients(W, b, X, Y), tape_gradients(W, b, X, Y)
+    with float64_mode():
+        hand, tape = gradients(W, b, X, Y), autodiff_gradients(W, b, X, Y)
     fd_checks, tape_checks = [], []
     for i, (name, value) in enumerate((("W", W), ("b", b))):
         entries = sample_entries(value.size, params, seed, i)
@@ -144,7 +159,8 @@ def run_logistic_gradcheck(x: np.ndarray, y: np.ndarray, *, digit: int | None = 
                                                  epsilon=epsilon, seed=seed, floor=floor)
     result.settings = {"epsilon": epsilon, "params": "all" if params is None else params,
                        "batch": int(len(x)), "seed": seed, "dtype": "float64",
-                       "directions": directions, "digit": digit, "units": int(Y.shape[0])}
+                       "directions": directions, "digit": digit, "units": int(Y.shape[0]),
+                       **backend_settings()}
     result.finalise()
     result.seconds = time.perf_counter() - t0
     return result

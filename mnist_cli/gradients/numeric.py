@@ -1,4 +1,4 @@
-"""Float64 finite differences vs GradientTape for a Keras Sequential model, entry by entry.
+"""Float64 finite differences vs autodiff for a Keras Sequential model, entry by entry.
 
 The model is checked on its float64 clone (see `clone`). This module compares a seeded
 sample of single entries (the per-entry table and its kink report); `directional` covers
@@ -6,7 +6,8 @@ every entry through random directions.
 
 Speed: perturbing a variable of layer L leaves layers before L untouched, so their output is
 computed once; the 2K perturbed copies of layer L (K entries, +eps and -eps) run inside one
-graph and the layers after L see them as one batch of 2K*N samples.
+compiled program (`autodiff.compile`) and the layers after L see them as one batch of 2K*N
+samples.
 """
 
 from __future__ import annotations
@@ -18,17 +19,25 @@ from typing import Any
 import numpy as np
 
 import mnist_cli.gradients.kinks as kk
-from mnist_cli.backend import import_keras, import_tf
+from mnist_cli.backend import import_keras, tensorflow_hidden_from_keras
+from mnist_cli.gradients.autodiff import (
+    backend_settings,
+    compile,
+    float64_mode,
+    map_over,
+    to_tensor,
+)
 from mnist_cli.gradients.clone import (
     Clone,
     Stage,
     apply_stage,
+    autodiff_gradients,
     call_kwargs,
     float64_clone,
     forward,
     logits_note,
     per_sample_loss,
-    tape_gradients,
+    trainable_weights,
 )
 from mnist_cli.gradients.directional import DEFAULT_DIRECTIONS, Problem, check_directions
 from mnist_cli.gradients.report import GradcheckResult, compare_rows, noise_floor
@@ -44,46 +53,44 @@ def _pairs_per_call(stages: list[Stage], start: int, batch: int) -> int:
     return int(np.clip(CHUNK_BYTES // (2 * batch * widest * 8 * 3), 1, MAX_PAIRS))
 
 
-def _perturbed_fn(clone: Clone, li: int, vi: int, h_in: Any, y: Any, from_logits: bool) -> Any:
-    """Graph: (2K flat weight copies) -> (2K losses, K kink counts) for variable vi of layer li."""
-    tf, keras = import_tf(), import_keras()
+def _perturbed_fn(clone: Clone, li: int, vi: int, n: int, from_logits: bool) -> Any:
+    """Compiled: (2K flat copies of variable vi of layer li, the layer's input, the labels,
+    every trainable weight) -> (2K losses, K kink counts). Arrays are arguments, not
+    captured constants (JAX would compile them into the program)."""
+    ops = import_keras().ops
     stage = clone.stages[li]
     layer, ntv = stage.layer, [v.value for v in stage.layer.non_trainable_variables]
-    tv = [v.value for v in layer.trainable_variables]
-    shape, n = tuple(tv[vi].shape), int(h_in.shape[0])
-    kwargs = call_kwargs(layer)
+    first = sum(len(s.layer.trainable_variables) for s in clone.stages[:li])
+    last = first + len(layer.trainable_variables)
+    shape, kwargs = tuple(layer.trainable_variables[vi].shape), call_kwargs(layer)
 
-    def one(w_flat: Any) -> Any:
-        weights = list(tv)
-        weights[vi] = tf.reshape(w_flat, shape)
-        return layer.stateless_call(weights, ntv, h_in, **kwargs)[0]
+    def run(flat: Any, h_in: Any, y: Any, weights: list) -> tuple[Any, Any]:
+        def one(w_flat: Any) -> Any:
+            tv = list(weights[first:last])
+            tv[vi] = ops.reshape(w_flat, shape)
+            return layer.stateless_call(tv, ntv, h_in, **kwargs)[0]
 
-    @tf.function(reduce_retracing=True)
-    def run(flat: Any) -> tuple[Any, Any]:
-        outs = tf.map_fn(one, flat, fn_output_signature=tf.float64, parallel_iterations=8)
-        total = tf.shape(flat)[0]
-        out = tf.reshape(outs, tf.concat([[total * n], tf.shape(outs)[2:]], 0))
+        outs = map_over(one, flat)
         probes: list = []
-        h = apply_stage(tf, stage, None, out, probes)
-        h = forward(tf, clone.stages, h, li + 1, probes)
-        ys = tf.tile(y, [total])
-        losses = tf.reduce_mean(tf.reshape(per_sample_loss(keras, ys, h, from_logits),
-                                           (total, n)), axis=1)
-        pairs = total // 2
-        counts = [kk.count_changes(tf, p, pairs) for p in probes]
-        return losses, tf.add_n(counts) if counts else tf.zeros([pairs], tf.int64)
+        h = apply_stage(stage, None, ops.reshape(outs, (-1, *outs.shape[2:])), probes)
+        h = forward(clone.stages, h, li + 1, probes, weights=weights[last:])
+        ys = ops.tile(y, [ops.shape(flat)[0]])
+        losses = ops.mean(ops.reshape(per_sample_loss(ys, h, from_logits), (-1, n)), axis=1)
+        counts = [kk.count_changes(p, n) for p in probes]
+        return losses, kk.add_all(counts) if counts else ops.zeros_like(losses[::2], "int64")
 
-    return run
+    return compile(run)
 
 
 def finite_differences(clone: Clone, li: int, vi: int, h_in: Any, y: Any, entries: np.ndarray,
                        epsilon: float, from_logits: bool) -> tuple[np.ndarray, np.ndarray]:
     """Central differences (L(w+eps) - L(w-eps)) / (2 eps) at the flat `entries`, and how many
     units changed piece (kinks) between the two evaluations of each."""
-    tf = import_tf()
     base = np.asarray(clone.stages[li].layer.trainable_variables[vi], np.float64).ravel()
-    run = _perturbed_fn(clone, li, vi, h_in, y, from_logits)
-    k = min(_pairs_per_call(clone.stages, li, int(h_in.shape[0])), len(entries))
+    n = int(h_in.shape[0])
+    run = _perturbed_fn(clone, li, vi, n, from_logits)
+    weights = trainable_weights(clone.stages)
+    k = min(_pairs_per_call(clone.stages, li, n), len(entries))
     grads, counts = [], []
     for start in range(0, len(entries), k):
         idx = entries[start:start + k]
@@ -91,11 +98,10 @@ def finite_differences(clone: Clone, li: int, vi: int, h_in: Any, y: Any, entrie
         plus, minus = base[idx] + epsilon, base[idx] - epsilon
         flat = np.tile(base, (2 * k, 1))
         flat[np.arange(k), idx], flat[np.arange(k, 2 * k), idx] = plus, minus
-        losses, kinks = (np.asarray(t) for t in run(tf.constant(flat)))
+        losses, kinks = (np.asarray(t) for t in run(to_tensor(flat), h_in, y, weights))
         grads.append((losses[:k] - losses[k:]) / (plus - minus))
         counts.append(kinks)
-    n = len(entries)
-    return np.concatenate(grads)[:n], np.concatenate(counts)[:n]
+    return np.concatenate(grads)[:len(entries)], np.concatenate(counts)[:len(entries)]
 
 
 def sample_entries(size: int, params: int | None, seed: int, index: int) -> np.ndarray:
@@ -111,19 +117,19 @@ GradientHook = Callable[[list[np.ndarray]], list[np.ndarray]]
 """Maps autodiff's per-variable gradients to the ones under test (tests plant bugs with it)."""
 
 
-def _entry_checks(clone: Clone, xs: Any, ys: Any, tape: list[np.ndarray], *, params: int | None,
+def _entry_checks(clone: Clone, xs: Any, ys: Any, grads: list[np.ndarray], *,
+                  params: int | None,
                   epsilon: float, seed: int, from_logits: bool) -> list:
     """Per variable: the seeded sample of entries, autodiff there, finite differences, kinks."""
-    tf = import_tf()
     checks, h, vindex = [], xs, 0
     for li, stage in enumerate(clone.stages):
         for vi, var in enumerate(stage.layer.trainable_variables):
             entries = sample_entries(int(np.prod(var.shape)), params, seed, vindex)
             fd, kinks = finite_differences(clone, li, vi, h, ys, entries, epsilon, from_logits)
             checks.append((f"{stage.layer.name}/{var.name}", tuple(var.shape), entries,
-                           tape[vindex].ravel()[entries], fd, kinks))
+                           grads[vindex].ravel()[entries], fd, kinks))
             vindex += 1
-        h = forward(tf, clone.stages[li:li + 1], h)
+        h = forward(clone.stages[li:li + 1], h)
     return checks
 
 
@@ -132,22 +138,38 @@ def check_model(model: Any, x: np.ndarray, y: np.ndarray, *, from_logits: bool,
                 directions: int = DEFAULT_DIRECTIONS,
                 gradient_hook: GradientHook | None = None) -> GradcheckResult:
     """Gradient-check a built Keras Sequential on (x, y): a seeded sample of entries (with the
-    kink report) and `directions` random directions covering every entry. The core of
-    `run_gradcheck`; `gradient_hook` replaces autodiff's gradients before they are compared."""
-    tf = import_tf()
+    kink report) and `directions` random directions covering every entry, on the selected
+    backend, in float64 (`float64_mode`). The core of `run_gradcheck`; `gradient_hook`
+    replaces autodiff's gradients before they are compared."""
     t0 = time.perf_counter()
-    clone = float64_clone(model)
-    xs, ys = tf.constant(np.asarray(x, np.float64)), tf.constant(np.asarray(y, np.int64))
-    tape, loss = tape_gradients(clone, xs, ys, from_logits)
+    with float64_mode(), tensorflow_hidden_from_keras():
+        result = _check_clone(float64_clone(model), x, y, from_logits=from_logits,
+                              params=params, epsilon=epsilon, seed=seed,
+                              directions=directions, gradient_hook=gradient_hook)
+    result.model = name or model.name
+    result.settings = {"epsilon": epsilon, "params": "all" if params is None else params,
+                       "directions": directions, "batch": int(len(x)), "seed": seed,
+                       "dtype": "float64", "mode": "inference (training=False)",
+                       **backend_settings()}
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _check_clone(clone: Clone, x: np.ndarray, y: np.ndarray, *, from_logits: bool,
+                 params: int | None, epsilon: float, seed: int, directions: int,
+                 gradient_hook: GradientHook | None) -> GradcheckResult:
+    """`check_model` on the float64 clone (inside `float64_mode`)."""
+    xs, ys = to_tensor(np.asarray(x, np.float64)), to_tensor(np.asarray(y, np.int64))
+    grads, loss = autodiff_gradients(clone, xs, ys, from_logits)
     if gradient_hook is not None:
-        tape = [np.asarray(g, np.float64) for g in gradient_hook([g.copy() for g in tape])]
-    checks = _entry_checks(clone, xs, ys, tape, params=params, epsilon=epsilon, seed=seed,
+        grads = [np.asarray(g, np.float64) for g in gradient_hook([g.copy() for g in grads])]
+    checks = _entry_checks(clone, xs, ys, grads, params=params, epsilon=epsilon, seed=seed,
                            from_logits=from_logits)
     floor = noise_floor(loss, epsilon)
     result = compare_rows(checks, "finite-difference", floor=floor)
     if directions > 0:
         t1 = time.perf_counter()
-        problem = Problem(clone, xs, ys, from_logits, tape, gradient_hook)
+        problem = Problem(clone, xs, ys, from_logits, grads, gradient_hook)
         result.directional = check_directions(problem, count=directions, epsilon=epsilon,
                                               seed=seed, floor=floor, names=[c[0] for c in checks])
         result.directional_seconds = time.perf_counter() - t1
@@ -155,12 +177,7 @@ def check_model(model: Any, x: np.ndarray, y: np.ndarray, *, from_logits: bool,
         result.notes.append("directional check skipped (--directions 0): only the sampled "
                             "entries were compared")
     result.finalise()
-    result.model = name or model.name
     result.notes += clone.notes + logits_note(clone.model, from_logits)
-    result.settings = {"epsilon": epsilon, "params": "all" if params is None else params,
-                       "directions": directions, "batch": int(len(x)), "seed": seed,
-                       "dtype": "float64", "mode": "inference (training=False)"}
-    result.seconds = time.perf_counter() - t0
     return result
 
 
@@ -188,7 +205,8 @@ def run_gradcheck(model_cfg: Any, x: np.ndarray, y: np.ndarray, *,
     from mnist_cli.modeling.build import build_model
 
     keras = import_keras()
-    keras.utils.set_random_seed(seed)
+    with tensorflow_hidden_from_keras():
+        keras.utils.set_random_seed(seed)
     units = model_cfg.layers[-1].kwargs.get("units") if model_cfg.layers else None
     classes = num_classes or units or int(np.max(y)) + 1
     model = build_model(model_cfg, tuple(x.shape[1:]), classes, name=name)

@@ -35,19 +35,21 @@ def render(result: GradcheckResult) -> Any:
 def entry_table(result: GradcheckResult) -> Any:
     """One row per variable (and reference), then the overall figure.
 
-    Kept narrow enough for an 80-column terminal: FD = finite differences, tape = GradientTape.
+    Kept narrow enough for an 80-column terminal: FD = finite differences, tape = the
+    backend's autodiff (GradientTape, or jax.value_and_grad).
     """
     from rich.table import Table
 
-    eps = result.settings.get("epsilon")
-    dtype = result.settings.get("dtype", "float64")
-    title = (f"gradcheck {result.model} ({dtype}), sampled entries: "
+    eps, settings = result.settings.get("epsilon"), result.settings
+    where = ", ".join(s for s in (settings.get("dtype", "float64"), settings.get("backend")) if s)
+    title = (f"gradcheck {result.model} ({where}), sampled entries: "
              f"{_verdict(result.entry_verdict)}")
-    table = Table(title=title, caption=f"eps={eps}; rel diff = relative L2 difference; "
-                  f"pass < {PASS_BELOW:g}, warning < {WARN_BELOW:g}; FD = finite differences; "
-                  f"{result.seconds:.1f}s")
     refs = {_REF.get(v.reference, v.reference) for v in result.variables}
     show_ref = len(refs) > 1
+    tape = f"tape = {settings.get('autodiff', 'autodiff')}; " if show_ref else ""
+    table = Table(title=title, caption=f"eps={eps}; rel diff = relative L2 difference; "
+                  f"pass < {PASS_BELOW:g}, warning < {WARN_BELOW:g}; FD = finite differences; "
+                  f"{tape}{result.seconds:.1f}s")
     cols = ["variable", *(["vs"] if show_ref else []), "shape", "checked", "rel diff", "worst",
             "kinks", "kink diff", "verdict"]
     for col in cols:

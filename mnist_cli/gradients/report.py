@@ -76,7 +76,8 @@ class VariableCheck:
     """Relative difference over the kink entries alone (reported, not judged)."""
     kink_max_abs_diff: float | None = None
     reference: str = "finite-difference"
-    """What the computed gradient was compared with: finite-difference or gradient-tape."""
+    """What the computed gradient was compared with: finite-difference or gradient-tape (the
+    backend's autodiff, which the result's settings name: GradientTape or jax.value_and_grad)."""
     judged: bool = True
     """False when the gradient is too small for its own ratio to mean anything."""
     verdict: str = "pass"
