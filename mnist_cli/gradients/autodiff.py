@@ -41,13 +41,64 @@ def backend_settings() -> dict[str, str]:
 def float64_mode() -> Iterator[None]:
     """Float64 arrays really compute in float64 for the duration: JAX's x64 mode on (a
     thread-local setting, nestable; JAX is back to float32 afterwards, so a later training
-    in the same process is unaffected). TensorFlow always honours float64: nothing to do."""
+    in the same process is unaffected), and Keras's JAX type promotion told so (see
+    `_keras_promotes_float64`). TensorFlow always honours float64: nothing to do."""
     if not is_jax():
         yield
         return
     jax = import_jax()
-    with jax.enable_x64(True):
+    with jax.enable_x64(True), _keras_promotes_float64():
         yield
+
+
+@contextlib.contextmanager
+def _keras_promotes_float64() -> Iterator[None]:
+    """Keras on JAX maps every promoted float64 to float32 "to be aligned with JAX's default
+    behavior" (x64 off; keras/src/backend/common/dtypes.py, BIT64_TO_BIT32_DTYPE, Keras
+    3.15), so `ops.mean`, `ops.var`, `ops.logaddexp` & co. compute float64 inputs in float32
+    and cast back, even in x64 mode (GlobalAveragePooling would then fail the check falsely).
+    With x64 on, JAX's behaviour is float64: keep it for the duration. If a Keras version
+    lacks the table, nothing is changed (and `narrower_than_float64` refuses what it sees)."""
+    from keras.src.backend.common import dtypes
+
+    table = getattr(dtypes, "BIT64_TO_BIT32_DTYPE", None)
+    if not isinstance(table, dict) or "float64" not in table:
+        yield
+        return
+    saved = table["float64"]
+    table["float64"] = "float64"
+    try:
+        yield
+    finally:
+        table["float64"] = saved
+
+
+def narrower_than_float64(fn: Callable[..., Any], *args: Any) -> list[str]:
+    """On JAX, the operations of fn(*args) (traced, not run) that compute in a float narrower
+    than float64: the outputs can be float64 while a step inside was not (a cast to float32
+    and back). Always [] on TensorFlow, which computes float64 as asked."""
+    if not is_jax():
+        return []
+    jax = import_jax()
+    found: dict[str, None] = {}
+    _walk_jaxpr(jax.make_jaxpr(fn)(*args).jaxpr, found)
+    return list(found)
+
+
+def _walk_jaxpr(jaxpr: Any, found: dict[str, None]) -> None:
+    """Collect 'primitive computes in dtype' for narrow float outputs, sub-programs included."""
+    import numpy as np
+
+    for eqn in jaxpr.eqns:
+        for var in eqn.outvars:
+            dtype = getattr(getattr(var, "aval", None), "dtype", None)
+            if dtype is not None and np.issubdtype(dtype, np.floating) and dtype != np.float64:
+                found[f"{eqn.primitive.name} computes in {dtype}"] = None
+        for value in eqn.params.values():
+            for sub in value if isinstance(value, tuple | list) else (value,):
+                inner = getattr(sub, "jaxpr", sub)
+                if hasattr(inner, "eqns"):
+                    _walk_jaxpr(inner, found)
 
 
 def x64_enabled() -> bool:

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 import mnist_cli.gradients.kinks as kk
-from mnist_cli.backend import import_keras
+from mnist_cli.backend import import_keras, tensorflow_hidden_from_keras
 from mnist_cli.gradients.autodiff import (
+    narrower_than_float64,
     not_float64,
     opaque,
     pool_winners,
@@ -58,9 +59,11 @@ def _stage(keras: Any, layer: Any, cfg: dict[str, Any], split: str | None,
 
 
 def float64_clone(model: Any) -> Clone:
-    """The same Sequential, weights copied, every layer computing in float64."""
+    """The same Sequential, weights copied, every layer computing in float64 (call inside
+    `float64_mode`)."""
     keras = import_keras()
-    config = model.get_config()
+    with tensorflow_hidden_from_keras():  # get_config asks Keras's `tf.available`
+        config = model.get_config()
     layer_cfgs = [c for c in config["layers"] if c["class_name"] != "InputLayer"]
     splits = []
     for cfg in config["layers"]:
@@ -155,7 +158,8 @@ def mean_loss(stages: list[Stage], x: Any, y: Any, from_logits: bool,
 
     def loss(weights: list) -> Any:
         losses = per_sample_loss(y, forward(stages, x, weights=weights), from_logits)
-        return ops.mean(losses) if keep is None else ops.sum(losses * keep) / x.shape[0]
+        total = ops.sum(losses) if keep is None else ops.sum(losses * keep)
+        return total / x.shape[0]
 
     return loss
 
@@ -177,9 +181,11 @@ def autodiff_gradients(clone: Clone, x: Any, y: Any,
     """Autodiff gradients of the mean loss for every trainable variable, and the loss, by the
     backend's autodiff (`autodiff.value_and_grad`); refused unless both are float64."""
     weights = trainable_weights(clone.stages)
-    loss, grads = value_and_grad(mean_loss(clone.stages, x, y, from_logits), weights)
+    loss_fn = mean_loss(clone.stages, x, y, from_logits)
+    loss, grads = value_and_grad(loss_fn, weights)
     computed = {"the loss": loss}
     computed.update({f"the gradient of {v.path}": g for v, g
                      in zip(clone.model.trainable_variables, grads, strict=True)})
     require_float64(clone.model, computed)
+    refuse_unless_float64(narrower_than_float64(lambda w: value_and_grad(loss_fn, w), weights))
     return [np.asarray(g, dtype=np.float64) for g in grads], float(loss)

@@ -75,7 +75,7 @@ def _perturbed_fn(clone: Clone, li: int, vi: int, n: int, from_logits: bool) -> 
         h = apply_stage(stage, None, ops.reshape(outs, (-1, *outs.shape[2:])), probes)
         h = forward(clone.stages, h, li + 1, probes, weights=weights[last:])
         ys = ops.tile(y, [ops.shape(flat)[0]])
-        losses = ops.mean(ops.reshape(per_sample_loss(ys, h, from_logits), (-1, n)), axis=1)
+        losses = ops.sum(ops.reshape(per_sample_loss(ys, h, from_logits), (-1, n)), axis=1) / n
         counts = [kk.count_changes(p, n) for p in probes]
         return losses, kk.add_all(counts) if counts else ops.zeros_like(losses[::2], "int64")
 
@@ -142,7 +142,7 @@ def check_model(model: Any, x: np.ndarray, y: np.ndarray, *, from_logits: bool,
     backend, in float64 (`float64_mode`). The core of `run_gradcheck`; `gradient_hook`
     replaces autodiff's gradients before they are compared."""
     t0 = time.perf_counter()
-    with float64_mode(), tensorflow_hidden_from_keras():
+    with float64_mode(), tensorflow_hidden_from_keras():  # Keras's get_config asks tf.available
         result = _check_clone(float64_clone(model), x, y, from_logits=from_logits,
                               params=params, epsilon=epsilon, seed=seed,
                               directions=directions, gradient_hook=gradient_hook)
