@@ -2,7 +2,8 @@
 
 Uses ../shared/data/mnist's gz IDX test set when present, else digits upsampled to 28x28.
 Reports the total and the directional check's share (the sampled entries are the rest).
-Run: .venv/bin/python benchmarks/bench_gradcheck.py [--batch N] [--epsilon E] [--directions K]
+Run: .venv/bin/python benchmarks/bench_gradcheck.py [--backend jax] [--batch N] [--epsilon E]
+[--directions K] (one backend per process: run it once per backend to compare).
 """
 
 from __future__ import annotations
@@ -48,12 +49,13 @@ def main() -> None:
     parser.add_argument("--params", type=int, default=numeric.DEFAULT_PARAMS)
     parser.add_argument("--directions", type=int, default=numeric.DEFAULT_DIRECTIONS)
     parser.add_argument("--mnist", type=Path, default=MNIST, help="dir with t10k IDX gz files")
+    parser.add_argument("--backend", default="tensorflow", choices=("tensorflow", "jax"))
     args = parser.parse_args()
     x, y, source = load_batch(args.batch, args.mnist)
-    print(f"data: {source}, batch {len(x)}, epsilon {args.epsilon}, params {args.params}, "
-          f"directions {args.directions}")
+    print(f"backend {args.backend}, data: {source}, batch {len(x)}, epsilon {args.epsilon}, "
+          f"params {args.params}, directions {args.directions}")
     for name in ("mlp_relu", "cnn"):
-        cfg = resolve_config(f"configs/{name}.yaml", Overrides())
+        cfg = resolve_config(f"configs/{name}.yaml", Overrides(backend=args.backend))
         t0 = time.perf_counter()
         result = numeric.run_gradcheck(cfg.model, x, y, params=args.params,
                                        epsilon=args.epsilon, name=name,
