@@ -158,6 +158,11 @@ def test_logistic_on_jax(jax_side: tuple[Path, dict[str, Any]]) -> None:
     assert "tape = jax.value_and_grad" in logistic["rendered"]
 
 
+def test_softmax_as_logits_note_on_jax(jax_side: tuple[Path, dict[str, Any]]) -> None:
+    (note,) = found(jax_side, "softmax_as_logits_note")["notes"]
+    assert "Keras training on JAX does the same" in note
+
+
 def test_without_x64_float64_is_refused(jax_side: tuple[Path, dict[str, Any]]) -> None:
     """JAX without x64 computes float64 requests in float32: both the weights' values and
     the loss and gradients computed are checked, and the check refuses (RunFailed)."""

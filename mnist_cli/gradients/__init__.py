@@ -1,6 +1,7 @@
 """`mnist-cli gradcheck`: autodiff gradients vs float64 finite differences.
 
-Importing this package does not import TensorFlow; the check functions do, lazily.
+Importing this package imports no backend; the check functions import the selected one
+(TensorFlow or JAX, see `autodiff`), lazily.
 """
 
 from mnist_cli.gradients.logistic import run_logistic_gradcheck

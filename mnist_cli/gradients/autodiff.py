@@ -4,7 +4,7 @@ array operation of the check is `keras.ops`, which runs inside both `tf.function
 
 - `float64_mode`: JAX computes in float32 unless its x64 mode is on (it silently truncates a
   float64 request otherwise); the check turns it on for its own duration only.
-- `compile`, `value_and_grad`, `grad_of_sum`, `map_over`: compiling a function, autodiff of
+- `compiled`, `value_and_grad`, `grad_of_sum`, `map_over`: compiling a function, autodiff of
   a loss written as a function of a list of weights, and mapping over stacked weight copies.
 - `pool_winners`: which input wins each max-pool window (only *whether it changes* between
   two evaluations matters: see `kinks`).
@@ -128,7 +128,7 @@ def to_tensor(value: Any) -> Any:
     return import_keras().ops.convert_to_tensor(value)
 
 
-def compile(fn: Callable[..., Any]) -> Callable[..., Any]:  # noqa: A001 (the verb it is)
+def compiled(fn: Callable[..., Any]) -> Callable[..., Any]:
     """fn as one compiled program: `tf.function` (retracing only for new shapes) or
     `jax.jit`. Its array arguments may be numpy arrays or tensors."""
     if is_jax():
@@ -138,7 +138,7 @@ def compile(fn: Callable[..., Any]) -> Callable[..., Any]:  # noqa: A001 (the ve
 
 def value_and_grad(fn: Callable[[list], Any], weights: list) -> tuple[Any, list]:
     """(fn(weights), d fn / d weights) for a scalar fn of a list of tensors (GradientTape
-    watching them, or `jax.value_and_grad`); works eagerly and inside `compile`."""
+    watching them, or `jax.value_and_grad`); works eagerly and inside `compiled`."""
     if is_jax():
         return import_jax().value_and_grad(fn)(list(weights))
     tf = import_tf()

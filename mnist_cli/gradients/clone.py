@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 import mnist_cli.gradients.kinks as kk
-from mnist_cli.backend import import_keras, tensorflow_hidden_from_keras
+from mnist_cli.backend import import_keras, is_jax, tensorflow_hidden_from_keras
 from mnist_cli.gradients.autodiff import (
     narrower_than_float64,
     not_float64,
@@ -58,12 +58,18 @@ def _stage(keras: Any, layer: Any, cfg: dict[str, Any], split: str | None,
     return Stage(layer, post, post_points, kk.layer_kink_points(name, conf), name in kk.MAX_POOLS)
 
 
+def config_of(obj: Any) -> dict[str, Any]:
+    """A model's or layer's `get_config()`, without the TensorFlow import that Keras's
+    serialisation asks for on JAX (`tf.available`)."""
+    with tensorflow_hidden_from_keras():
+        return obj.get_config()
+
+
 def float64_clone(model: Any) -> Clone:
     """The same Sequential, weights copied, every layer computing in float64 (call inside
     `float64_mode`)."""
     keras = import_keras()
-    with tensorflow_hidden_from_keras():  # get_config asks Keras's `tf.available`
-        config = model.get_config()
+    config = config_of(model)
     layer_cfgs = [c for c in config["layers"] if c["class_name"] != "InputLayer"]
     splits = []
     for cfg in config["layers"]:
@@ -166,14 +172,19 @@ def mean_loss(stages: list[Stage], x: Any, y: Any, from_logits: bool,
 
 def logits_note(model: Any, from_logits: bool) -> list[str]:
     """Say so when the output layer ends in softmax/sigmoid but the loss takes logits: Keras's
-    training loss then silently uses the pre-activation values instead (it warns)."""
-    act = model.layers[-1].get_config().get("activation") if model.layers else None
-    if from_logits and act in ("softmax", "sigmoid"):
-        return [f"the last layer applies {act} but model.output is 'logits': Keras training "
-                f"would feed the values before {act} to the loss; gradcheck checks the loss of "
-                "the output as configured (set model.output: probabilities, or drop the "
-                "activation)"]
-    return []
+    training loss on TensorFlow then silently uses the pre-activation values instead (it
+    warns); on JAX it applies softmax to the probabilities again, as checked here."""
+    act = config_of(model.layers[-1]).get("activation") if model.layers else None
+    if not (from_logits and act in ("softmax", "sigmoid")):
+        return []
+    fix = "(set model.output: probabilities, or drop the activation)"
+    if is_jax():
+        return [f"the last layer applies {act} but model.output is 'logits': the loss treats "
+                f"its {act} outputs as logits (Keras training on JAX does the same; on "
+                f"TensorFlow it would feed the values before {act} to the loss) {fix}"]
+    return [f"the last layer applies {act} but model.output is 'logits': Keras training "
+            f"would feed the values before {act} to the loss; gradcheck checks the loss of "
+            f"the output as configured {fix}"]
 
 
 def autodiff_gradients(clone: Clone, x: Any, y: Any,

@@ -23,7 +23,7 @@ import numpy as np
 
 import mnist_cli.gradients.kinks as kk
 from mnist_cli.backend import import_keras
-from mnist_cli.gradients.autodiff import compile, to_tensor, value_and_grad
+from mnist_cli.gradients.autodiff import compiled, to_tensor, value_and_grad
 from mnist_cli.gradients.clone import (
     Clone,
     forward,
@@ -75,8 +75,8 @@ def _pair_fn(problem: Problem) -> Any:
         changes = [kk.sample_changes(a, b) for a, b in zip(pp, pm, strict=True)]
         return lp, lm, kk.add_all(changes) if changes else ops.zeros_like(lp, "int64")
 
-    compiled = compile(pair)
-    return lambda plus, minus: compiled(plus, minus, problem.x, problem.y)
+    program = compiled(pair)
+    return lambda plus, minus: program(plus, minus, problem.x, problem.y)
 
 
 def _masked_grad_fn(problem: Problem) -> Any:
@@ -91,7 +91,7 @@ def _masked_grad_fn(problem: Problem) -> Any:
     def masked(weights: list, keep: Any, x: Any, y: Any) -> list:
         return value_and_grad(mean_loss(stages, x, y, problem.from_logits, keep), weights)[1]
 
-    grad = compile(masked)
+    grad = compiled(masked)
 
     def of(dropped: tuple[int, ...]) -> np.ndarray:
         if dropped not in cache:

@@ -6,7 +6,7 @@ every entry through random directions.
 
 Speed: perturbing a variable of layer L leaves layers before L untouched, so their output is
 computed once; the 2K perturbed copies of layer L (K entries, +eps and -eps) run inside one
-compiled program (`autodiff.compile`) and the layers after L see them as one batch of 2K*N
+compiled program (`autodiff.compiled`) and the layers after L see them as one batch of 2K*N
 samples.
 """
 
@@ -22,7 +22,7 @@ import mnist_cli.gradients.kinks as kk
 from mnist_cli.backend import import_keras, tensorflow_hidden_from_keras
 from mnist_cli.gradients.autodiff import (
     backend_settings,
-    compile,
+    compiled,
     float64_mode,
     map_over,
     to_tensor,
@@ -43,7 +43,7 @@ from mnist_cli.gradients.directional import DEFAULT_DIRECTIONS, Problem, check_d
 from mnist_cli.gradients.report import GradcheckResult, compare_rows, noise_floor
 
 CHUNK_BYTES = 192 * 2**20
-"""Activation memory one batch of perturbed passes may use; bounds the pairs per graph call."""
+"""Activation memory one batch of perturbed passes may use; bounds the pairs per compiled call."""
 MAX_PAIRS = 32
 
 
@@ -79,7 +79,7 @@ def _perturbed_fn(clone: Clone, li: int, vi: int, n: int, from_logits: bool) -> 
         counts = [kk.count_changes(p, n) for p in probes]
         return losses, kk.add_all(counts) if counts else ops.zeros_like(losses[::2], "int64")
 
-    return compile(run)
+    return compiled(run)
 
 
 def finite_differences(clone: Clone, li: int, vi: int, h_in: Any, y: Any, entries: np.ndarray,

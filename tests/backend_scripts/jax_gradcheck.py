@@ -182,6 +182,18 @@ def logistic() -> dict[str, Any]:
 
 
 @scenario
+def softmax_as_logits_note() -> dict[str, Any]:
+    """A softmax output under a logits loss: Keras on JAX does not swap in the values before
+    the softmax (as on TensorFlow), and the note says what happens here."""
+    from mnist_cli.backend import import_keras
+    from mnist_cli.gradients.clone import logits_note
+
+    keras = import_keras()
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    return {"notes": logits_note(model, True)}
+
+
+@scenario
 def x64_off_refused() -> dict[str, Any]:
     """Without JAX's x64 mode float64 silently becomes float32: refused, never checked. Once
     for the whole check (the weights already hold float32), once for a clone made in x64
