@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+import mnist_cli.startup as startup
 from mnist_cli.errors import UsageError
 from mnist_cli.runs.timings import phase
 
@@ -133,7 +134,7 @@ def import_tf() -> Any:
     if loaded_backend() is None:
         select_backend(_selected or DEFAULT)  # TF imports Keras: fix its backend first
     quiet_environment()
-    with phase("imports"), _jax_hidden():
+    with phase("imports"), _jax_hidden(), startup.optional_deferred():
         if _VERBOSE:
             import tensorflow as tf
         else:
@@ -154,7 +155,7 @@ def import_keras() -> Any:
         name = select_backend(_selected or DEFAULT)
         if name == "tensorflow":
             import_tf()
-        with phase("imports"):
+        with phase("imports"), startup.optional_deferred():
             import keras
         if name == "jax":
             cache_compilations()
