@@ -184,9 +184,9 @@ def check_backend(cfg: RunConfig) -> None:
 def build_in_scope(cfg: RunConfig, data: Dataset, strategy: Any) -> Any:
     """The compiled model, its variables (on JAX the optimizer's too: `keras.distribution`
     places only what is created in its scope) created under the strategy's scope."""
-    from mnist_cli.backend import is_jax
+    from mnist_cli.backend import is_jax, run_once_programs
 
-    with strategy.scope():
+    with strategy.scope(), run_once_programs():
         model = build_model(cfg.model, data.description.image_shape,
                             data.description.num_classes, cfg.name, cfg.training.precision)
         compile_model(model, cfg.model, cfg.training)
