@@ -45,21 +45,21 @@ def loaded_backend() -> str | None:
     return backend() if callable(backend) else None
 
 
-def select_backend(name: str) -> str:
+def select_backend(name: str, key: str = "training.backend") -> str:
     """Run Keras on `name` in this process (idempotent); a backend that is not installed, or
-    Keras already running on another one, is a UsageError (exit 2) saying what to do."""
+    Keras already running on another one, is a UsageError (exit 2) saying what to do, led by
+    `key` (the config key or flag that asked)."""
     if name not in BACKENDS:
-        raise UsageError(f"training.backend: {name!r} is not a backend; choose one of "
+        raise UsageError(f"{key}: {name!r} is not a backend; choose one of "
                          f"{', '.join(BACKENDS)}")
     if name == "jax" and importlib.util.find_spec("jax") is None:
-        raise UsageError(f"training.backend: jax needs JAX, which is not installed: {JAX_EXTRA}")
+        raise UsageError(f"{key}: jax needs JAX, which is not installed: {JAX_EXTRA}")
     loaded = loaded_backend()
     if loaded is not None and loaded != name:
         raise UsageError(
-            f"training.backend: {name} asked for, but Keras already runs on {loaded} in this "
-            "process and cannot switch (Keras picks its backend at its first import); run it "
-            f"in a new process (in a notebook: restart the kernel, then run the {name} "
-            "config first)")
+            f"{key}: {name} asked for, but Keras already runs on {loaded} in this process and "
+            "cannot switch (Keras picks its backend at its first import); run it in a new "
+            f"process (in a notebook: restart the kernel before anything runs on {loaded})")
     global _selected
     _selected = name
     os.environ["KERAS_BACKEND"] = name

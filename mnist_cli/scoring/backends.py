@@ -45,10 +45,7 @@ def choose_backend(asked: str | None, target: str | Path, notes: list[str]) -> s
     """Select the backend to run `target`'s model on (see the module docstring); a note
     is appended to `notes` when the default could not be the run's own backend."""
     if asked is not None:
-        try:
-            return select_backend(asked)
-        except UsageError as exc:
-            raise UsageError(exc.message.replace("training.backend:", "--backend:", 1)) from None
+        return select_backend(asked, key="--backend")
     trained = recorded_backend(target)
     running = loaded_backend()
     if running is not None and running != trained:
