@@ -48,10 +48,12 @@ FULL = (Workload("mlp", "mlp", 8000, 10), Workload("mlp60k", "mlp", 60000, 5),
         Workload("cnn", "cnn", 8000, 5))
 QUICK = (Workload("mlp", "mlp", 1024, 3, 500), Workload("cnn", "cnn", 512, 2, 500))
 # Issue 22's targets, on the full sizes (MLP 8k x 10, CNN 8k x 5): workload, contender, over
-# contender, field, and the bound on their ratio.
+# contender, field, and the bound on their ratio. The wall target is checked cold (as a fresh
+# machine or CI job runs it, every program compiled, like the peers) and warm.
 TARGETS = (
     ("mlp", "mnist_cli_jax", "jax_scan", "steady_samples_per_second", ">=", 1.0),
     ("mlp", "mnist_cli_jax", "jax_scan", "wall_seconds", "<=", 1.15),
+    ("mlp", "mnist_cli_jax_warm", "jax_scan", "wall_seconds", "<=", 1.15),
     ("cnn", "mnist_cli", "keras_fit_tf", "steady_samples_per_second", ">=", 1.0),
     ("cnn", "mnist_cli", "keras_fit_tf", "wall_seconds", "<=", 1.05),
 )
@@ -64,8 +66,27 @@ def config_training(model: str) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["training"]
 
 
-def child_env() -> dict[str, str]:
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+def child_env(c: Contender | None = None, cache: Path | None = None) -> dict[str, str]:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+    if c is not None and c.jax_cache is not None and cache is not None:
+        env["JAX_COMPILATION_CACHE_DIR"] = str(cache)
+    return env
+
+
+def jax_cache_for(c: Contender, w: Workload, seed: int, tmp: Path, cmd: list[str],
+                  timeout: float) -> Path | None:
+    """The compilation cache a mnist-cli JAX run gets: a new empty one per run ("cold"), or
+    one per workload filled first by an unmeasured run of the same command ("warm")."""
+    if c.jax_cache is None:
+        return None
+    if c.jax_cache == "cold":
+        return Path(tempfile.mkdtemp(prefix=f"jax-cold-{w.name}-{seed}-", dir=tmp))
+    cache = tmp / f"jax-warm-{w.name}"
+    if not cache.exists():
+        warmup = [*cmd[:cmd.index("--run-dir") + 1], str(tmp / f"warmup-{c.name}-{w.name}"),
+                  *cmd[cmd.index("--run-dir") + 2:]]
+        subprocess.run(warmup, capture_output=True, env=child_env(c, cache), timeout=timeout)
+    return cache
 
 
 def last_json_line(text: str) -> dict[str, Any]:
@@ -84,10 +105,10 @@ def run_one(c: Contender, how: str | None, w: Workload, data: str, seed: int, tm
            if c.script is None else
            peer_command(c, w.model, data, w.epochs, seed, float(training["learning_rate"]),
                         int(training["batch_size"])))
+    env = child_env(c, jax_cache_for(c, w, seed, tmp, cmd, timeout))
     t0 = time.perf_counter()
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, env=child_env(),
-                              timeout=timeout)
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     wall = time.perf_counter() - t0

@@ -155,12 +155,16 @@ def image_shape_list(image_shape: Any) -> list[int] | None:
 def evaluate(target: str | Path, *, data: str | None = None, image_shape: Any = None,
              data_dir: str | None = None, label_column: str | None = None,
              pixel_max: int | None = None, class_names: str | list[str] | None = None,
-             no_plots: bool = False, strategy: str = "auto", device: Any = None,
-             cross_device_ops: str = "auto", worker: Any = None, task_index: int | None = None,
-             connect_timeout: float = 60.0, tpu: str | None = None,
-             progress: Progress = False) -> Evaluation:
+             no_plots: bool = False, backend: str | None = None, strategy: str = "auto",
+             device: Any = None, cross_device_ops: str = "auto", worker: Any = None,
+             task_index: int | None = None, connect_timeout: float = 60.0,
+             tpu: str | None = None, progress: Progress = False) -> Evaluation:
     """Score a run directory's (or .keras file's) model, like `mnist-cli evaluate`: writes
-    evaluation.json, confusion_matrix.png and errors.png into the run directory."""
+    evaluation.json, confusion_matrix.png and errors.png into the run directory.
+
+    `backend`: tensorflow or jax; None runs the model on the backend its run trained on
+    (tensorflow for a bare .keras file), or on the one Keras already runs on in this
+    process when that differs (with a note). The report's `backend` says which ran."""
     import pandas as pd
 
     from mnist_cli.data.class_names import parse_flag
@@ -175,7 +179,7 @@ def evaluate(target: str | Path, *, data: str | None = None, image_shape: Any = 
     loaded, result, files, chief = score(
         target, scfg, ui, data=data, image_shape=image_shape_list(image_shape),
         data_dir=data_dir, label_column=label_column, pixel_max=pixel_max, class_names=names,
-        plots=not no_plots)
+        plots=not no_plots, backend=backend)
     report = {**result.to_dict(), "output_form": loaded.output_form, "files": files}
     matrix = report["confusion_matrix"]
     confusion = pd.DataFrame(matrix, index=pd.Index(range(len(matrix)), name="true"),
@@ -189,12 +193,14 @@ def predict(target: str | Path, *, data: str | None = None, out: str | Path | No
             format: str = "csv", force: bool = False, image_shape: Any = None,
             data_dir: str | None = None, label_column: str | None = None,
             pixel_max: int | None = None, class_names: str | list[str] | None = None,
-            progress: Progress = False) -> Prediction:
+            backend: str | None = None, progress: Progress = False) -> Prediction:
     """Label every image of `data`, like `mnist-cli predict`: csv, Kaggle csv or JSON, to
-    `out` or the run directory, never overwriting a file unless force=True."""
+    `out` or the run directory, never overwriting a file unless force=True. `backend` as
+    for `evaluate` (None: the run's own); the Prediction's `backend` says which ran."""
     from mnist_cli.data.class_names import parse_flag
     from mnist_cli.modeling.io import load_model
     from mnist_cli.predictions import check_format, check_target, default_out, predict_to_file
+    from mnist_cli.scoring.backends import choose_backend
     from mnist_cli.scoring.evaluation import BATCH_SIZE, load_split, model_class_names
 
     ui = Display.of(progress)
@@ -203,11 +209,12 @@ def predict(target: str | Path, *, data: str | None = None, out: str | Path | No
     ui.writing_to(Path(target) if Path(target).is_dir() else None)
     names = parse_flag(class_names) if isinstance(class_names, str) else class_names
     fmt = check_format(format)
+    notes: list[str] = []
+    choose_backend(backend, target, notes)  # before Keras loads
     loaded = load_model(target)
     model_class_names(loaded, names)  # a wrong count is refused before reading data
     path = Path(out) if out is not None else default_out(loaded, data, fmt)
     check_target(path, force)
-    notes: list[str] = []
     split, source = load_split(loaded, data, image_shape=image_shape_list(image_shape),
                                data_dir=data_dir, require_labels=False,
                                label_column=label_column or "auto", pixel_max=pixel_max,
@@ -218,7 +225,7 @@ def predict(target: str | Path, *, data: str | None = None, out: str | Path | No
         result = predict_to_file(loaded, split, path, fmt, source=source, force=force,
                                  callbacks=shown.callbacks(), class_names=names)
     return Prediction(Path(result.path), result.format, result.examples, result.label_counts,
-                      source, result.class_names)
+                      source, result.class_names, result.backend)
 
 
 @checked_keywords

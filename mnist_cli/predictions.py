@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from mnist_cli.backend import current_backend
 from mnist_cli.data.class_names import ClassNames, label_text
 from mnist_cli.data.types import Split
 from mnist_cli.errors import UsageError
@@ -35,11 +36,15 @@ class PredictResult:
     examples: int
     label_counts: dict[int, int]
     class_names: list[str] | None = None
+    backend: str | None = None
+    """The Keras backend that ran the model."""
 
     def to_dict(self) -> dict[str, Any]:
         named = {"class_names": self.class_names} if self.class_names else {}
+        ran = {"backend": self.backend} if self.backend else {}
         return {"path": str(self.path), "format": self.format, "examples": self.examples,
-                "label_counts": {str(k): v for k, v in self.label_counts.items()}, **named}
+                "label_counts": {str(k): v for k, v in self.label_counts.items()}, **named,
+                **ran}
 
 
 def check_format(fmt: str) -> str:
@@ -80,7 +85,8 @@ def render_kaggle(probs: np.ndarray) -> str:
 
 def render_json(probs: np.ndarray, source: str, names: list[str] | None = None) -> str:
     """Every prediction; with class names each has a `name` and the file a `class_names`
-    list (index = label, the order of `probabilities`)."""
+    list (index = label, the order of `probabilities`); `backend`: the Keras backend that
+    ran the model."""
     rows = []
     for i, r in enumerate(probs):
         label = int(r.argmax())
@@ -88,7 +94,8 @@ def render_json(probs: np.ndarray, source: str, names: list[str] | None = None) 
                      **({"name": label_text(label, names)} if names else {}),
                      "probability": round(float(r.max()), 6),
                      "probabilities": [round(float(p), 6) for p in r]})
-    head: dict[str, Any] = {"source": source, **({"class_names": names} if names else {})}
+    head: dict[str, Any] = {"source": source, "backend": current_backend(),
+                            **({"class_names": names} if names else {})}
     return json.dumps({**head, "predictions": rows}, indent=1) + "\n"
 
 
@@ -124,4 +131,5 @@ def predict_to_file(loaded: LoadedModel, split: Split, path: Path, fmt: str, *,
     write_text(path, render(probs, fmt, source, names))
     labels, counts = np.unique(probs.argmax(axis=1), return_counts=True)
     return PredictResult(path, fmt, len(split),
-                         {int(k): int(v) for k, v in zip(labels, counts, strict=True)}, names)
+                         {int(k): int(v) for k, v in zip(labels, counts, strict=True)}, names,
+                         current_backend())

@@ -101,6 +101,8 @@ class Prediction:
     label_counts: dict[int, int]
     source: str
     class_names: list[str] | None = None
+    backend: str | None = None
+    """The Keras backend that ran the model (`tensorflow` or `jax`)."""
 
     @cached_property
     def predictions(self) -> Any:
@@ -118,7 +120,7 @@ class Prediction:
         named = {"class_names": self.class_names} if self.class_names else {}
         return {"path": str(self.path), "format": self.format, "examples": self.examples,
                 "label_counts": {str(k): v for k, v in self.label_counts.items()}, **named,
-                "source": self.source}
+                "source": self.source, **({"backend": self.backend} if self.backend else {})}
 
     def __repr__(self) -> str:
         return f"Prediction('{self.path}', {self.format}, examples={self.examples})"

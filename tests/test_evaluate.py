@@ -88,6 +88,7 @@ def test_cli_evaluate_json_and_files(run: tuple[Path, Dataset]) -> None:
     assert sum(map(sum, res["confusion_matrix"])) == res["examples"]
     saved = json.loads((run_dir / "evaluation.json").read_text())
     assert saved["accuracy"] == res["accuracy"]
+    assert res["backend"] == saved["backend"] == "tensorflow"  # the run's own backend
     for name in ("confusion_matrix.png", "errors.png"):
         assert (run_dir / name).stat().st_size > 5000
 

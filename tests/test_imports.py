@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -128,23 +129,24 @@ def test_no_import_cycles() -> None:
 
 @pytest.mark.slow
 def test_import_and_help_do_not_import_tensorflow() -> None:
+    """Through the console script's `main`, which ends a successful command with `os._exit`
+    after running the atexit handlers (the report is printed by one)."""
     code = (
-        "import sys, json, mnist_cli\n"
+        "import atexit, sys, json, mnist_cli\n"
         "after_import = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
+        "def report():\n"
+        "    after_help = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
+        "    print(json.dumps([after_import, after_help]))\n"
+        "atexit.register(report)\n"
         "from mnist_cli.cli.app import main\n"
         "sys.argv = ['mnist-cli', '--help']\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as e:\n"
-        "    code = e.code\n"
-        "after_help = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
-        "print(json.dumps([after_import, after_help, code]))\n"
+        "main()\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr
-    after_import, after_help, code = json.loads(out.stdout.strip().splitlines()[-1])
-    assert (after_import, after_help, code) == ([], [], 0)
+    after_import, after_help = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (after_import, after_help) == ([], [])
 
 
 def is_cli(module: str) -> bool:
@@ -161,3 +163,37 @@ def test_the_library_never_imports_the_cli() -> None:
                  for module, targets in graph.items()
                  if not is_cli(module) and module != "mnist_cli.__main__"}
     assert {m: t for m, t in offenders.items() if t} == {}
+
+
+LEAN_REPORT = (
+    "import atexit, json, sys\n"
+    "def report():\n"
+    "    fixes = sys.modules.get('keras.src.wrappers.fixes')\n"
+    "    print(json.dumps({'keras_sklearn': getattr(fixes, 'sklearn', 'absent') is not None,\n"
+    "                      'sklearn_metrics': 'sklearn.metrics' in sys.modules,\n"
+    "                      'tensorflow': 'tensorflow' in sys.modules}))\n"
+    "atexit.register(report)\n"
+)
+
+
+@pytest.mark.slow
+def test_cli_defers_kerass_optional_imports_and_the_library_does_not(tmp_path: Path) -> None:
+    """The console script hides scikit-learn & co. from Keras's import (mnist_cli.startup)
+    and the run still scores and plots; a library caller's Keras keeps its sklearn wrappers."""
+    cli = LEAN_REPORT + ("from mnist_cli.cli.app import main\n"
+                         f"sys.argv = ['mnist-cli', 'train', '--data', 'digits', '--epochs', '1', "
+                         f"'--backend', 'jax', '--run-dir', {str(tmp_path / 'run')!r}]\n"
+                         "main()\n")
+    lib = LEAN_REPORT + ("from mnist_cli.backend import import_keras, select_backend\n"
+                         "select_backend('jax')\nimport_keras()\n")
+    env = {**os.environ, "JAX_COMPILATION_CACHE_DIR": ""}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=300, env=env) for code in (cli, lib)]
+    for out in runs:
+        assert out.returncode == 0, out.stderr
+    cli_report, lib_report = (json.loads(o.stdout.strip().splitlines()[-1]) for o in runs)
+    assert cli_report == {"keras_sklearn": False, "sklearn_metrics": True, "tensorflow": False}
+    assert lib_report["keras_sklearn"] is True
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["status"] == "completed" and 0 < metrics["balanced_accuracy"] <= 1
+    assert (tmp_path / "run" / "curves.png").stat().st_size > 0

@@ -56,6 +56,7 @@ def test_csv_probabilities_sum_to_one(run: tuple[Path, Dataset, str], tmp_path: 
     code, stdout, err = invoke(str(run_dir), "--data", str(src), "--out", str(out), "--json")
     assert code == 0, err
     assert json.loads(stdout)["examples"] == 50
+    assert json.loads(stdout)["backend"] == "tensorflow"  # the run's own backend
     rows = list(csv.DictReader(out.open()))
     probs = np.array([[float(r[f"p{c}"]) for c in range(10)] for r in rows])
     assert len(rows) == 50 and np.allclose(probs.sum(axis=1), 1.0, atol=1e-4)
@@ -74,6 +75,7 @@ def test_json_format_and_no_overwrite(run: tuple[Path, Dataset, str], tmp_path: 
     out = tmp_path / "p.json"
     assert invoke(str(run_dir), "--data", str(src), "--out", str(out), "--format", "json")[0] == 0
     doc = json.loads(out.read_text())
+    assert doc["backend"] == "tensorflow"
     assert [p["id"] for p in doc["predictions"]] == list(range(1, 8))
     assert all(abs(sum(p["probabilities"]) - 1) < 1e-4 for p in doc["predictions"])
     before = out.read_text()

@@ -27,11 +27,17 @@ class Contender:
     models: tuple[str, ...] = ("mlp", "cnn")
     backend: str = "tensorflow"
     needs: tuple[str, ...] = field(default=())
+    jax_cache: str | None = None
+    """mnist-cli on JAX: "cold" (an empty compilation cache per run, like a fresh machine or
+    CI job; the peers keep no cache) or "warm" (one shared cache, filled by an unmeasured run)."""
 
 
 CONTENDERS = (
     Contender("mnist_cli", "mnist-cli (default: TF, fused)", needs=("tensorflow",)),
-    Contender("mnist_cli_jax", "mnist-cli --backend jax", backend="jax", needs=("jax",)),
+    Contender("mnist_cli_jax", "mnist-cli --backend jax (cold compile cache)", backend="jax",
+              needs=("jax",), jax_cache="cold"),
+    Contender("mnist_cli_jax_warm", "mnist-cli --backend jax (warm compile cache)",
+              backend="jax", needs=("jax",), jax_cache="warm"),
     Contender("keras_fit_tf", "Keras fit on TF, hand-tuned", "keras_fit.py",
               ("--backend", "tensorflow"), needs=("tensorflow", "keras")),
     Contender("keras_fit_jax", "Keras fit on JAX", "keras_fit.py", ("--backend", "jax"),

@@ -90,4 +90,36 @@ app.add_typer(data_cmd.app, name="data", cls=Group)
 
 
 def main() -> None:
-    app()
+    """The console script. A command that succeeded ends the process without the
+    interpreter's teardown (see `exit_fast`); Keras imports lean (see `mnist_cli.startup`)."""
+    import mnist_cli.startup as startup
+
+    startup.enable()
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
+    exit_fast()
+
+
+def exit_fast() -> None:
+    """End a successful run now: flush, wait for non-daemon threads, run the atexit handlers
+    (logging, multiprocessing's joins, JAX's), then `os._exit(0)`. Tearing the interpreter
+    down after that only frees memory: with JAX or TensorFlow loaded it is ~0.5 s of a 3.5 s
+    JAX run (measured: 3.70 s -> 3.20 s wall), and nothing of it is output. Failures keep
+    the normal exit, which also flushes any file an error path left open."""
+    import atexit
+    import os
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # a closed pipe: let Python's exit report it
+        sys.exit(0)
+    atexit._run_exitfuncs()
+    os._exit(0)

@@ -12,6 +12,7 @@ from rich.table import Table
 from mnist_cli import api
 from mnist_cli.cli import console
 from mnist_cli.cli.options import (
+    BackendOpt,
     ClassNamesOpt,
     ConnectTimeoutOpt,
     CrossOpsOpt,
@@ -100,6 +101,7 @@ def evaluate(
     verbose: VerboseOpt = False,
     progress: ProgressOpt = "auto",
     fail_under: FailUnderOpt = None,
+    backend: BackendOpt = None,
     strategy: StrategyOpt = "auto",
     device: DeviceOpt = None,
     cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
@@ -116,9 +118,9 @@ def evaluate(
     ev = api.evaluate(
         target, data=data, image_shape=image_shape, data_dir=data_dir,
         label_column=label_column, pixel_max=pixel_max, class_names=class_names,
-        no_plots=no_plots, strategy=strategy, device=device, cross_device_ops=cross_device_ops,
-        worker=worker, task_index=task_index, connect_timeout=connect_timeout, tpu=tpu,
-        progress=ui)
+        no_plots=no_plots, backend=backend, strategy=strategy, device=device,
+        cross_device_ops=cross_device_ops, worker=worker, task_index=task_index,
+        connect_timeout=connect_timeout, tpu=tpu, progress=ui)
     res = ev.metrics
     if json_out:
         console.print_json(res)

@@ -13,6 +13,7 @@ from mnist_cli.cli.evaluate_cmd import TargetArg
 from mnist_cli.cli.options import (
     DATA,
     OUTPUT,
+    BackendOpt,
     ClassNamesOpt,
     DataDirOpt,
     ImageShapeOpt,
@@ -57,6 +58,7 @@ def predict(
     label_column: LabelColumnOpt = None,
     pixel_max: PixelMaxOpt = None,
     class_names: ClassNamesOpt = None,
+    backend: BackendOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -66,7 +68,8 @@ def predict(
     ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
     result = api.predict(target, data=data, out=out, format=format, force=force,
                          image_shape=image_shape, data_dir=data_dir, label_column=label_column,
-                         pixel_max=pixel_max, class_names=class_names, progress=ui)
+                         pixel_max=pixel_max, class_names=class_names, backend=backend,
+                         progress=ui)
     if json_out:
         console.print_json(result.to_dict())
     elif not quiet:

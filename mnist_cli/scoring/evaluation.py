@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from mnist_cli.backend import current_backend, is_jax
 from mnist_cli.data.class_names import ClassNames, check_count, expand, label_text, label_texts
 from mnist_cli.data.types import Split
 from mnist_cli.errors import DataError, UsageError
@@ -36,6 +37,8 @@ class EvaluationResult:
     probs: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
     class_names: list[str] | None = None
     """Label names (per-class rows get a `name`); None: labels are shown as numbers."""
+    backend: str | None = None
+    """The Keras backend that ran the model (`tensorflow` or `jax`)."""
 
     @property
     def pred(self) -> np.ndarray:
@@ -48,6 +51,7 @@ class EvaluationResult:
             "per_class": self.per_class, "averages": self.averages,
             "confusion_matrix": self.confusion,
             **({"class_names": self.class_names} if self.class_names else {}),
+            **({"backend": self.backend} if self.backend else {}),
         }
 
     def named(self, names: list[str] | None) -> EvaluationResult:
@@ -146,18 +150,25 @@ def probabilities(loaded: LoadedModel, split: Split, callbacks: list[Any] | None
     """Class probabilities for every example (softmax applied when the model gives logits).
 
     `batch_size` is the global batch; `local` predicts in this process alone, for
-    multi-worker strategies (Keras `predict` fails under them, as `fit` does).
+    multi-worker strategies (Keras `predict` fails under them, as `fit` does). On JAX the
+    fused engine's jitted predict runs (one device or DataParallel's mesh), as for a run's
+    own test score.
     """
+    images = Split(split.x, None)
     if local:
         from mnist_cli.training.custom_loop import predict_local
 
-        raw = predict_local(loaded.model, Split(split.x, None), batch_size, loaded.scale)
-        return to_probabilities(np.asarray(raw).astype(np.float64), loaded.output_form)
-    from mnist_cli.data.pipeline import to_tf_dataset
+        raw = predict_local(loaded.model, images, batch_size, loaded.scale)
+    elif is_jax():  # the engine's jitted predict: no tf.data, no TensorFlow
+        from mnist_cli.training.fused import predict_fused
 
-    ds = to_tf_dataset(Split(split.x, None), batch_size, scale=loaded.scale)
-    raw = np.asarray(loaded.model.predict(ds, verbose=0, callbacks=callbacks or []))
-    return to_probabilities(raw.astype(np.float64), loaded.output_form)
+        raw = predict_fused(loaded.model, images, batch_size, loaded.scale, callbacks)
+    else:
+        from mnist_cli.data.pipeline import to_tf_dataset
+
+        ds = to_tf_dataset(images, batch_size, scale=loaded.scale)
+        raw = loaded.model.predict(ds, verbose=0, callbacks=callbacks or [])
+    return to_probabilities(np.asarray(raw).astype(np.float64), loaded.output_form)
 
 
 def model_class_names(loaded: LoadedModel, asked: ClassNames = None) -> list[str] | None:
@@ -178,13 +189,15 @@ def evaluate_model(loaded: LoadedModel, split: Split, source: str = "data",
 
     With a `strategy` (the one the model was loaded under), the global batch is
     BATCH_SIZE per replica times the replicas. `class_names` (a list or 'fashion')
-    overrides the run's recorded names.
+    overrides the run's recorded names. The result records the backend that ran.
     """
     names = model_class_names(loaded, class_names)
     check_inputs(split, loaded, source, require_labels=True)
     probs = probabilities(loaded, split, callbacks, *global_batch(strategy))
     assert split.y is not None
-    return score_probabilities(split.y.astype(np.int64), probs, source).named(names)
+    result = score_probabilities(split.y.astype(np.int64), probs, source).named(names)
+    result.backend = current_backend()
+    return result
 
 
 def global_batch(strategy: Any) -> tuple[int, bool]:

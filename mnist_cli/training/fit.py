@@ -12,6 +12,7 @@ from typing import Any
 
 import mnist_cli.runs.outputs as out
 import mnist_cli.runs.rundir as rundir
+import mnist_cli.startup as startup
 import mnist_cli.training.backup as backup
 import mnist_cli.training.fused as fused
 import mnist_cli.training.guards as guards
@@ -183,14 +184,15 @@ def check_backend(cfg: RunConfig) -> None:
 def build_in_scope(cfg: RunConfig, data: Dataset, strategy: Any) -> Any:
     """The compiled model, its variables (on JAX the optimizer's too: `keras.distribution`
     places only what is created in its scope) created under the strategy's scope."""
-    from mnist_cli.backend import is_jax
+    from mnist_cli.backend import is_jax, run_once_programs
 
-    with strategy.scope():
+    with strategy.scope(), run_once_programs():
         model = build_model(cfg.model, data.description.image_shape,
                             data.description.num_classes, cfg.name, cfg.training.precision)
         compile_model(model, cfg.model, cfg.training)
         if is_jax():
             model.optimizer.build(model.trainable_variables)
+    startup.prefetch()  # while the training loop compiles and runs (see mnist_cli.startup)
     return model
 
 

@@ -165,10 +165,27 @@ def fit_fused(cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
     return drive_epochs(cbs, model, t.epochs, initial_epoch, one_epoch)
 
 
-def predict_fused(model: Any, split: Split, batch_size: int, scale: bool = True) -> np.ndarray:
-    """Raw outputs for every example, in order, many batches per call."""
+def predict_fused(model: Any, split: Split, batch_size: int, scale: bool = True,
+                  callbacks: list[Any] | None = None) -> np.ndarray:
+    """Raw outputs for every example, in order, many batches per call; `callbacks` hear
+    `model.predict`'s hooks (one batch end per call, with the latest batch index)."""
     graphs = kit()
     with graphs.placement(model):
         graph = graphs.PredictGraph(model, split, batch_size, scale, storage_dtype(split))
-        parts = [out for _, out in paced_calls(graph, Pacer())]
+        calls = paced_calls(graph, Pacer())
+        if callbacks:
+            calls = reported(calls, model, graph.steps, callbacks)
+        parts = [out for _, out in calls]
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+
+
+def reported(calls: Iterator[tuple[int, Any]], model: Any, steps: int,
+             callbacks: list[Any]) -> Iterator[tuple[int, Any]]:
+    """`calls`, with `model.predict`'s callback hooks: begin, a batch end after each, end."""
+    hooks = import_keras().callbacks.CallbackList(callbacks, model=model, verbose=0,
+                                                  steps=steps)
+    hooks.on_predict_begin()
+    for last, out in calls:
+        hooks.on_predict_batch_end(last)
+        yield last, out
+    hooks.on_predict_end()
