@@ -1,15 +1,21 @@
-"""A `mnist-cli` process starts training sooner: Keras's optional imports are deferred, then
-prefetched in a thread while XLA compiles.
+"""A `mnist-cli` process starts training sooner: Keras's optional imports are deferred and,
+on JAX, prefetched in a thread while XLA compiles.
 
 `import keras` (which `import tensorflow` does too) imports scikit-learn, pandas and
 matplotlib only to offer its scikit-learn wrappers, pandas slicing and image galleries,
 none of which mnist-cli calls: ~0.9 s of a 2.1 s Keras-on-JAX import. A CLI process hides
-them while Keras imports, so Keras takes them for absent, and a daemon thread then imports
-what the run itself needs later (scikit-learn's metrics, matplotlib's Agg canvas). That
-thread mostly holds the GIL while the main thread mostly does not (XLA compiles the
-initializers and the training loop, then runs it), so on two cores the imports cost the
-run little. Only the CLI does this (`enable`, from its entry point): in a notebook or any
-other caller of the library, Keras keeps its wrappers, since the process is not ours.
+them while Keras imports, so Keras takes them for absent; the run imports what it needs of
+them itself, later. On JAX a daemon thread imports that (scikit-learn's metrics,
+matplotlib's Agg canvas) once the model is built, while the main thread mostly waits on XLA
+compiling the training loop, and the first epoch ends by waiting for it (`settle`), so no
+later epoch shares the CPU with it. On TensorFlow the first epoch traces Python, which needs
+the GIL, so there is no prefetch: measured no faster. Only the CLI does this (`enable`,
+from its entry point): in a notebook or any other caller of the library, Keras keeps its
+wrappers, since the process is not ours.
+
+Measured (MLP, 8,000 MNIST images x 10 epochs, JAX, empty compilation cache, medians of 3,
+2 cores): no prefetch 4.23 s, prefetch 4.00 s, prefetch settled after the first epoch 4.18 s;
+a pure JAX + optax loop 3.63 s in the same rounds.
 """
 
 from __future__ import annotations
@@ -58,6 +64,13 @@ def prefetch() -> threading.Thread | None:
                                         daemon=True)
         _prefetching.start()
     return _prefetching
+
+
+def settle() -> None:
+    """Wait for the prefetch to finish: called after the first epoch, so the imports overlap
+    the build and the first epoch's compilation but never slow the epochs after it."""
+    if _prefetching is not None:
+        _prefetching.join()
 
 
 def _import_all(names: tuple[str, ...]) -> None:

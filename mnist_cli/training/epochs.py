@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import mnist_cli.startup as startup
+
 
 def drive_epochs(cbs: Any, model: Any, epochs: int, initial_epoch: int,
                  run_epoch: Callable[[int], dict[str, float]]
@@ -25,6 +27,8 @@ def drive_epochs(cbs: Any, model: Any, epochs: int, initial_epoch: int,
         for key, value in logs.items():
             history.setdefault(key, []).append(value)
         cbs.on_epoch_end(epoch, logs)
+        if epoch == first:
+            startup.settle()
         if model.stop_training:
             break
     cbs.on_train_end()

@@ -192,7 +192,8 @@ def build_in_scope(cfg: RunConfig, data: Dataset, strategy: Any) -> Any:
         compile_model(model, cfg.model, cfg.training)
         if is_jax():
             model.optimizer.build(model.trainable_variables)
-    startup.prefetch()  # while the training loop compiles and runs (see mnist_cli.startup)
+    if is_jax():  # while XLA compiles the loop; TensorFlow's tracing needs the GIL itself
+        startup.prefetch()
     return model
 
 
