@@ -134,7 +134,7 @@ def import_tf() -> Any:
     if loaded_backend() is None:
         select_backend(_selected or DEFAULT)  # TF imports Keras: fix its backend first
     quiet_environment()
-    with phase("imports"), _jax_hidden(), startup.optional_deferred():
+    with phase("imports"), _jax_hidden():
         if _VERBOSE:
             import tensorflow as tf
         else:
@@ -155,7 +155,7 @@ def import_keras() -> Any:
         name = select_backend(_selected or DEFAULT)
         if name == "tensorflow":
             import_tf()
-        with phase("imports"), startup.optional_deferred():
+        with phase("imports"), startup.optional_deferred(name):
             import keras
         if name == "jax":
             cache_compilations()
