@@ -158,6 +158,8 @@ def import_keras() -> Any:
         with phase("imports"), startup.optional_deferred(name):
             import keras
         if name == "jax":
+            startup.prefetch()
+        if name == "jax":
             cache_compilations()
     import keras
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import mnist_cli.runs.outputs as out
 import mnist_cli.runs.rundir as rundir
-import mnist_cli.startup as startup
 import mnist_cli.training.backup as backup
 import mnist_cli.training.fused as fused
 import mnist_cli.training.guards as guards
@@ -192,8 +191,6 @@ def build_in_scope(cfg: RunConfig, data: Dataset, strategy: Any) -> Any:
         compile_model(model, cfg.model, cfg.training)
         if is_jax():
             model.optimizer.build(model.trainable_variables)
-    if is_jax():  # while XLA compiles the loop; TensorFlow's tracing needs the GIL itself
-        startup.prefetch()
     return model
 
 
