@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
+import os
 import struct
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -26,6 +28,30 @@ F = TypeVar("F", bound=Callable)
 
 TrainRun = Callable[..., tuple[Path, Dataset]]
 """The `train_run` fixture: `train_run(run_dir, output="logits", epochs=4)`."""
+
+
+def run_jax_script(script: Path, out: Path, *args: str, host_devices: int = 1,
+                   timeout: float = 600) -> dict[str, Any]:
+    """Run a tests/backend_scripts/ script in a fresh process (Keras picks its backend once
+    per process, and pytest's runs on TensorFlow) with `host_devices` forced XLA CPU devices
+    and its own compilation cache; returns the OUT/results.json it wrote."""
+    env = {**os.environ, "JAX_COMPILATION_CACHE_DIR": str(out / "xla-cache"),
+           "KERAS_HOME": str(out / "kh"),
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    if host_devices > 1:
+        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={host_devices}"
+    env.pop("KERAS_BACKEND", None)
+    done = subprocess.run([sys.executable, str(script), str(out), *args], env=env, cwd=out,
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads((out / "results.json").read_text())
+
+
+def scenario_result(results: dict[str, Any], name: str) -> dict[str, Any]:
+    """One scenario's record from a backend script, failing the test with its traceback."""
+    found = results[name]
+    assert "error" not in found, found.get("traceback", found)
+    return found
 
 
 def cli_cmd(*args: str) -> list[str]:

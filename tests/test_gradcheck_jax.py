@@ -10,10 +10,6 @@ the thresholds.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +19,7 @@ from typer.testing import CliRunner
 
 from mnist_cli.errors import UsageError
 from mnist_cli.gradients.report import PASS_BELOW, relative_difference
-from tests.helpers import ROOT, slow_fixture
+from tests.helpers import ROOT, run_jax_script, scenario_result, slow_fixture
 
 SCRIPT = ROOT / "tests" / "backend_scripts" / "jax_gradcheck.py"
 PARAMS, DIRECTIONS = 12, 3
@@ -36,20 +32,11 @@ def jax_side(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     """(its output folder, results.json) of the JAX gradcheck process."""
     pytest.importorskip("jax", reason="optional extra mnist-cli[jax] (in the dev install)")
     out = tmp_path_factory.mktemp("jax_gradcheck")
-    env = {**os.environ, "JAX_COMPILATION_CACHE_DIR": str(out / "xla-cache"),
-           "KERAS_HOME": str(out / "kh"),
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    env.pop("KERAS_BACKEND", None)
-    done = subprocess.run([sys.executable, str(SCRIPT), str(out)], env=env, cwd=out,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return out, json.loads((out / "results.json").read_text())
+    return out, run_jax_script(SCRIPT, out)
 
 
 def found(jax_side: tuple[Path, dict[str, Any]], name: str) -> dict[str, Any]:
-    result = jax_side[1][name]
-    assert "error" not in result, result.get("traceback", result)
-    return result
+    return scenario_result(jax_side[1], name)
 
 
 def tensorflow_side(config: str, saved: Any) -> tuple[Any, Any]:

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +21,7 @@ import pytest
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.errors import ConfigError, UsageError
 from mnist_cli.runs.timings import PHASES
-from tests.helpers import ROOT, slow_fixture
+from tests.helpers import ROOT, run_jax_script, scenario_result, slow_fixture
 
 SCRIPT = ROOT / "tests" / "backend_scripts" / "jax_scenarios.py"
 
@@ -35,20 +32,11 @@ def jax_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, A
     """(its output folder, results.json) of the JAX scenario process."""
     pytest.importorskip("jax", reason="optional extra mnist-cli[jax] (in the dev install)")
     out = tmp_path_factory.mktemp("jax")
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
-           "JAX_COMPILATION_CACHE_DIR": str(out / "xla-cache"), "KERAS_HOME": str(out / "kh"),
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    env.pop("KERAS_BACKEND", None)
-    done = subprocess.run([sys.executable, str(SCRIPT), str(out)], env=env, cwd=out,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return out, json.loads((out / "results.json").read_text())
+    return out, run_jax_script(SCRIPT, out, host_devices=2)
 
 
 def result(jax_run: tuple[Path, dict[str, Any]], name: str) -> dict[str, Any]:
-    found = jax_run[1][name]
-    assert "error" not in found, found.get("traceback", found)
-    return found
+    return scenario_result(jax_run[1], name)
 
 
 def test_cli_train_on_jax_imports_no_tensorflow(jax_run: tuple[Path, dict[str, Any]]) -> None:

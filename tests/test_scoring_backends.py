@@ -19,16 +19,13 @@ no such near-tie.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from tests.helpers import ROOT, run_cli, slow_fixture
+from tests.helpers import ROOT, run_cli, run_jax_script, scenario_result, slow_fixture
 
 SCRIPT = ROOT / "tests" / "backend_scripts" / "jax_scoring.py"
 PROB_TOL = 1e-5
@@ -65,21 +62,13 @@ def scored(tmp_path_factory: pytest.TempPathFactory, digits_dataset: Any) -> dic
     tf_eval = api.evaluate(tf_run, no_plots=True)
     images = unlabelled_csv(out / "images.csv", digits_dataset.test.x[:120])
     tf_predict = predict_json(tf_run, images, out / "tf_predict.json")
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
-           "JAX_COMPILATION_CACHE_DIR": str(out / "xla-cache"), "KERAS_HOME": str(out / "kh"),
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    env.pop("KERAS_BACKEND", None)
-    done = subprocess.run([sys.executable, str(SCRIPT), str(out), str(tf_run), str(images)],
-                          env=env, cwd=out, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    jax = run_jax_script(SCRIPT, out, str(tf_run), str(images), host_devices=2, timeout=300)
     return {"out": out, "tf_run": tf_run, "images": images, "tf_eval": tf_eval,
-            "tf_predict": tf_predict, "jax": json.loads((out / "results.json").read_text())}
+            "tf_predict": tf_predict, "jax": jax}
 
 
 def result(scored: dict[str, Any], name: str) -> dict[str, Any]:
-    found = scored["jax"][name]
-    assert "error" not in found, found.get("traceback", found)
-    return found
+    return scenario_result(scored["jax"], name)
 
 
 def decisive(probs: np.ndarray) -> np.ndarray:

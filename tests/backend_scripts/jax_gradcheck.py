@@ -15,33 +15,20 @@ import contextlib
 import io
 import json
 import sys
-import time
-import traceback
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import numpy as np
+from recorder import RESULTS, save, scenario
 
 OUT = Path(sys.argv[1])
-RESULTS: dict[str, Any] = {}
 PARAMS, DIRECTIONS, BATCH = 12, 3, 24
 """Small on purpose: the comparison with TensorFlow is about the same numbers, not coverage."""
 KINKED = ("relu", "relu6", "hard_sigmoid", "tanh", "threshold")
 """Activations whose kinks are derived again on JAX (sparsemax's support alone takes 2 s)."""
 
 
-def scenario(func: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
-    """Record `func()`'s result (or its error) and its seconds under its name."""
-    start = time.perf_counter()
-    try:
-        RESULTS[func.__name__] = func()
-    except BaseException as exc:  # noqa: BLE001 (reported, not swallowed: the test fails)
-        RESULTS[func.__name__] = {"error": f"{type(exc).__name__}: {exc}",
-                                  "traceback": traceback.format_exc()}
-    RESULTS[func.__name__]["seconds"] = round(time.perf_counter() - start, 2)
-    return func
 
 
 def digits(n: int = BATCH) -> tuple[np.ndarray, np.ndarray]:
@@ -266,4 +253,4 @@ def afterwards() -> dict[str, Any]:
 
 
 RESULTS["tensorflow_imported_at_end"] = "tensorflow" in sys.modules
-(OUT / "results.json").write_text(json.dumps(RESULTS, indent=1, default=str))
+save(OUT)

@@ -19,17 +19,15 @@ import json
 import os
 import signal
 import sys
-import time
-import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from recorder import RESULTS, save, scenario
 
 OUT = Path(sys.argv[1])
-RESULTS: dict[str, Any] = {}
 BN_DROPOUT_YAML = """\
 name: bn_dropout
 model:
@@ -57,16 +55,6 @@ data: {spec: digits}
 """
 
 
-def scenario(func: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
-    """Record `func()`'s result (or its error) and its seconds under its name."""
-    start = time.perf_counter()
-    try:
-        RESULTS[func.__name__] = func()
-    except BaseException as exc:  # noqa: BLE001 (reported, not swallowed: the test fails)
-        RESULTS[func.__name__] = {"error": f"{type(exc).__name__}: {exc}",
-                                  "traceback": traceback.format_exc()}
-    RESULTS[func.__name__]["seconds"] = round(time.perf_counter() - start, 2)
-    return func
 
 
 def cfg_for(config: str = "mlp_relu", **kw: Any) -> Any:
@@ -339,4 +327,4 @@ def engine_fit_refused() -> dict[str, Any]:
 
 
 RESULTS["tensorflow_imported_at_end"] = "tensorflow" in sys.modules
-(OUT / "results.json").write_text(json.dumps(RESULTS, indent=1, default=str))
+save(OUT)

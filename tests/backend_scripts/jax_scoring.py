@@ -17,29 +17,16 @@ import contextlib
 import io
 import json
 import sys
-import time
-import traceback
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from recorder import RESULTS, save, scenario
 
 OUT, TF_RUN, IMAGES = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 JAX_RUN = OUT / "jax_run"
-RESULTS: dict[str, Any] = {}
 
 
-def scenario(func: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
-    """Record `func()`'s result (or its error) and its seconds under its name."""
-    start = time.perf_counter()
-    try:
-        RESULTS[func.__name__] = func()
-    except BaseException as exc:  # noqa: BLE001 (reported, not swallowed: the test fails)
-        RESULTS[func.__name__] = {"error": f"{type(exc).__name__}: {exc}",
-                                  "traceback": traceback.format_exc()}
-    RESULTS[func.__name__]["seconds"] = round(time.perf_counter() - start, 2)
-    return func
 
 
 def cli(*args: str) -> dict[str, Any]:
@@ -115,4 +102,4 @@ def refused() -> dict[str, Any]:
 
 RESULTS["keras_backend"] = sys.modules["keras"].backend.backend()
 RESULTS["tensorflow_imported"] = "tensorflow" in sys.modules
-(OUT / "results.json").write_text(json.dumps(RESULTS, indent=1, default=str))
+save(OUT)
