@@ -48,4 +48,17 @@ assert m["status"] == "completed" and not missing, (m["status"], missing)
 print(f"train: test accuracy {m['test_accuracy']:.3f}, version {m['versions']['mnist_cli']}")
 PY
 "$CLI" gradcheck --quiet
+if "$PY" -c "import jax" 2>/dev/null; then  # the [jax] extra: the same from the wheel on JAX
+    export JAX_COMPILATION_CACHE_DIR="$WORK/jax-cache"
+    "$CLI" train --data digits --epochs 1 --backend jax --run-dir jax-run --json >jax.json
+    "$CLI" evaluate jax-run --json >jax-eval.json
+    "$CLI" gradcheck --backend jax --params 5 --directions 2 --quiet
+    "$PY" - <<'PY'
+import json
+m, e = json.load(open("jax.json")), json.load(open("jax-eval.json"))
+assert m["backend"] == "jax" and e["backend"] == "jax", (m["backend"], e["backend"])
+assert abs(e["accuracy"] - m["test_accuracy"]) < 1e-12, (e["accuracy"], m["test_accuracy"])
+print(f"jax: trained, evaluated ({e['accuracy']:.3f}) and gradient-checked from the wheel")
+PY
+fi
 echo "wheel-check: install and smoke took $((SECONDS - START)) s"

@@ -14,6 +14,7 @@ Only modules inside `mnist_cli` are nodes. Implicit parent-package imports are n
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import os
 import subprocess
@@ -197,3 +198,40 @@ def test_cli_defers_kerass_optional_imports_and_the_library_does_not(tmp_path: P
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["status"] == "completed" and 0 < metrics["balanced_accuracy"] <= 1
     assert (tmp_path / "run" / "curves.png").stat().st_size > 0
+
+
+def is_module(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
+def module_attribute_reads(path: Path) -> list[tuple[int, str, str]]:
+    """(line, module, attribute) for each `alias.attr` read where `alias` names a mnist_cli
+    module (`import mnist_cli.x as alias`, `from mnist_cli.pkg import module`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            aliases |= {a.asname: a.name for a in node.names
+                        if a.name.startswith("mnist_cli") and a.asname}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mnist_cli"):
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                if is_module(full):
+                    aliases[a.asname or a.name] = full
+    return [(node.lineno, aliases[node.value.id], node.attr) for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id in aliases]
+
+
+def test_every_module_attribute_read_exists() -> None:
+    """`console.info(...)` outlived `console.info` once (train --verbose crashed after
+    training, exit 1): nothing but running that line would have said so."""
+    missing = [f"{path.relative_to(PACKAGE_DIR)}:{line}: {module}.{attr}"
+               for path in sorted(PACKAGE_DIR.rglob("*.py"))
+               for line, module, attr in module_attribute_reads(path)
+               if not hasattr(importlib.import_module(module), attr)]
+    assert missing == []
