@@ -139,10 +139,10 @@ def reproducible_bn_dropout() -> dict[str, Any]:
     path = OUT / "bn.yaml"
     path.write_text(BN_DROPOUT_YAML)
     result = twice(lambda: resolve_config(str(path), Overrides(seed=2)), "bn", uint8=False)
-    from mnist_cli.training import fused_jax
+    from mnist_cli.training import jax_state
 
     model = __import__("keras").saving.load_model(OUT / "bn_a" / "model.keras")
-    result["per_example"] = fused_jax.per_example(model)
+    result["per_example"] = jax_state.per_example(model)
     return result
 
 
