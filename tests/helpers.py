@@ -30,6 +30,25 @@ TrainRun = Callable[..., tuple[Path, Dataset]]
 """The `train_run` fixture: `train_run(run_dir, output="logits", epochs=4)`."""
 
 
+BN_DROPOUT_LAYERS = ("Conv2D: {filters: 4, kernel_size: 3, activation: relu}",
+                     "BatchNormalization: {}", "MaxPooling2D: {pool_size: 2}", "Flatten: {}",
+                     "Dropout: {rate: 0.5}", "Dense: {units: 10}")
+"""A small CNN with state beyond its weights (BatchNorm statistics, Dropout's seed)."""
+DROPOUT_LAYERS = ("Flatten: {}", "Dense: {units: 64, activation: relu}", "Dropout: {rate: 0.3}",
+                  "Dense: {units: 10}")
+"""An MLP with Dropout: its random state must survive a resume."""
+
+
+def digits_yaml(name: str, layers: tuple[str, ...], epochs: int,
+                backend: str | None = None) -> str:
+    """A run config on the bundled digits (learning rate 0.01, batch 32): the engine, resume
+    and JAX-backend tests train the same models, on either backend."""
+    on = f", backend: {backend}" if backend else ""
+    return (f"name: {name}\nmodel:\n  layers:\n" + "".join(f"    - {layer}\n" for layer in layers)
+            + f"training: {{learning_rate: 0.01, epochs: {epochs}, batch_size: 32{on}}}\n"
+            + "data: {spec: digits}\n")
+
+
 def run_jax_script(script: Path, out: Path, *args: str, host_devices: int = 1,
                    timeout: float = 600) -> dict[str, Any]:
     """Run a tests/backend_scripts/ script in a fresh process (Keras picks its backend once

@@ -18,20 +18,9 @@ from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.config.optimizers import OPTIMIZERS
 from mnist_cli.errors import ConfigError, RunFailed
 from mnist_cli.training import fused
+from tests.helpers import BN_DROPOUT_LAYERS, digits_yaml
 
-BN_DROPOUT_YAML = """\
-name: bn_dropout
-model:
-  layers:
-    - Conv2D: {filters: 4, kernel_size: 3, activation: relu}
-    - BatchNormalization: {}
-    - MaxPooling2D: {pool_size: 2}
-    - Flatten: {}
-    - Dropout: {rate: 0.5}
-    - Dense: {units: 10}
-training: {learning_rate: 0.01, epochs: 2, batch_size: 32}
-data: {spec: digits}
-"""
+BN_DROPOUT_YAML = digits_yaml("bn_dropout", BN_DROPOUT_LAYERS, epochs=2)
 
 
 def cfg_for(engine: str = "fused", epochs: int = 3, seed: int = 5, **kw: object):

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from mnist_cli.cli.app import app
 from mnist_cli.config import Overrides, resolve_config
-from tests.helpers import cli_cmd
+from tests.helpers import DROPOUT_LAYERS, cli_cmd, digits_yaml
 
 EPOCHS, SEED, BATCH = 8, 7, 16
 ARGS = ["--data", "digits", "--epochs", str(EPOCHS), "--seed", str(SEED),
@@ -154,17 +154,7 @@ def test_resume_keeps_early_stopping_state(tmp_path: Path) -> None:
         assert resumed[key] == reference[key], key
 
 
-DROPOUT_YAML = """\
-name: mlp_dropout
-model:
-  layers:
-    - Flatten: {}
-    - Dense: {units: 64, activation: relu}
-    - Dropout: {rate: 0.3}
-    - Dense: {units: 10}
-training: {learning_rate: 0.01, epochs: 6, batch_size: 32}
-data: {spec: digits}
-"""
+DROPOUT_YAML = digits_yaml("mlp_dropout", DROPOUT_LAYERS, epochs=6)
 
 
 @pytest.mark.slow

@@ -27,32 +27,12 @@ from typing import Any
 import numpy as np
 from recorder import RESULTS, save, scenario
 
-OUT = Path(sys.argv[1])
-BN_DROPOUT_YAML = """\
-name: bn_dropout
-model:
-  layers:
-    - Conv2D: {filters: 4, kernel_size: 3, activation: relu}
-    - BatchNormalization: {}
-    - MaxPooling2D: {pool_size: 2}
-    - Flatten: {}
-    - Dropout: {rate: 0.5}
-    - Dense: {units: 10}
-training: {learning_rate: 0.01, epochs: 2, batch_size: 32, backend: jax}
-data: {spec: digits}
-"""
+from tests.helpers import BN_DROPOUT_LAYERS, DROPOUT_LAYERS, digits_yaml
 
-DROPOUT_YAML = """\
-name: mlp_dropout
-model:
-  layers:
-    - Flatten: {}
-    - Dense: {units: 64, activation: relu}
-    - Dropout: {rate: 0.3}
-    - Dense: {units: 10}
-training: {learning_rate: 0.01, epochs: 4, batch_size: 32, backend: jax}
-data: {spec: digits}
-"""
+OUT = Path(sys.argv[1])
+BN_DROPOUT_YAML = digits_yaml("bn_dropout", BN_DROPOUT_LAYERS, epochs=2, backend="jax")
+
+DROPOUT_YAML = digits_yaml("mlp_dropout", DROPOUT_LAYERS, epochs=4, backend="jax")
 
 
 
