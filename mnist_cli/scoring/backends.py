@@ -18,15 +18,6 @@ from typing import Any
 from mnist_cli.backend import DEFAULT, JAX_EXTRA, loaded_backend, select_backend
 from mnist_cli.errors import UsageError
 
-JAX_ONLY = "data-parallel"
-TF_ONLY = {
-    "mirrored": "mirrored is TensorFlow's: use --strategy data-parallel (keras.distribution "
-                "over the local devices), or --backend tensorflow",
-    "multi-worker": "multi-worker runs on TensorFlow only: use --backend tensorflow, or "
-                    "--strategy data-parallel on one machine",
-    "tpu": "TPUs go through TensorFlow's TPUStrategy: use --backend tensorflow",
-}
-
 
 def recorded_backend(target: str | Path) -> str:
     """The backend the run of `target` trained on (its config's `training.backend`);
@@ -62,11 +53,8 @@ def choose_backend(asked: str | None, target: str | Path, notes: list[str]) -> s
 
 def check_strategy(backend: str, scfg: Any) -> None:
     """A strategy the backend lacks is a UsageError naming what to use, before any work."""
-    workers = scfg.name == "auto" and scfg.workers
-    name = "multi-worker" if workers else scfg.name
-    if backend == "jax" and name in TF_ONLY:
-        flag = "--worker" if workers else f"--strategy {name}"
-        raise UsageError(f"{flag} on the jax backend: {TF_ONLY[name]}")
-    if backend == "tensorflow" and name == JAX_ONLY:
-        raise UsageError(f"--strategy {JAX_ONLY} is the JAX backend's data parallelism: use "
-                         "--backend jax, or --strategy mirrored on TensorFlow")
+    from mnist_cli.training.jax_distribution import refusal
+
+    error = refusal(backend, scfg, key="--backend")
+    if error is not None:
+        raise error

@@ -25,12 +25,31 @@ StrategyDescription = Any
 DATA_PARALLEL = "data-parallel"
 INSTEAD = {
     "mirrored": f"use --strategy {DATA_PARALLEL} (keras.distribution over the local devices), "
-                "or training.backend: tensorflow for mirrored",
-    "multi-worker": "multi-worker training runs on TensorFlow only: use training.backend: "
-                    f"tensorflow, or --strategy {DATA_PARALLEL} on one machine",
-    "tpu": "TPU training here goes through TensorFlow's TPUStrategy: use training.backend: "
-           "tensorflow",
+                "or {tf} for mirrored",
+    "multi-worker": "multi-worker training runs on TensorFlow only: use {tf}, or --strategy "
+                    f"{DATA_PARALLEL} on one machine",
+    "tpu": "TPU training here goes through TensorFlow's TPUStrategy: use {tf}",
 }
+"""TensorFlow-only strategies and what to use on JAX instead ({tf}: how to pick TensorFlow)."""
+
+
+def refusal(backend: str, cfg: StrategyConfig, key: str = "training.backend"
+            ) -> UsageError | None:
+    """The error for a strategy `backend` lacks (a TensorFlow-only one, or --worker, on JAX;
+    data-parallel on TensorFlow), naming what to use; None when it has it. `key` is how the
+    backend is chosen: the config key (train, compare) or `--backend` (evaluate, predict).
+    Needs neither JAX nor TensorFlow, so it is checked before either loads."""
+    workers = cfg.name == "auto" and cfg.workers
+    name = "multi-worker" if workers else cfg.name
+    sep = " " if key.startswith("-") else ": "
+    if backend == "jax" and name in INSTEAD:
+        flag = "--worker" if workers else f"--strategy {name}"
+        return UsageError(f"{flag} on the jax backend: "
+                          + INSTEAD[name].format(tf=f"{key}{sep}tensorflow"))
+    if backend == "tensorflow" and name == DATA_PARALLEL:
+        return UsageError(f"--strategy {DATA_PARALLEL} is the JAX backend's data parallelism: "
+                          f"use {key}{sep}jax, or --strategy mirrored on TensorFlow")
+    return None
 
 
 class OneJaxDevice:
@@ -87,8 +106,6 @@ def choose_auto(cfg: StrategyConfig) -> tuple[str, str]:
     """Data parallel over more than one accelerator, else one device."""
     jax = import_jax()
     accelerators = [d for d in jax.local_devices() if d.platform != "cpu"]
-    if cfg.workers:
-        raise UsageError(f"--worker with training.backend: jax: {INSTEAD['multi-worker']}")
     if len(accelerators) > 1:
         return DATA_PARALLEL, f"{len(accelerators)} accelerators visible"
     return "default", f"{len(accelerators) or 'no'} accelerator visible (JAX)"
@@ -97,9 +114,10 @@ def choose_auto(cfg: StrategyConfig) -> tuple[str, str]:
 def make_strategy(cfg: StrategyConfig, describe: Callable[..., StrategyDescription]
                   ) -> tuple[Any, StrategyDescription]:
     """The JAX strategy `cfg` names; TF-only ones are a UsageError saying what to use."""
+    error = refusal("jax", cfg)
+    if error is not None:
+        raise error
     name, why = choose_auto(cfg) if cfg.name == "auto" else (cfg.name, "chosen by --strategy")
-    if name in INSTEAD:
-        raise UsageError(f"--strategy {name} with training.backend: jax: {INSTEAD[name]}")
     if name == DATA_PARALLEL:
         devices = local_devices(cfg.devices)
         strategy: Any = DataParallel(devices)
@@ -129,8 +147,9 @@ def check_config(cfg: RunConfig) -> None:
 
 def build(cfg: StrategyConfig, why: str) -> tuple[Any, StrategyDescription]:
     """The registry's entry for `data-parallel` under TensorFlow: refused, naming mirrored."""
-    raise UsageError(f"--strategy {DATA_PARALLEL} is the JAX backend's data parallelism "
-                     "(--set training.backend=jax); on TensorFlow use --strategy mirrored")
+    error = refusal("tensorflow", cfg)
+    assert error is not None
+    raise error
 
 
 def availability(devs: dict[str, list[str]], tf_config: Any) -> dict[str, dict[str, Any]]:
