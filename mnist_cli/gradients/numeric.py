@@ -203,10 +203,9 @@ def run_gradcheck(model_cfg: Any, x: np.ndarray, y: np.ndarray, *,
     x: float images (N, H, W, C) as training sees them; y: int labels. params=None checks
     every entry."""
     from mnist_cli.modeling.build import build_model
+    from mnist_cli.training.seeding import seed_everything
 
-    keras = import_keras()
-    with tensorflow_hidden_from_keras():
-        keras.utils.set_random_seed(seed)
+    seed_everything(seed, deterministic=False)  # seeded init, as a run's
     units = model_cfg.layers[-1].kwargs.get("units") if model_cfg.layers else None
     classes = num_classes or units or int(np.max(y)) + 1
     model = build_model(model_cfg, tuple(x.shape[1:]), classes, name=name)

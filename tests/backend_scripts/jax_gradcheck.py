@@ -41,13 +41,12 @@ def digits(n: int = BATCH) -> tuple[np.ndarray, np.ndarray]:
 
 def built(config: str, seed: int = 0) -> tuple[Any, Any]:
     """(config, the config's model for 8x8 digits, seeded) on JAX."""
-    from mnist_cli.backend import import_keras, tensorflow_hidden_from_keras
     from mnist_cli.config import Overrides, resolve_config
     from mnist_cli.modeling.build import build_model
+    from mnist_cli.training.seeding import seed_everything
 
     cfg = resolve_config(config, Overrides(backend="jax"))
-    with tensorflow_hidden_from_keras():
-        import_keras().utils.set_random_seed(seed)
+    seed_everything(seed, deterministic=False)
     return cfg, build_model(cfg.model, (8, 8, 1), 10, name=config)
 
 
@@ -122,10 +121,9 @@ def planted_bug() -> dict[str, Any]:
 def pool_model(keras: Any) -> Any:
     """A linear convolution, then 3x3 max pooling with stride 2 and 'same' padding (6x6 ->
     3x3, one padded row and column): its only kinks are the pool's."""
-    from mnist_cli.backend import tensorflow_hidden_from_keras
+    from mnist_cli.training.seeding import seed_everything
 
-    with tensorflow_hidden_from_keras():
-        keras.utils.set_random_seed(1)
+    seed_everything(1, deterministic=False)
     return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(3, 3),
                              keras.layers.MaxPooling2D(3, strides=2, padding="same"),
                              keras.layers.Flatten(), keras.layers.Dense(10)])
