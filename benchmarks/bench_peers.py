@@ -66,26 +66,26 @@ def config_training(model: str) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["training"]
 
 
-def child_env(c: Contender | None = None, cache: Path | None = None) -> dict[str, str]:
+def child_env(cache: Path | None = None) -> dict[str, str]:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
-    if c is not None and c.jax_cache is not None and cache is not None:
+    if cache is not None:
         env["JAX_COMPILATION_CACHE_DIR"] = str(cache)
     return env
 
 
-def jax_cache_for(c: Contender, w: Workload, seed: int, tmp: Path, cmd: list[str],
-                  timeout: float) -> Path | None:
+def jax_cache_for(c: Contender, w: Workload, data: str, seed: int, how: str | None,
+                  tmp: Path, timeout: float) -> Path | None:
     """The compilation cache a mnist-cli JAX run gets: a new empty one per run ("cold"), or
-    one per workload filled first by an unmeasured run of the same command ("warm")."""
+    one per workload filled first by an unmeasured run of the same training ("warm")."""
     if c.jax_cache is None:
         return None
     if c.jax_cache == "cold":
         return Path(tempfile.mkdtemp(prefix=f"jax-cold-{w.name}-{seed}-", dir=tmp))
     cache = tmp / f"jax-warm-{w.name}"
     if not cache.exists():
-        warmup = [*cmd[:cmd.index("--run-dir") + 1], str(tmp / f"warmup-{c.name}-{w.name}"),
-                  *cmd[cmd.index("--run-dir") + 2:]]
-        subprocess.run(warmup, capture_output=True, env=child_env(c, cache), timeout=timeout)
+        warmup = mnist_cli_train.command(w.model, data, w.epochs, seed,
+                                         tmp / f"warmup-{c.name}-{w.name}", c.backend, how)
+        subprocess.run(warmup, capture_output=True, env=child_env(cache), timeout=timeout)
     return cache
 
 
@@ -105,7 +105,7 @@ def run_one(c: Contender, how: str | None, w: Workload, data: str, seed: int, tm
            if c.script is None else
            peer_command(c, w.model, data, w.epochs, seed, float(training["learning_rate"]),
                         int(training["batch_size"])))
-    env = child_env(c, jax_cache_for(c, w, seed, tmp, cmd, timeout))
+    env = child_env(jax_cache_for(c, w, data, seed, how, tmp, timeout))
     t0 = time.perf_counter()
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
