@@ -26,14 +26,10 @@ AUTODIFF = {"tensorflow": "tf.GradientTape", "jax": "jax.value_and_grad"}
 """What computes the gradients under test, per backend (recorded in the result)."""
 
 
-def backend_name() -> str:
-    """The backend the check runs on (Keras's, or the one selected before Keras loads)."""
-    return current_backend()
-
-
 def backend_settings() -> dict[str, str]:
-    """What a result records about where it was computed."""
-    name = backend_name()
+    """What a result records about where it was computed (Keras's backend, or the one
+    selected before Keras loads)."""
+    name = current_backend()
     return {"backend": name, "autodiff": AUTODIFF[name]}
 
 
