@@ -138,7 +138,7 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
         cfg = resolve_config(config, ov)
         target = new_target(cfg.name, run_dir)
     ui.writing_to(target)
-    from mnist_cli.training.session import train_into
+    from mnist_cli.training.pipeline import train_into
 
     result = train_into(cfg, target, scfg, ui, plots=not no_plots, command=command or call_text(
         "train", config, ov, run_dir=run_dir, resume=resume, strategy=strategy))

@@ -2,9 +2,8 @@
 
 The epoch backup (`mnist_cli.training.backup`) restores weights, optimizer, early-stopping and
 seed-generator state and the epoch number; this module adds the rest: the history of the
-epochs already run, the run's saved config, and the shuffle order (a seeded tf.data shuffle
-draws a new order per iterator, so a resumed fit first skips the orders the finished epochs
-used).
+epochs already run and the run's saved config. The example order needs nothing: it is a
+function of (seed, epoch) alone (`epochs.epoch_order`).
 """
 
 from __future__ import annotations
@@ -70,16 +69,6 @@ def history_callback(run_dir: Path, backup: Any = None) -> Any:
             self.saved = True
 
     return Recorder()
-
-
-def advance_shuffle(train_ds: Any, epochs_done: int) -> None:
-    """Draw (and discard) the shuffle orders of the epochs already run.
-
-    Each `iter()` draws the next order from the dataset's seeded generator. Keras 3's
-    EpochIterator (steps_per_epoch unset) makes two per epoch, one at its start and one at
-    its end, so a fresh run's epoch k uses draw 2k; tests/test_resume.py pins this."""
-    for _ in range(2 * epochs_done):
-        iter(train_ds)
 
 
 def cleanup(run_dir: Path) -> None:
