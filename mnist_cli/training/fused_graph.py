@@ -153,6 +153,21 @@ class TrainGraph(SplitGraph):
         model = self.model
         model.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
 
+    def sync_state(self) -> None:
+        """Set every replica's copy of the float non-trainable variables (BatchNorm's moving
+        statistics) to their mean over the replicas. Keras creates them without aggregation,
+        so each replica would keep statistics of its own rows: validation would then mix
+        copies, the saved model (the first copy) would differ from what was validated, and a
+        resume (one restored value for all) would not continue the run it stopped."""
+        tf, strategy = import_tf(), self.strategy
+        shared = [v for v in self.model.non_trainable_variables
+                  if v.dtype in ("float16", "bfloat16", "float32", "float64")]
+        if self.replicas == 1 or not shared:
+            return
+        local = strategy.run(lambda: [tf.identity(v.value) for v in shared])
+        for variable, value in zip(shared, local, strict=True):
+            variable.value.assign(strategy.reduce("MEAN", value, axis=None))
+
     def _steps(self, start: Any, count: Any) -> tuple[Any, Any, Any]:
         tf, strategy = import_tf(), self.strategy
 
@@ -166,6 +181,7 @@ class TrainGraph(SplitGraph):
 
             def apply() -> tuple[Any, Any, Any]:
                 strategy.run(self._apply, args=(grads,))
+                self.sync_state()
                 self.add(loss_sum, correct, high - low)
                 return tf.constant(-1), tf.constant(0.0), tf.constant(True)
 
