@@ -65,12 +65,12 @@ class Engine:
                        WORKER_CALL_STEPS)
         return cls(kit(), f"tf.function steps, {replicas} replica(s)")
 
-    def record(self, data: Dataset, model: Any, global_batch: int) -> dict[str, Any]:
+    def record(self, data: Dataset, strategy: Any, global_batch: int) -> dict[str, Any]:
         """metrics.json's `engine`: its name, why, how it held the images, and the rows of
         each epoch's last batch left out (TF, when fewer than the replicas: see
         `fused_graph.TrainGraph`)."""
         dtype = storage_dtype(data.train)
-        replicas = int(model.distribute_strategy.num_replicas_in_sync)
+        replicas = int(strategy.num_replicas_in_sync)
         tail = len(data.train) % global_batch
         return {"name": "fused", "why": self.why,
                 "images": dtype if dtype == "float32" else "uint8, scaled in the graph",

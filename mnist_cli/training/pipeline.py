@@ -237,7 +237,7 @@ def train_and_record(cfg: RunConfig, run_dir: Path, data: Dataset, model: Any, e
         params=int(model.count_params()),
         strategy=strategy_record(strategy, strategy_desc, cfg.training.batch_size),
         precision=precision_record(model, cfg.training.precision),
-        engine=engine.record(data, model, global_batch),
+        engine=engine.record(data, strategy, global_batch),
         seed=cfg.training.seed,
         backend=current_backend(),
         dataset=data.description.to_dict(),
