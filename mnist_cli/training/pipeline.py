@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,9 @@ def train_into(cfg: RunConfig, target: Path, scfg: StrategyConfig, ui: Any, *,
 
     cfg = copy.deepcopy(cfg)
     check_config(cfg)  # before the strategy: a cluster is not joined for a bad layer
+    scfg = replace(scfg, name=resume.resume_strategy(target, scfg.name))
     dist, desc = make_strategy(scfg)
+    resume.check_same_replicas(target, desc.name, desc.replicas)
     with handle_interrupts(), run_dir_for(desc, target) as where:
         result = run_training(cfg, where, strategy=dist, strategy_desc=desc, ui=ui,
                               command=command)
@@ -211,6 +213,9 @@ def train_and_record(cfg: RunConfig, run_dir: Path, data: Dataset, model: Any, e
                        "resuming would train on other data; start a new run")
     out.start_run_dir(run_dir, cfg, data.description)
     resumed_from = resume.completed_epochs(run_dir)
+    strategy_used = strategy_record(strategy, strategy_desc, cfg.training.batch_size)
+    resume.check_same_replicas(run_dir, strategy_used["name"], strategy_used["replicas"])
+    resume.record_strategy(run_dir, strategy_used)
     stopping = fit_callbacks(cfg)
     boards = board_callbacks(cfg, run_dir, len(data.train), strategy_desc)
     try:
@@ -235,7 +240,7 @@ def train_and_record(cfg: RunConfig, run_dir: Path, data: Dataset, model: Any, e
                                  / max(fit_seconds, 1e-9), 1),
         **out.epoch_record(history, stopping),  # final: the kept epoch's metrics
         params=int(model.count_params()),
-        strategy=strategy_record(strategy, strategy_desc, cfg.training.batch_size),
+        strategy=strategy_used,
         precision=precision_record(model, cfg.training.precision),
         engine=engine.record(data, strategy, global_batch),
         seed=cfg.training.seed,

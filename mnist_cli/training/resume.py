@@ -21,6 +21,7 @@ from mnist_cli.runs.rundir import BACKUP_DIR, keras_backup_dir
 from mnist_cli.signals import Interrupted
 
 HISTORY = "history.json"
+STRATEGY = "strategy.json"
 
 
 def completed_epochs(run_dir: Path) -> int:
@@ -69,6 +70,37 @@ def history_callback(run_dir: Path, backup: Any = None) -> Any:
             self.saved = True
 
     return Recorder()
+
+
+def record_strategy(run_dir: Path, record: dict[str, Any]) -> None:
+    """Keep the strategy's name and replica count beside the backup: a resume must continue
+    the same computation (another replica count cuts each batch differently)."""
+    write_json(Path(run_dir) / BACKUP_DIR / STRATEGY,
+               {k: record[k] for k in ("name", "replicas")})
+
+
+def recorded_strategy(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((Path(run_dir) / BACKUP_DIR / STRATEGY).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def resume_strategy(run_dir: Path, name: str) -> str:
+    """The strategy a resume runs: the run's own for `auto` (the default), else `name`."""
+    recorded = recorded_strategy(run_dir)
+    return recorded["name"] if recorded and name == "auto" else name
+
+
+def check_same_replicas(run_dir: Path, name: str, replicas: int) -> None:
+    """Refuse to resume on another replica count than the run trained on (exit 2)."""
+    recorded = recorded_strategy(run_dir)
+    if recorded and int(recorded["replicas"]) != replicas:
+        raise UsageError(
+            f"--resume {run_dir}: the run trained with strategy {recorded['name']} over "
+            f"{recorded['replicas']} replica(s), but strategy {name} has {replicas} here; "
+            f"resume with --strategy {recorded['name']} on the same devices (another replica "
+            "count would continue a different computation), or start a new run")
 
 
 def cleanup(run_dir: Path) -> None:

@@ -18,6 +18,7 @@ Scenarios, each recorded under its name (an error is recorded, not raised):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -35,12 +36,12 @@ OUT, BACKEND = Path(sys.argv[1]), sys.argv[2]
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "backend_scripts")]
 
-from recorder import RESULTS, save, scenario  # noqa: E402
+from recorder import save, scenario  # noqa: E402
 
 from tests.helpers import BN_DROPOUT_LAYERS, DROPOUT_LAYERS, digits_yaml  # noqa: E402
 
 STRATEGY = "mirrored" if BACKEND == "tensorflow" else "data-parallel"
-EPOCHS, SEED, BATCH = 8, 3, 16  # per replica: global batch 32
+EPOCHS, SEED, BATCH = 6, 3, 16  # per replica: global batch 32
 LAYERS = BN_DROPOUT_LAYERS if BACKEND == "tensorflow" else DROPOUT_LAYERS
 CONFIG = OUT / "model.yaml"
 CONFIG.write_text(digits_yaml("guarantee", LAYERS, epochs=EPOCHS, backend=BACKEND))
@@ -81,10 +82,11 @@ def train(run: Path) -> Any:
                      no_plots=True, no_tensorboard=True, run_dir=run)
 
 
-def resume(run: Path) -> Any:
+def resume(run: Path, strategy: str = "auto") -> Any:
+    """`train --resume RUN` (by default without --strategy: the run's own is used)."""
     from mnist_cli.api import train as api_train
 
-    return api_train(resume=run, strategy=STRATEGY, no_plots=True)
+    return api_train(resume=run, strategy=strategy, no_plots=True)
 
 
 def start_killed_child(run: Path) -> subprocess.Popen:
@@ -136,11 +138,8 @@ def interrupt_mid_epoch(run: Path) -> int:
 
     dist, desc = make_strategy(StrategyConfig(name=STRATEGY))
     cfg = resolve_config(str(CONFIG), Overrides(seed=SEED, batch_size=BATCH))
-    with handle_interrupts():
-        try:
-            run_training(cfg, run, strategy=dist, strategy_desc=desc, callbacks=[Sigint()])
-        except Interrupted:
-            pass
+    with handle_interrupts(), contextlib.suppress(Interrupted):
+        run_training(cfg, run, strategy=dist, strategy_desc=desc, callbacks=[Sigint()])
     return completed_epochs(run)
 
 
@@ -151,13 +150,21 @@ def a_same_seed_same_weights() -> dict[str, Any]:
 
 
 def b_resume_after_sigint_and_kill() -> dict[str, Any]:
+    from mnist_cli.errors import UsageError
+
     saved = interrupt_mid_epoch(OUT / "sigint")
-    resume(OUT / "sigint")
+    try:
+        resume(OUT / "sigint", strategy="default")
+        refusal = "resumed on 1 device"
+    except UsageError as exc:
+        refusal = str(exc)
+    resume(OUT / "sigint", strategy=STRATEGY)
     KILLER.join(timeout=300)
     killed = KILLED[0]
     resume(OUT / "killed")
     return {"sigint_saved_epochs": saved, "sigint": same(OUT / "ref", OUT / "sigint"),
-            "killed_saved_epochs": killed, "killed": same(OUT / "ref", OUT / "killed")}
+            "killed_saved_epochs": killed, "killed": same(OUT / "ref", OUT / "killed"),
+            "one_device_refusal": refusal}
 
 
 def poisoned(seed: int, step: int, replica: int) -> Any:
