@@ -13,11 +13,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_type_hints
 
-import yaml
-
 from mnist_cli.config.layer_names import ALLOWED_LAYERS, FORBIDDEN_LAYERS
 from mnist_cli.config.schema import SECTIONS, LayerSpec, ModelConfig, RunConfig
 from mnist_cli.config.typecheck import coerce, describe, matches
+from mnist_cli.config.yaml_read import YAMLError, load_yaml
 from mnist_cli.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -79,8 +78,8 @@ def read_yaml(path: Path | Traversable) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"cannot read the file: {exc}"], source=str(path)) from None
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        raw = load_yaml(text)
+    except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

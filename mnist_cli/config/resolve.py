@@ -11,8 +11,6 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mnist_cli.config.load import (
     DEFAULT_CONFIG,
     RETIRED_KEYS,
@@ -21,6 +19,7 @@ from mnist_cli.config.load import (
     read_yaml,
 )
 from mnist_cli.config.schema import SECTIONS, LayerSpec, RunConfig
+from mnist_cli.config.yaml_read import YAMLError, load_yaml
 from mnist_cli.errors import ConfigError, Origin
 
 # Layers whose `activation` argument `--activation` rewrites.
@@ -115,8 +114,8 @@ def parse_set(item: str) -> tuple[str, Any]:
             [f"--set {item!r}: write it as SECTION.KEY=VALUE, e.g. training.epochs=3"],
             source="--set")
     try:
-        value = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError:
+        value = load_yaml(text) if text.strip() else None
+    except YAMLError:
         value = text
     return key.strip(), value
 

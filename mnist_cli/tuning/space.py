@@ -19,9 +19,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mnist_cli.config.resolve import apply_activation
+from mnist_cli.config.yaml_read import YAMLError, load_yaml
 from mnist_cli.errors import ConfigError
 
 SPACE_FOLDER = ("configs", "spaces")
@@ -90,19 +89,19 @@ def read_space(space: str | Path | dict[str, Any] | None,
             raise ConfigError(["no default search space for this config; write one (see "
                                "docs/tune.md) and pass --space FILE"], source=str(name))
         source = f"the default space of {name} ({SPACE_FOLDER[0]}/{SPACE_FOLDER[1]}/{name}.yaml)"
-        return parse_space(load_yaml(found), source), source
+        return parse_space(read_space_file(found), source), source
     path = Path(space)
     found = path if path.exists() else shipped_space(str(space))
     if found is None:
         raise ConfigError(["no such file (nor a shipped space: mlp_relu, mlp_softmax, cnn)"],
                           source=f"--space {space}")
-    return parse_space(load_yaml(found), f"--space {space}"), f"--space {space}"
+    return parse_space(read_space_file(found), f"--space {space}"), f"--space {space}"
 
 
-def load_yaml(path: Any) -> Any:
+def read_space_file(path: Any) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return load_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError([f"cannot read the space: {first}"], source=str(path)) from None
 
