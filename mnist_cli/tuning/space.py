@@ -1,5 +1,5 @@
-"""The search space: a YAML mapping of dotted config keys (as `--set` takes them, plus list
-indexes into `model.layers`) to distributions::
+"""The search space: a YAML mapping of dotted config keys (as `--set` takes them, list
+indexes into `model.layers` included: `mnist_cli.config.paths`) to distributions::
 
     training.learning_rate: {float: [1.0e-4, 1.0e-1], log: true}
     model.layers.1.Dense.units: {int: [8, 128], log: true}
@@ -19,6 +19,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from mnist_cli.config.paths import PathError, place, set_path
 from mnist_cli.config.resolve import apply_activation
 from mnist_cli.config.yaml_read import YAMLError, load_yaml
 from mnist_cli.errors import ConfigError
@@ -188,18 +189,6 @@ def parse_range(key: str, kind: str, spec: dict[str, Any], problems: list[str]) 
     return None
 
 
-def set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
-    """raw[a][b][1][c] = value for 'a.b.1.c' (numbers index lists); the parents must exist."""
-    *parents, leaf = key.split(".")
-    node: Any = raw
-    for part in parents:
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    if isinstance(node, list):
-        node[int(leaf)] = value
-    else:
-        node[leaf] = value
-
-
 def apply_values(base: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """A copy of the config mapping `base` with a trial's sampled values set."""
     raw = copy.deepcopy(base)
@@ -207,7 +196,7 @@ def apply_values(base: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]
         if key in FLAG_KEYS:
             apply_activation(raw, value)
         else:
-            set_dotted(raw, key, value)
+            set_path(raw, key, value)
     return raw
 
 
@@ -216,19 +205,11 @@ def missing_path(base: dict[str, Any], key: str) -> str | None:
     fine: it is added), or None."""
     if key in FLAG_KEYS:
         return None
-    parts, node = key.split("."), base
-    for depth, part in enumerate(parts):
-        where = ".".join(parts[:depth])
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                return f"{where} has {len(node)} entries; {part!r} is not an index of it"
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, dict) and depth == 4 and parts[:2] == ["model", "layers"]:
-            return None  # a layer argument the config leaves at Keras's default
-        elif depth == 3 and parts[:2] == ["model", "layers"] and isinstance(node, dict):
-            return f"{where} is a {next(iter(node), '?')} layer, not {part}"
-        else:
-            return f"the config has no key {'.'.join(parts[:depth + 1])}"
+    try:
+        container, leaf = place(base, key, create=False)
+    except PathError as exc:
+        return str(exc)
+    layer_argument = key.split(".")[:2] == ["model", "layers"] and key.count(".") == 4
+    if isinstance(container, dict) and leaf not in container and not layer_argument:
+        return f"the config has no key {key}"  # a layer argument may be left to Keras
     return None
