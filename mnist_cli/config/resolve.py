@@ -9,13 +9,14 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from mnist_cli.config.load import (
     DEFAULT_CONFIG,
     RETIRED_KEYS,
+    activation_problem,
     find_config,
     parse_config,
     read_yaml,
@@ -201,6 +202,9 @@ def resolve_config(config: ConfigSource = None, overrides: Overrides | None = No
     base, source, name = read_source(config)
     problems: list[str] = []
     marks: list[Origin | None] = []
+    if overrides.activation and (bad := activation_problem(overrides.activation)):
+        problems, marks = [bad], [("activation", None)]
+        overrides = replace(overrides, activation=None)  # reported once, not per layer
     raw = apply_overrides(base, overrides)
     raw.setdefault("name", name)
     try:
