@@ -27,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 
 import bench_data  # noqa: E402
 import mnist_cli_train  # noqa: E402
-import yaml  # noqa: E402
 from roster import CONTENDERS, Contender, availability, peer_command  # noqa: E402
+
+from mnist_cli.config.yaml_read import load_yaml  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -63,7 +64,7 @@ SHORT = {"steady_samples_per_second": "steady", "wall_seconds": "wall"}
 def config_training(model: str) -> dict[str, Any]:
     """The shipped config's `training` block (learning rate, batch size) from its YAML."""
     path = ROOT / "mnist_cli" / "configs" / f"{mnist_cli_train.CONFIGS[model]}.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["training"]
+    return load_yaml(path.read_text(encoding="utf-8"))["training"]
 
 
 def child_env(cache: Path | None = None) -> dict[str, str]:

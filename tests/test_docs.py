@@ -207,8 +207,9 @@ def test_every_config_key_named_exists() -> None:
 
 def test_config_blocks_are_valid_configs() -> None:
     from mnist_cli.config import resolve_config
+    from mnist_cli.config.yaml_read import load_yaml
 
-    configs = [yaml.safe_load(b.text) for p in DOCS for b in blocks(p) if b.lang == "yaml"]
+    configs = [load_yaml(b.text) for p in DOCS for b in blocks(p) if b.lang == "yaml"]
     configs = [c for c in configs if isinstance(c, dict) and "model" in c]
     assert configs
     for raw in configs:

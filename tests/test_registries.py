@@ -32,8 +32,45 @@ def test_env_report_has_a_row_for_every_strategy_in_the_table() -> None:
                                                 "data-parallel"]
     assert "training.backend: jax" in rows["data-parallel"]["why"]  # the JAX backend's
     assert rows["mirrored+nccl"]["usable"] is False and rows["multi-worker"]["usable"] is False
-    for strategy in STRATEGIES.values():  # every line can build and report itself
-        assert callable(strategy.build) and callable(strategy.availability)
+
+
+# What each line of the table does on a CPU-only machine with no TF_CONFIG and no TPU
+# configured: the TensorFlow class it builds, or the start of the UsageError it refuses with.
+ON_CPU = {
+    "default": ("_DefaultDistributionStrategy", None),
+    "one-device": ("OneDeviceStrategy", None),
+    "mirrored": ("MirroredStrategy", None),
+    "multi-worker": (None, "multi-worker needs --worker HOST:PORT"),
+    "tpu": (None, "no TPU configured"),
+    "data-parallel": (None, "--strategy data-parallel is the JAX backend's data parallelism: "
+                            "use training.backend: jax"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ON_CPU))
+def test_each_strategy_builds_or_refuses_as_env_reports(name: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each line's build gives the strategy it names, described truthfully, exactly where its
+    `env` row says it is usable; elsewhere it refuses with a UsageError saying what it needs.
+    (data-parallel's row is about the JAX backend, which TensorFlow's build refuses to be.)"""
+    from mnist_cli.distribute import StrategyConfig, make_strategy
+    from mnist_cli.distribute.report import devices
+
+    for var in ("TF_CONFIG", "COLAB_TPU_ADDR", "TPU_NAME"):
+        monkeypatch.delenv(var, raising=False)
+    assert set(ON_CPU) == set(STRATEGIES)  # a new line needs its expectation here
+    cls, refusal = ON_CPU[name]
+    row = strategy_rows(devices(), None)[name]
+    if refusal is not None:
+        with pytest.raises(UsageError) as err:
+            make_strategy(StrategyConfig(name=name, connect_timeout=1.0))
+        assert str(err.value).startswith(refusal), str(err.value)
+        assert row["usable"] is (name == "data-parallel"), row
+        return
+    strategy, desc = make_strategy(StrategyConfig(name=name))
+    assert type(strategy).__name__ == desc.cls == cls and row["usable"] is True
+    assert (desc.name, desc.why) == (name, "chosen by --strategy")
+    assert desc.replicas == int(strategy.num_replicas_in_sync) >= 1
 
 
 def test_make_strategy_dispatches_through_the_table() -> None:

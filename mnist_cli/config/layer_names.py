@@ -1,6 +1,7 @@
-"""The `keras.layers` classes a config may name, known without importing TensorFlow.
+"""The `keras.layers` classes and `keras.activations` names a config may use, known without
+importing TensorFlow, so a misspelt one is refused while the config is read, before any data.
 
-A test checks this list against the installed Keras so it cannot drift.
+Tests check both lists against the installed Keras so they cannot drift.
 """
 
 from __future__ import annotations
@@ -19,5 +20,16 @@ ALLOWED_LAYERS = frozenset(
         "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
         "Rescaling", "Reshape", "SeparableConv2D", "Softmax", "SpatialDropout2D",
         "UnitNormalization", "UpSampling2D", "ZeroPadding2D",
+    }
+)
+
+# The names `keras.activations.get` accepts (its ALL_OBJECTS_DICT in Keras 3).
+ACTIVATIONS = frozenset(
+    {
+        "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu",
+        "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish",
+        "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus",
+        "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh",
+        "tanh_shrink", "threshold",
     }
 )

@@ -1,7 +1,8 @@
 """YAML + flags -> a validated RunConfig, with every problem reported at once.
 
-No TensorFlow here: config mistakes must be reported instantly. Layer arguments are
-checked later by `mnist_cli.modeling.build.check_layers`, which needs Keras.
+No TensorFlow here: config mistakes must be reported instantly. Layer classes and activation
+names are checked here against lists known without Keras; other layer arguments later, by
+`mnist_cli.modeling.build.check_layers`, which needs Keras.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_type_hints
 
-import yaml
-
-from mnist_cli.config.layer_names import ALLOWED_LAYERS, FORBIDDEN_LAYERS
+from mnist_cli.config.layer_names import ACTIVATIONS, ALLOWED_LAYERS, FORBIDDEN_LAYERS
 from mnist_cli.config.schema import SECTIONS, LayerSpec, ModelConfig, RunConfig
 from mnist_cli.config.typecheck import coerce, describe, matches
+from mnist_cli.config.yaml_read import YAMLError, load_yaml
 from mnist_cli.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -41,13 +41,23 @@ RETIRED_KEYS = {
 }
 
 
-def suggest(word: str, choices: Any) -> str:
-    """' (did you mean X?)' when a close match exists, else ''."""
+def suggest(word: str, choices: Any, quote: bool = False) -> str:
+    """' (did you mean X?)' (quoted: 'X') when a close match exists, else ''."""
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in choices}
         close = [lowered[str(word).lower()]] if str(word).lower() in lowered else []
-    return f" (did you mean {close[0]}?)" if close else ""
+    if not close:
+        return ""
+    return f" (did you mean {close[0]!r}?)" if quote else f" (did you mean {close[0]}?)"
+
+
+def activation_problem(name: str) -> str | None:
+    """Why `name` is not an activation Keras knows by name (with a "did you mean"), or None."""
+    if name in ACTIVATIONS:
+        return None
+    return (f"unknown activation {name!r}{suggest(name, ACTIVATIONS, quote=True)}; "
+            f"use one of keras.activations: {', '.join(sorted(ACTIVATIONS))}")
 
 
 def shipped_configs() -> dict[str, Traversable]:
@@ -79,8 +89,8 @@ def read_yaml(path: Path | Traversable) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"cannot read the file: {exc}"], source=str(path)) from None
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        raw = load_yaml(text)
+    except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -121,6 +131,9 @@ def parse_layers(raw: Any, problems: list[str]) -> list[LayerSpec]:
                 f"{where}: unknown layer class {name!r}{suggest(name, ALLOWED_LAYERS)}; "
                 "use a class from keras.layers"
             )
+        activation = kwargs.get("activation")
+        if isinstance(activation, str) and (bad := activation_problem(activation)):
+            problems.append(f"{where} ({name}): {bad}")
         layers.append(LayerSpec(str(name), dict(kwargs)))
     return layers
 

@@ -1,26 +1,29 @@
 """Flags + YAML -> resolved RunConfig.
 
-Overrides edit the raw mapping, so they pass through exactly the same checks as the file.
+Overrides edit the raw mapping (by the dotted paths tune spaces use too, `config.paths`), so
+they pass through exactly the same checks as the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from mnist_cli.config.load import (
     DEFAULT_CONFIG,
     RETIRED_KEYS,
+    activation_problem,
     find_config,
     parse_config,
     read_yaml,
 )
+from mnist_cli.config.paths import PathError, caused_by, set_path
 from mnist_cli.config.schema import SECTIONS, LayerSpec, RunConfig
+from mnist_cli.config.yaml_read import YAMLError, load_yaml
 from mnist_cli.errors import ConfigError, Origin
 
 # Layers whose `activation` argument `--activation` rewrites.
@@ -95,18 +98,6 @@ FLAG_KEYS = {
 }
 
 
-def set_path(raw: dict[str, Any], dotted: str, value: Any) -> None:
-    """raw['a']['b'] = value for 'a.b', creating the section if needed."""
-    *parents, leaf = dotted.split(".")
-    node = raw
-    for part in parents:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = node[part] = {}
-        node = child
-    node[leaf] = value
-
-
 def parse_set(item: str) -> tuple[str, Any]:
     """'training.epochs=3' -> ('training.epochs', 3), the value read as YAML."""
     key, sep, text = item.partition("=")
@@ -115,8 +106,8 @@ def parse_set(item: str) -> tuple[str, Any]:
             [f"--set {item!r}: write it as SECTION.KEY=VALUE, e.g. training.epochs=3"],
             source="--set")
     try:
-        value = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError:
+        value = load_yaml(text) if text.strip() else None
+    except YAMLError:
         value = text
     return key.strip(), value
 
@@ -133,26 +124,43 @@ def apply_activation(raw: dict[str, Any], activation: str) -> None:
                 layers[i] = {name: {**(kwargs or {}), "activation": activation}}
 
 
+def set_flag(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    """A flag's value at its key; a file section that is not a mapping (`training: 3`) is
+    left as it is, for the file's own check to report."""
+    with contextlib.suppress(PathError):
+        set_path(raw, dotted, value)
+
+
 def apply_overrides(raw: dict[str, Any], ov: Overrides) -> dict[str, Any]:
-    """A copy of `raw` with flags and --set applied (flags first, --set last)."""
+    """A copy of `raw` with flags and --set applied (flags first, --set last). A `--set`
+    path that names no place in the config (an index past the end of model.layers, a layer
+    of another class) is refused naming that `--set`, every such item at once."""
     raw = copy.deepcopy(raw)
     for attr, dotted in FLAG_KEYS.items():
         value = getattr(ov, attr)
         if value is not None:
-            set_path(raw, dotted, value)
+            set_flag(raw, dotted, value)
     if ov.activation:
         apply_activation(raw, ov.activation)
     if ov.no_tensorboard:
-        set_path(raw, "training.tensorboard", False)
+        set_flag(raw, "training.tensorboard", False)
+    problems: list[str] = []
+    marks: list[Origin | None] = []
     for item in ov.sets:
         key, value = parse_set(item)
         if key == "name":
             raw["name"] = value
         elif "." not in key:
-            raise ConfigError([f"--set {item!r}: name the section too, e.g. training.{key}"],
-                              source="--set")
+            problems.append(f"name the section too, e.g. training.{key}")
+            marks.append(("sets", item))
         else:
-            set_path(raw, key, value)
+            try:
+                set_path(raw, key, value)
+            except PathError as exc:
+                problems.append(str(exc))
+                marks.append(("sets", item))
+    if problems:
+        raise ConfigError(problems, source="--set", origins=marks)
     return raw
 
 
@@ -192,30 +200,55 @@ def resolve_config(config: ConfigSource = None, overrides: Overrides | None = No
     another)."""
     overrides = overrides or Overrides()
     base, source, name = read_source(config)
+    problems: list[str] = []
+    marks: list[Origin | None] = []
+    if overrides.activation and (bad := activation_problem(overrides.activation)):
+        problems, marks = [bad], [("activation", None)]
+        overrides = replace(overrides, activation=None)  # reported once, not per layer
     raw = apply_overrides(base, overrides)
     raw.setdefault("name", name)
     try:
         cfg = parse_config(raw, source=source)
     except ConfigError as exc:
-        raise attribute(exc, origins(overrides)) from None
+        exc = attribute(exc, origins(overrides), base)
+        problems, marks = problems + exc.problems, marks + exc.origins
+    if problems:
+        raise ConfigError(problems, source, marks)
     from mnist_cli.backend import select_backend
 
     select_backend(cfg.training.backend)  # before anything imports Keras
+    check_set_layers(cfg, overrides, base, source)
     return cfg
 
 
-def origins(ov: Overrides) -> dict[str, Origin]:
-    """Dotted config key -> the flag or --set item that set it (--set wins, as applied)."""
-    found: dict[str, Origin] = {dotted: (attr, None) for attr, dotted in FLAG_KEYS.items()
-                                if getattr(ov, attr) is not None}
-    for item in ov.sets:
-        found[item.partition("=")[0].strip()] = ("sets", item)
-    return found
+def check_set_layers(cfg: RunConfig, overrides: Overrides, base: dict[str, Any],
+                     source: str) -> None:
+    """When a --set changed model.layers, build the layers now (Keras), so a bad layer
+    argument it gave is reported under that --set rather than later under the config file."""
+    where = origins(overrides)
+    if not any(key == "model.layers" or key.startswith("model.layers.") for key, _ in where):
+        return
+    from mnist_cli.modeling.build import check_layers
+
+    try:
+        check_layers(cfg.model, source=source)
+    except ConfigError as exc:
+        raise attribute(exc, where, base) from None
 
 
-def attribute(exc: ConfigError, where: dict[str, Origin]) -> ConfigError:
-    """`exc` with each problem about a flag-set key marked with that flag."""
-    marks = [where.get(problem.split(":", 1)[0]) for problem in exc.problems]
+def origins(ov: Overrides) -> list[tuple[str, Origin]]:
+    """(dotted config key, the flag or --set item that set it), in the order applied."""
+    found: list[tuple[str, Origin]] = [(dotted, (attr, None)) for attr, dotted
+                                       in FLAG_KEYS.items() if getattr(ov, attr) is not None]
+    return found + [(item.partition("=")[0].strip(), ("sets", item)) for item in ov.sets]
+
+
+def attribute(exc: ConfigError, where: list[tuple[str, Origin]],
+              base: dict[str, Any]) -> ConfigError:
+    """`exc` with each problem that an override explains (`paths.caused_by`) marked with
+    that flag or --set (the last applied, which won); `base` is the file's mapping."""
+    marks = [next((origin for key, origin in reversed(where)
+                   if caused_by(problem, key, base)), None) for problem in exc.problems]
     return ConfigError(exc.problems, exc.source, marks) if any(marks) else exc
 
 

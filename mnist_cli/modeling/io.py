@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mnist_cli.config.resolve import config_from_dict
 from mnist_cli.config.schema import RunConfig
+from mnist_cli.config.yaml_read import load_yaml
 from mnist_cli.errors import UsageError
 from mnist_cli.runs.rundir import CONFIG, MODEL
 
@@ -80,7 +79,7 @@ def read_run_config(run_dir: Path | None) -> RunConfig | None:
     if run_dir is None or not (run_dir / CONFIG_FILE).is_file():
         return None
     path = run_dir / CONFIG_FILE
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = load_yaml(path.read_text(encoding="utf-8")) or {}
     return config_from_dict(raw, source=str(path))
 
 

@@ -17,14 +17,13 @@ Notify = Any
 
 def already_tested(target: Path, cfg: RunConfig) -> dict[str, Any] | None:
     """The metrics of a completed, tested run of exactly `cfg` in `target`, else None."""
-    import yaml
-
+    from mnist_cli.config.yaml_read import YAMLError, load_yaml
     from mnist_cli.runs.rundir import CONFIG, read_metrics
 
     try:
-        saved = yaml.safe_load((target / CONFIG).read_text(encoding="utf-8"))
+        saved = load_yaml((target / CONFIG).read_text(encoding="utf-8"))
         metrics = read_metrics(target)
-    except (OSError, ValueError, yaml.YAMLError):
+    except (OSError, ValueError, YAMLError):
         return None
     if saved != cfg.to_dict() or metrics.get("status") != "completed" \
             or "test_accuracy" not in metrics:

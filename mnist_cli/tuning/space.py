@@ -1,5 +1,5 @@
-"""The search space: a YAML mapping of dotted config keys (as `--set` takes them, plus list
-indexes into `model.layers`) to distributions::
+"""The search space: a YAML mapping of dotted config keys (as `--set` takes them, list
+indexes into `model.layers` included: `mnist_cli.config.paths`) to distributions::
 
     training.learning_rate: {float: [1.0e-4, 1.0e-1], log: true}
     model.layers.1.Dense.units: {int: [8, 128], log: true}
@@ -19,9 +19,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from mnist_cli.config.paths import PathError, place, set_path
 from mnist_cli.config.resolve import apply_activation
+from mnist_cli.config.yaml_read import YAMLError, load_yaml
 from mnist_cli.errors import ConfigError
 
 SPACE_FOLDER = ("configs", "spaces")
@@ -90,19 +90,19 @@ def read_space(space: str | Path | dict[str, Any] | None,
             raise ConfigError(["no default search space for this config; write one (see "
                                "docs/tune.md) and pass --space FILE"], source=str(name))
         source = f"the default space of {name} ({SPACE_FOLDER[0]}/{SPACE_FOLDER[1]}/{name}.yaml)"
-        return parse_space(load_yaml(found), source), source
+        return parse_space(read_space_file(found), source), source
     path = Path(space)
     found = path if path.exists() else shipped_space(str(space))
     if found is None:
         raise ConfigError(["no such file (nor a shipped space: mlp_relu, mlp_softmax, cnn)"],
                           source=f"--space {space}")
-    return parse_space(load_yaml(found), f"--space {space}"), f"--space {space}"
+    return parse_space(read_space_file(found), f"--space {space}"), f"--space {space}"
 
 
-def load_yaml(path: Any) -> Any:
+def read_space_file(path: Any) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return load_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError([f"cannot read the space: {first}"], source=str(path)) from None
 
@@ -189,18 +189,6 @@ def parse_range(key: str, kind: str, spec: dict[str, Any], problems: list[str]) 
     return None
 
 
-def set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
-    """raw[a][b][1][c] = value for 'a.b.1.c' (numbers index lists); the parents must exist."""
-    *parents, leaf = key.split(".")
-    node: Any = raw
-    for part in parents:
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    if isinstance(node, list):
-        node[int(leaf)] = value
-    else:
-        node[leaf] = value
-
-
 def apply_values(base: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """A copy of the config mapping `base` with a trial's sampled values set."""
     raw = copy.deepcopy(base)
@@ -208,7 +196,7 @@ def apply_values(base: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]
         if key in FLAG_KEYS:
             apply_activation(raw, value)
         else:
-            set_dotted(raw, key, value)
+            set_path(raw, key, value)
     return raw
 
 
@@ -217,19 +205,11 @@ def missing_path(base: dict[str, Any], key: str) -> str | None:
     fine: it is added), or None."""
     if key in FLAG_KEYS:
         return None
-    parts, node = key.split("."), base
-    for depth, part in enumerate(parts):
-        where = ".".join(parts[:depth])
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                return f"{where} has {len(node)} entries; {part!r} is not an index of it"
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, dict) and depth == 4 and parts[:2] == ["model", "layers"]:
-            return None  # a layer argument the config leaves at Keras's default
-        elif depth == 3 and parts[:2] == ["model", "layers"] and isinstance(node, dict):
-            return f"{where} is a {next(iter(node), '?')} layer, not {part}"
-        else:
-            return f"the config has no key {'.'.join(parts[:depth + 1])}"
+    try:
+        container, leaf = place(base, key, create=False)
+    except PathError as exc:
+        return str(exc)
+    layer_argument = key.split(".")[:2] == ["model", "layers"] and key.count(".") == 4
+    if isinstance(container, dict) and leaf not in container and not layer_argument:
+        return f"the config has no key {key}"  # a layer argument may be left to Keras
     return None
