@@ -11,7 +11,8 @@ from mnist_cli.cli.options import JsonOpt
 
 
 def env(json_out: JsonOpt = False) -> None:
-    """Show TF/Keras/TFDS versions, devices, usable strategies (and why not) and TF_CONFIG."""
+    """Show library versions (pinned ones against their tested range), devices, usable
+    strategies (and why not), GPU hints and TF_CONFIG."""
     from mnist_cli.distribute import env_report
 
     report = env_report()
@@ -19,8 +20,11 @@ def env(json_out: JsonOpt = False) -> None:
         console.print_json(report)
         return
     table = Table(title="Environment", show_header=False)
+    pins = {pin["name"]: pin["summary"] for pin in report["pins"]}
     for key, value in report["versions"].items():
-        table.add_row(key, value)
+        table.add_row(key, pins.pop(key, value))
+    for name, summary in pins.items():
+        table.add_row(name, summary)
     backend = report["backend"]
     table.add_row("keras backends", f"{', '.join(backend['installed'])} (default "
                                     f"{backend['default']}; {backend['choose_with']})")

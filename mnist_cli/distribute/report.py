@@ -54,7 +54,9 @@ def env_report() -> dict[str, Any]:
     env = {k: os.environ[k] for k in ("COLAB_TPU_ADDR", "TPU_NAME", "CUDA_VISIBLE_DEVICES")
            if k in os.environ}
     from mnist_cli.backend import backends_report
+    from mnist_cli.dependencies import pins
 
-    return {"versions": versions(), "backend": backends_report(), "devices": devs,
+    return {"versions": versions(), "pins": [p.to_dict() for p in pins()],
+            "backend": backends_report(), "devices": devs,
             "strategies": strategy_rows(devs, tf_config), "tf_config": tf_config,
             "environment": env}
