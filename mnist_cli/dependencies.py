@@ -79,7 +79,8 @@ def pin(name: str, installed: str | None, tested: SpecifierSet | None) -> Pin:
 
 def readable(spec: SpecifierSet) -> str:
     """'>=2.21.0,<2.22': lower bounds first (packaging sorts them the other way)."""
-    return ",".join(sorted((str(s) for s in spec), key=lambda s: (not s.startswith(">"), s)))
+    specs = dict.fromkeys(str(s) for s in spec)  # `a & a` keeps both copies
+    return ",".join(sorted(specs, key=lambda s: (not s.startswith(">"), s)))
 
 
 def installed_version(name: str) -> str | None:
