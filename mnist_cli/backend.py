@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+import mnist_cli.compat as compat
 import mnist_cli.startup as startup
 from mnist_cli.errors import UsageError
 from mnist_cli.runs.timings import phase
@@ -93,53 +94,39 @@ def quiet_environment() -> None:
 
 @contextlib.contextmanager
 def _stderr_captured() -> Iterator[None]:
-    """Hide fd 2 during import (C++ notices ignore TF_CPP_MIN_LOG_LEVEL); replay it on failure."""
+    """Hide fd 2 during import (C++ notices ignore TF_CPP_MIN_LOG_LEVEL); replay it on failure,
+    and mnist-cli's own warning lines (`compat`) always."""
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as sink:
         os.dup2(sink.fileno(), 2)
+        failed = True
         try:
             yield
-        except BaseException:
-            os.dup2(saved, 2)
-            sink.seek(0)
-            sys.stderr.write(sink.read().decode(errors="replace"))
-            raise
+            failed = False
         finally:
             os.dup2(saved, 2)
             os.close(saved)
-
-
-@contextlib.contextmanager
-def _jax_hidden() -> Iterator[None]:
-    """While TensorFlow imports: `import jax` fails. tf.lite imports JAX when it is installed
-    (~0.5 s, a third of a second of a quick start) only for a JAX-to-TFLite converter that
-    mnist-cli never calls, and catches the ImportError. Nothing changes once JAX is loaded."""
-    if "jax" in sys.modules:
-        yield
-        return
-    sys.modules["jax"] = None  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        if "jax" in sys.modules and sys.modules["jax"] is None:
-            del sys.modules["jax"]
+            sink.seek(0)
+            lines = sink.read().decode(errors="replace").splitlines(keepends=True)
+            sys.stderr.write("".join(line for line in lines
+                                     if failed or line.startswith("mnist-cli: warning:")))
 
 
 def import_tf() -> Any:
     """`import tensorflow`, quietly; returns the module. Under JAX only TFDS, export and
     TensorFlow-only features call this; Keras stays on the selected backend."""
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"]
+    loaded = sys.modules.get("tensorflow")
+    if loaded is not None:
+        return loaded
     if loaded_backend() is None:
         select_backend(_selected or DEFAULT)  # TF imports Keras: fix its backend first
     quiet_environment()
-    with phase("imports"), _jax_hidden():
-        if _VERBOSE:
-            import tensorflow as tf
-        else:
-            with _stderr_captured():
-                import tensorflow as tf
+    # While TensorFlow imports, `import jax` fails: tf.lite imports JAX when it is installed
+    # (~0.5 s, a third of a second of a quick start) only for a JAX-to-TFLite converter that
+    # mnist-cli never calls, and catches the ImportError (compat.import_hiding).
+    with phase("imports"), (contextlib.nullcontext() if _VERBOSE else _stderr_captured()):
+        tf = compat.import_hiding("tensorflow", ("jax",), "tensorflow")
 
     if not _VERBOSE:
         tf.get_logger().setLevel("ERROR")
@@ -155,8 +142,8 @@ def import_keras() -> Any:
         name = select_backend(_selected or DEFAULT)
         if name == "tensorflow":
             import_tf()
-        with phase("imports"), startup.optional_deferred(name):
-            import keras
+        with phase("imports"):
+            compat.import_hiding("keras", startup.deferred(name), "keras")
         if name == "jax":
             startup.prefetch()
         if name == "jax":
@@ -190,18 +177,12 @@ def cache_compilations() -> None:
 def tensorflow_hidden_from_keras() -> Iterator[None]:
     """Keras on JAX still asks `tf.available` (which imports TensorFlow, ~5 s) when it saves
     a model or seeds the generators. While TensorFlow is not imported here, no object can be
-    a TensorFlow one, so its answer is "no" for the duration (restored afterwards)."""
-    utils = sys.modules.get("keras.src.utils.module_utils")
-    lazy = getattr(utils, "tensorflow", None)
-    if not is_jax() or "tensorflow" in sys.modules or not hasattr(lazy, "_available"):
+    a TensorFlow one, so its answer is "no" for the duration (`compat.tensorflow_unavailable`)."""
+    if not is_jax() or "tensorflow" in sys.modules:
         yield
         return
-    saved = lazy._available
-    lazy._available = False
-    try:
+    with compat.tensorflow_unavailable():
         yield
-    finally:
-        lazy._available = saved
 
 
 @contextlib.contextmanager
@@ -216,7 +197,10 @@ def run_once_programs() -> Iterator[None]:
         yield
         return
     jax = import_jax()
-    saved = jax.config.values["jax_disable_most_optimizations"]
+    saved = compat.config_value(jax.config, "jax_disable_most_optimizations")
+    if saved is None:  # reported: build with the usual optimizations
+        yield
+        return
     jax.config.update("jax_disable_most_optimizations", True)
     try:
         yield

@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import sys
 import threading
-from collections.abc import Iterator
 
 OPTIONAL = ("sklearn", "pandas", "matplotlib")
 """Imported by Keras (and so by TensorFlow) only for features mnist-cli does not use."""
@@ -43,20 +41,10 @@ def enable() -> None:
     _enabled = True
 
 
-@contextlib.contextmanager
-def optional_deferred(backend: str) -> Iterator[None]:
-    """While Keras imports on `backend`: `import sklearn` / `pandas` / `matplotlib` fail
-    (ImportError, which Keras catches), in a CLI process on JAX, for those not yet imported."""
-    lean = _enabled and backend == "jax"
-    hidden = [m for m in OPTIONAL if m not in sys.modules] if lean else []
-    for name in hidden:
-        sys.modules[name] = None  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        for name in hidden:
-            if sys.modules.get(name, False) is None:
-                del sys.modules[name]
+def deferred(backend: str) -> tuple[str, ...]:
+    """What `import keras` on `backend` should take for absent (`compat.import_hiding`):
+    OPTIONAL in a CLI process on JAX, else nothing."""
+    return OPTIONAL if _enabled and backend == "jax" else ()
 
 
 def prefetch() -> threading.Thread | None:

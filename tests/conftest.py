@@ -20,6 +20,9 @@ from tests.helpers import TrainRun, is_slow, make_digits_dataset, slow_fixture
 
 # Quiet TensorFlow in every test process and any subprocess it starts.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# A library internal that mnist_cli.compat patches and finds missing or changed is an error
+# (CompatError) in every test process and subprocess, not the users' one-line warning.
+os.environ.setdefault("MNIST_CLI_STRICT_COMPAT", "1")
 # pytest-xdist workers inherit COLUMNS=80/LINES=24 from the controller's terminal writer; a rich
 # Console created at import would freeze that width, while a test asking for COLUMNS=200 gets
 # 200 in a plain run. Tests set the width they mean; no inherited one.

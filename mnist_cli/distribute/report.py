@@ -54,7 +54,12 @@ def env_report() -> dict[str, Any]:
     env = {k: os.environ[k] for k in ("COLAB_TPU_ADDR", "TPU_NAME", "CUDA_VISIBLE_DEVICES")
            if k in os.environ}
     from mnist_cli.backend import backends_report
+    from mnist_cli.dependencies import pins
+    from mnist_cli.distribute import gpu
 
-    return {"versions": versions(), "backend": backends_report(), "devices": devs,
+    found = gpu.probe()
+    return {"versions": versions(), "pins": [p.to_dict() for p in pins()],
+            "backend": backends_report(), "devices": devs,
+            "gpu": {**found.to_dict(), "advice": gpu.advice(found, devs.get("GPU", []))},
             "strategies": strategy_rows(devs, tf_config), "tf_config": tf_config,
             "environment": env}

@@ -19,6 +19,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import mnist_cli.compat as compat
 from mnist_cli.backend import current_backend, import_jax, import_keras, import_tf, is_jax
 from mnist_cli.errors import RunFailed
 
@@ -38,35 +39,13 @@ def float64_mode() -> Iterator[None]:
     """Float64 arrays really compute in float64 for the duration: JAX's x64 mode on (a
     thread-local setting, nestable; JAX is back to float32 afterwards, so a later training
     in the same process is unaffected), and Keras's JAX type promotion told so (see
-    `_keras_promotes_float64`). TensorFlow always honours float64: nothing to do."""
+    `compat.float64_promoted`). TensorFlow always honours float64: nothing to do."""
     if not is_jax():
         yield
         return
     jax = import_jax()
-    with jax.enable_x64(True), _keras_promotes_float64():
+    with jax.enable_x64(True), compat.float64_promoted():
         yield
-
-
-@contextlib.contextmanager
-def _keras_promotes_float64() -> Iterator[None]:
-    """Keras on JAX maps every promoted float64 to float32 "to be aligned with JAX's default
-    behavior" (x64 off; keras/src/backend/common/dtypes.py, BIT64_TO_BIT32_DTYPE, Keras
-    3.15), so `ops.mean`, `ops.var`, `ops.logaddexp` & co. compute float64 inputs in float32
-    and cast back, even in x64 mode (GlobalAveragePooling would then fail the check falsely).
-    With x64 on, JAX's behaviour is float64: keep it for the duration. If a Keras version
-    lacks the table, nothing is changed (and `narrower_than_float64` refuses what it sees)."""
-    from keras.src.backend.common import dtypes
-
-    table = getattr(dtypes, "BIT64_TO_BIT32_DTYPE", None)
-    if not isinstance(table, dict) or "float64" not in table:
-        yield
-        return
-    saved = table["float64"]
-    table["float64"] = "float64"
-    try:
-        yield
-    finally:
-        table["float64"] = saved
 
 
 def narrower_than_float64(fn: Callable[..., Any], *args: Any) -> list[str]:

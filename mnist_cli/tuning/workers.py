@@ -10,15 +10,13 @@ exactly `--trials` trials between them. Each worker gets cores / N TensorFlow th
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import signal
 import sys
-import types
-from collections.abc import Iterator
 from typing import Any
 
+from mnist_cli.compat import bare_main_module, exit_now
 from mnist_cli.errors import MnistCliError, RunFailed
 from mnist_cli.tuning.objective import TrialContext, run_trials
 
@@ -94,7 +92,7 @@ def worker_main(ctx: TrialContext, worker: int, workers: int, slots: Any, events
     events.join_thread()  # everything put reaches the parent before this process ends
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code)  # every trial is told to the storage: skip TensorFlow's slow teardown
+    exit_now(code)  # every trial is told to the storage: skip TensorFlow's slow teardown
 
 
 def run_workers(ctx: TrialContext, trials: int, workers: int, on_trial: Any) -> None:
@@ -116,19 +114,6 @@ def run_workers(ctx: TrialContext, trials: int, workers: int, on_trial: Any) -> 
         stop_workers(procs, int(getattr(exc, "signum", signal.SIGINT)))
         raise
     check_exits(procs, errors)
-
-
-@contextlib.contextmanager
-def bare_main_module() -> Iterator[None]:
-    """A spawned process first re-imports the parent's `__main__` (a user's script would run
-    again, unguarded; `python -` has no file to import): the workers need only mnist_cli's
-    modules, so they are started while `__main__` is an empty module."""
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = main
 
 
 def drain(procs: list[Any], events: Any, on_trial: Any) -> list[str]:
