@@ -23,6 +23,7 @@ from mnist_cli.config.resolve import ConfigSource
 from mnist_cli.display import Display
 from mnist_cli.distribute import CrossDeviceOps, StrategyConfig, StrategyName
 from mnist_cli.errors import UsageError
+from mnist_cli.redact import redact_command
 from mnist_cli.results import Comparison, Evaluation, GradCheck, Prediction, Run, load_run
 from mnist_cli.runs.targets import new_target, resume_target
 
@@ -140,8 +141,9 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
     ui.writing_to(target)
     from mnist_cli.training.session import train_into
 
-    result = train_into(cfg, target, scfg, ui, plots=not no_plots, command=command or call_text(
-        "train", config, ov, run_dir=run_dir, resume=resume, strategy=strategy))
+    result = train_into(cfg, target, scfg, ui, plots=not no_plots, command=redact_command(
+        command or call_text("train", config, ov, run_dir=run_dir, resume=resume,
+                             strategy=strategy)))
     if not result.chief:  # a multi-worker non-chief keeps no files
         return Run(Path(result.run_dir), result.metrics, None, result.model, cfg, chief=False)
     return load_run(target, model=result.model)
@@ -266,9 +268,9 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
     ui.writing_to(target)
     from mnist_cli.comparison.session import compare_into
 
-    runs = compare_into(variants, seeds, target, scfg, ui, command or call_text(
+    runs = compare_into(variants, seeds, target, scfg, ui, redact_command(command or call_text(
         "compare", dims[0] or None, ov, activation=dims[1], output=dims[2], repeats=repeats,
-        run_dir=run_dir, strategy=strategy))
+        run_dir=run_dir, strategy=strategy)))
     summary = runs.summary
     table = pd.DataFrame([{k: v for k, v in e.items() if not isinstance(v, list | dict)}
                           for e in summary["variants"]])

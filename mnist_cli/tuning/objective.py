@@ -16,6 +16,7 @@ from typing import Any
 from mnist_cli.config.load import parse_config
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import MnistCliError, RunFailed
+from mnist_cli.redact import redact
 from mnist_cli.tuning.space import Param, apply_values
 
 TRIALS_DIR = "trials"
@@ -127,7 +128,7 @@ def objective(ctx: TrialContext, dataset: Any, worker: int) -> Any:
 
 def fail(trial: Any, reporter: Any, reason: str) -> None:
     trial.set_user_attr("epochs_run", reporter.epochs)
-    trial.set_user_attr("fail_reason", (reason.strip().splitlines() or ["failed"])[0])
+    trial.set_user_attr("fail_reason", redact((reason.strip().splitlines() or ["failed"])[0]))
 
 
 def record(frozen: Any, worker: int) -> Any:

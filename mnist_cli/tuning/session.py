@@ -16,6 +16,7 @@ import mnist_cli.tuning.outputs as outputs
 from mnist_cli.config import resolve_config
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import RunFailed
+from mnist_cli.redact import redact, redact_command
 from mnist_cli.tuning.best import best_header, reproduction_note, test_best
 from mnist_cli.tuning.checks import check_space, check_validation, tune_run_dir
 from mnist_cli.tuning.objective import TrialContext, load_study_data
@@ -26,7 +27,6 @@ from mnist_cli.tuning.study import (
     open_study,
     require_optuna,
     settle_seed,
-    shown_url,
     storage_url,
 )
 
@@ -63,7 +63,7 @@ def open_session(optuna: Any, settings: TuneSettings, cfg: RunConfig,
     finished = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
     ctx = TrialContext(base, params, settings.metric, Path(run_dir), url, name,
                        settings.sampler, settings.pruner, seed, finished, None,
-                       list(settings.command), uuid.uuid4().hex[:12])
+                       redact_command(settings.command), uuid.uuid4().hex[:12])
     return ctx, study
 
 
@@ -87,7 +87,7 @@ def run_tune(settings: TuneSettings, *, on_trial: OnTrial = silent,
         notify(f"note: {note}")
     notify(f"tuning {cfg.name} in {run_dir}: {settings.trials} trial(s), {settings.workers} "
            f"process(es), {settings.sampler} sampler, pruner {settings.pruner}, ranked on "
-           f"{settings.metric} (validation data); study {ctx.study!r} in {shown_url(ctx.url)}"
+           f"{settings.metric} (validation data); study {ctx.study!r} in {redact(ctx.url)}"
            f" ({ctx.finished} trial(s) finished before), seed {ctx.seed}")
     if settings.timeout:  # counted from the first trial, like Optuna's own timeout
         ctx.deadline = time.time() + settings.timeout
@@ -147,7 +147,7 @@ def finish(ctx: TrialContext, study: Any, settings: TuneSettings, dataset: Any,
     notes = reproduction_note(metrics, ctx.metric, best.value)
     if settings.plots:
         notes += outputs.write_plots(study, ctx.run_dir, ctx.metric, keys)
-    result = TuneResult(ctx.study, shown_url(ctx.url), ctx.run_dir, ctx.metric,
+    result = TuneResult(ctx.study, redact(ctx.url), ctx.run_dir, ctx.metric,
                         settings.direction, best.number, float(best.value), dict(best.params),
                         best_dir, metrics, frame, counts, time.perf_counter() - started,
                         ctx.seed, notes)

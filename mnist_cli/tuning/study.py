@@ -9,17 +9,21 @@ needs on one machine; several machines need a server database (PostgreSQL, MySQL
 
 from __future__ import annotations
 
+import time
 import zlib
 from pathlib import Path
 from typing import Any
 
 from mnist_cli.errors import UsageError
+from mnist_cli.redact import redact
 from mnist_cli.tuning.space import Param
 
 STUDY_DB = "study.db"
 SQLITE_TIMEOUT_S = 120
 MEDIAN_STARTUP_TRIALS = 5
 EXTRA_HINT = "pip install 'mnist-cli[tune]'"
+POSTGRES_HINT = "pip install 'mnist-cli[postgres]'"
+SCHEMA_RETRIES = 3
 
 
 def require_optuna() -> Any:
@@ -37,28 +41,41 @@ def storage_url(storage: str | None, run_dir: Path) -> str:
     return storage or f"sqlite:///{(Path(run_dir) / STUDY_DB).resolve()}"
 
 
-def shown_url(url: str) -> str:
-    """The URL with any password hidden, for messages and tune.json."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is reported by open_storage
-        return url
-
-
 def open_storage(optuna: Any, url: str) -> Any:
     """An RDBStorage on `url`; a bad URL, a missing driver or a refused connection is a
-    usage error naming the URL."""
+    usage error naming the URL. Sessions that start together on an empty database race to
+    create Optuna's tables: the loser's error is retried (`SCHEMA_RETRIES`)."""
+    import sqlalchemy.exc
+
     kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}} if url.startswith("sqlite") else {}
-    try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-    except ImportError as exc:
-        raise UsageError(f"--storage {shown_url(url)}: its database driver is not installed "
-                         f"({exc.name or exc}); pip install it") from None
-    except Exception as exc:  # noqa: BLE001 - SQLAlchemy's many connection errors
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise UsageError(f"--storage {shown_url(url)}: cannot open it: {first}") from None
+    for attempt in range(SCHEMA_RETRIES + 1):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        except ImportError as exc:
+            raise UsageError(f"--storage {redact(url)}: its database driver is not "
+                             f"installed ({exc.name or exc}); {driver_hint(exc.name)}") from None
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError) as exc:
+            if attempt == SCHEMA_RETRIES:
+                raise refused(url, exc) from None
+            time.sleep(1.0)
+        except Exception as exc:  # noqa: BLE001 - SQLAlchemy's many connection errors
+            raise refused(url, exc) from None
+    raise AssertionError("unreachable")
+
+
+def refused(url: str, exc: BaseException) -> UsageError:
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return UsageError(f"--storage {redact(url)}: cannot open it: {redact(first)}")
+
+
+def driver_hint(module: str | None) -> str:
+    """How to install the driver a URL names (PostgreSQL's comes with an extra)."""
+    if module == "psycopg":
+        return f"{POSTGRES_HINT} (PostgreSQL's driver, psycopg 3)"
+    if module == "psycopg2":
+        return (f"write the URL as postgresql+psycopg://... and {POSTGRES_HINT}, or pip "
+                "install psycopg2")
+    return "pip install it"
 
 
 def make_sampler(optuna: Any, name: str, params: list[Param], seed: int) -> Any:
@@ -95,7 +112,7 @@ def open_study(optuna: Any, url: str, name: str, direction: str) -> Any:
                                 load_if_exists=True)
     kept = study.direction.name.lower()
     if kept != direction:
-        raise UsageError(f"study {name!r} in {shown_url(url)} was created to {kept} its metric; "
+        raise UsageError(f"study {name!r} in {redact(url)} was created to {kept} its metric; "
                          f"pass the same --metric, or a new --study")
     return study
 
