@@ -147,7 +147,7 @@ def result_table(result: Any) -> Table:
         ("test accuracy (best config, tested once)", f"{m['test_accuracy']:.4f}"),
         ("test loss", f"{m['test_loss']:.4f}"),
         ("best config", str(result.run_dir / "best.yaml")),
-        ("best run (tested)", str(result.best_run_dir)),
+        ("best run (tested)", f"{result.best_run_dir} (tested by {result.tested_by})"),
         ("seconds", f"{result.seconds:.1f}"),
         ("run directory", str(result.run_dir)),
     ]

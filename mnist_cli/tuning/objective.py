@@ -8,6 +8,8 @@ attribute `fail_reason`) and the study goes on; an interrupt marks it FAIL too a
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +106,8 @@ def objective(ctx: TrialContext, dataset: Any, worker: int) -> Any:
     def run(trial: Any) -> float:
         trial.set_user_attr("run_dir", str(ctx.trial_dir(trial.number)))
         trial.set_user_attr("worker", worker)
+        trial.set_user_attr("host", socket.gethostname())  # which machine, sharing a study
+        trial.set_user_attr("pid", os.getpid())
         trial.set_user_attr("session", ctx.session)
         reporter = epoch_reporter(trial, ctx.metric)
         try:

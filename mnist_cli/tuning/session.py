@@ -139,17 +139,18 @@ def finish(ctx: TrialContext, study: Any, settings: TuneSettings, dataset: Any,
         raise RunFailed(f"no trial of study {ctx.study!r} completed ({counts}){first}; see "
                         f"{ctx.run_dir / outputs.TRIALS_CSV}")
     best = study.best_trial
-    best_dir, metrics = test_best(ctx, best, dataset, notify, settings.plots)
+    best_dir, metrics, tested_by = test_best(ctx, study, best, dataset, notify, settings.plots)
     finished = sum(counts.get(s, 0) for s in ("complete", "pruned", "fail"))
     best_cfg = ctx.config(best.params, source=f"trial {best.number}").to_dict()
     best_cfg["name"] = f"{best_cfg['name']}-tuned"
-    outputs.write_best_yaml(ctx.run_dir, best_cfg, best_header(ctx, best, metrics, finished))
+    outputs.write_best_yaml(ctx.run_dir, best_cfg, best_header(ctx, best, metrics, finished,
+                                                                  best_dir))
     notes = reproduction_note(metrics, ctx.metric, best.value)
     if settings.plots:
         notes += outputs.write_plots(study, ctx.run_dir, ctx.metric, keys)
     result = TuneResult(ctx.study, redact(ctx.url), ctx.run_dir, ctx.metric,
                         settings.direction, best.number, float(best.value), dict(best.params),
                         best_dir, metrics, frame, counts, time.perf_counter() - started,
-                        ctx.seed, notes)
+                        ctx.seed, notes, tested_by)
     outputs.write_summary(ctx.run_dir, result.to_dict())
     return result

@@ -119,6 +119,9 @@ class TuneResult:
     seconds: float
     seed: int
     notes: list[str] = field(default_factory=list)
+    tested_by: str = "this session"
+    """Who trained and tested the best config: this session, or another session of the
+    study (`host:run directory`), whose test is not repeated (tuning.tested)."""
 
     @property
     def test_accuracy(self) -> float | None:
@@ -143,6 +146,7 @@ class TuneResult:
                          "config was trained again and tested once",
             "best_trial": self.best_trial, "best_value": self.best_value,
             "best_params": self.best_params, "best_run_dir": str(self.best_run_dir),
+            "tested_by": self.tested_by,
             "best_config": str(self.run_dir / "best.yaml"),
             "test": {k: v for k, v in self.best_metrics.items() if k.startswith("test_")
                      or k == "balanced_accuracy"},

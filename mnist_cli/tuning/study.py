@@ -51,9 +51,10 @@ def open_storage(optuna: Any, url: str) -> Any:
     for attempt in range(SCHEMA_RETRIES + 1):
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-        except ImportError as exc:
+        except ImportError as exc:  # Optuna re-raises the driver's own ImportError
+            name = exc.name or getattr(exc.__cause__, "name", None)
             raise UsageError(f"--storage {redact(url)}: its database driver is not "
-                             f"installed ({exc.name or exc}); {driver_hint(exc.name)}") from None
+                             f"installed ({name or exc}); {driver_hint(name)}") from None
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError) as exc:
             if attempt == SCHEMA_RETRIES:
                 raise refused(url, exc) from None

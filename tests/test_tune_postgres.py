@@ -1,0 +1,130 @@
+"""`tune` on a real PostgreSQL server (tests/postgres.py: started here on 127.0.0.1, stopped
+after the module), as on several machines: separate `tune` processes, each with its own run
+directory, share one --storage URL with a password-protected role.
+
+Checked: their trials overlap in time and the counts add up; the best config is tested once,
+by the session that finished first with it, and a later session with the same best reuses
+that test (tuning/tested.py); the password appears in no file of any run directory and in no
+output; without the driver a PostgreSQL URL exits 2 naming the extra.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.helpers import cli_cmd, run_cli, slow_fixture
+from tests.postgres import Server, postgres_server
+
+TINY = {
+    "name": "tiny",
+    "model": {"layers": [{"Flatten": {}}, {"Dense": {"units": 8, "activation": "relu"}},
+                         {"Dense": {"units": 10}}]},
+    "training": {"optimizer": "adam", "learning_rate": 0.05, "epochs": 1, "batch_size": 64,
+                 "tensorboard": False},
+    "data": {"spec": "digits", "validation_split": 0.2},
+}
+SPACE = {"training.learning_rate": {"float": [0.01, 0.1], "log": True}}
+RUN_TIMEOUT_S = 240
+
+
+@pytest.fixture(scope="module")
+def server() -> Any:
+    with postgres_server() as running:
+        yield running
+
+
+def tune_args(root: Path, url: str, run: str, trials: int, *more: str) -> list[str]:
+    config, space = root / "tiny.yaml", root / "space.yaml"
+    config.write_text(yaml.safe_dump(TINY, sort_keys=False))
+    space.write_text(yaml.safe_dump(SPACE))
+    return ["tune", "-c", str(config), "--space", str(space), "--storage", url, "--study",
+            "shared", "--trials", str(trials), "--seed", "0", "--pruner", "none",
+            "--run-dir", str(root / run), "--no-plots", "--progress", "plain", *more]
+
+
+@pytest.fixture(scope="module")
+@slow_fixture
+def machines(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Two `tune` processes started together on one study: "a" runs 2 trials, "b" 4."""
+    root = tmp_path_factory.mktemp("machines")
+    password = server.add_role("tuner", "optuna")
+    url = server.url("tuner", password, "optuna")
+    procs = {name: subprocess.Popen(cli_cmd(*tune_args(root, url, name, trials)),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for name, trials in (("a", 2), ("b", 4))}
+    outputs = {name: proc.communicate(timeout=RUN_TIMEOUT_S) for name, proc in procs.items()}
+    return {"root": root, "url": url, "password": password, "outputs": outputs,
+            "codes": {name: proc.returncode for name, proc in procs.items()}}
+
+
+def summary(machines: dict[str, Any], name: str) -> dict[str, Any]:
+    assert machines["codes"][name] == 0, machines["outputs"][name][1].decode()
+    return json.loads((machines["root"] / name / "tune.json").read_text())
+
+
+@pytest.mark.slow
+def test_two_machines_share_one_study_and_their_trials_overlap(machines: dict[str, Any]) -> None:
+    import optuna
+
+    a, b = summary(machines, "a"), summary(machines, "b")
+    study = optuna.load_study(study_name="shared", storage=machines["url"])
+    trials = study.get_trials(deepcopy=False)
+    assert sorted(t.number for t in trials) == list(range(6))  # 2 + 4, no trial lost
+    assert {t.state.name for t in trials} == {"COMPLETE"}
+    owners = [Path(t.user_attrs["run_dir"]).parent.parent.name for t in trials]
+    assert sorted(owners) == ["a", "a", "b", "b", "b", "b"]
+    spans = {name: [(t.datetime_start, t.datetime_complete) for t, o in zip(trials, owners,
+                                                                            strict=True)
+                    if o == name] for name in ("a", "b")}
+    assert any(s1 < e2 and s2 < e1 for s1, e1 in spans["a"] for s2, e2 in spans["b"]), spans
+    assert len(b["trials"]) == 6 and b["counts"] == {"complete": 6}  # b finished last
+    assert a["storage"] == b["storage"] == machines["url"].replace(machines["password"], "***")
+
+
+@pytest.mark.slow
+def test_the_best_config_is_tested_once_by_the_first_session_with_it(
+        machines: dict[str, Any]) -> None:
+    a, b = summary(machines, "a"), summary(machines, "b")
+    root = machines["root"]
+    assert a["tested_by"] == "this session" and (root / "a" / "best" / "model.keras").is_file()
+    if b["best_trial"] == a["best_trial"]:  # b's best was a's: a's test is reused
+        assert b["tested_by"].startswith("another session, on ")
+        assert b["best_run_dir"] == str((root / "a" / "best").resolve())
+        assert not (root / "b" / "best").exists() and b["test"] == a["test"]
+    else:  # b found a better trial after a had finished: b tests that one, once
+        assert b["tested_by"] == "this session" and (root / "b" / "best").is_dir()
+    tested = [json.loads(p.read_text()) for p in root.rglob("best/metrics.json")]
+    assert len(tested) == len({a["best_trial"], b["best_trial"]})
+
+
+@pytest.mark.slow
+def test_the_password_is_in_no_file_and_no_output(machines: dict[str, Any]) -> None:
+    secret = machines["password"].encode()
+    files = [p for p in machines["root"].rglob("*") if p.is_file()]
+    assert len(files) > 20  # trials' runs, best runs, trials.csv, tune.json, config.yaml
+    assert [str(p) for p in files if secret in p.read_bytes()] == []
+    for name, (out, err) in machines["outputs"].items():
+        assert secret not in out + err, name
+        assert b"tuner:***@127.0.0.1" in err, name  # the status line names the storage
+    first = sorted((machines["root"] / "a" / "trials").glob("*/metrics.json"))[0]
+    command = json.loads(first.read_text())["command"]
+    assert any(arg.startswith("postgresql+psycopg://tuner:***@") for arg in command)
+
+
+def test_a_postgres_url_without_the_driver_exits_2_naming_the_extra(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # `import psycopg` raises ImportError
+    url = "postgresql+psycopg://tuner:hunter2@127.0.0.1:9/optuna"
+    res = run_cli(*tune_args(tmp_path, url, "run", 1))
+    assert res.returncode == 2, res.stderr
+    message = " ".join(res.stderr.split())
+    assert "its database driver is not installed (psycopg)" in message
+    assert "pip install 'mnist-cli[postgres]'" in message and "hunter2" not in res.stderr
+    assert not (tmp_path / "run").exists()
