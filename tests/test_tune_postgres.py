@@ -2,7 +2,9 @@
 after the module), as on several machines: separate `tune` processes, each with its own run
 directory, share one --storage URL with a password-protected role.
 
-Checked: their trials overlap in time and the counts add up; the best config is tested once,
+Checked: a machine killed (SIGKILL) mid-trial leaves no trial RUNNING once the study goes on
+(heartbeats), and which session recovered it says so; the trials of two machines overlap
+in time and the counts add up; the best config is tested once,
 by the session that finished first with it, and a later session with the same best reuses
 that test (tuning/tested.py); the password appears in no file of any run directory and in no
 output; without the driver a PostgreSQL URL exits 2 naming the extra.
@@ -21,6 +23,7 @@ import yaml
 
 from tests.helpers import cli_cmd, run_cli, slow_fixture
 from tests.postgres import Server, postgres_server
+from tests.stale import kill_when_running
 
 TINY = {
     "name": "tiny",
@@ -46,22 +49,25 @@ def tune_args(root: Path, url: str, run: str, trials: int, *more: str) -> list[s
     space.write_text(yaml.safe_dump(SPACE))
     return ["tune", "-c", str(config), "--space", str(space), "--storage", url, "--study",
             "shared", "--trials", str(trials), "--seed", "0", "--pruner", "none",
-            "--run-dir", str(root / run), "--no-plots", "--progress", "plain", *more]
+            "--run-dir", str(root / run), "--no-plots", "--progress", "plain",
+            "--heartbeat", "1", *more]
 
 
 @pytest.fixture(scope="module")
 @slow_fixture
 def machines(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Two `tune` processes started together on one study: "a" runs 2 trials, "b" 4."""
+    """Machine "c" dies (SIGKILL) while running a trial of the study; then two `tune`
+    processes start together on it: "a" runs 2 trials, "b" 4."""
     root = tmp_path_factory.mktemp("machines")
     password = server.add_role("tuner", "optuna")
     url = server.url("tuner", password, "optuna")
+    killed = kill_when_running(tune_args(root, url, "c", 3), url, "shared", 1)
     procs = {name: subprocess.Popen(cli_cmd(*tune_args(root, url, name, trials)),
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for name, trials in (("a", 2), ("b", 4))}
     outputs = {name: proc.communicate(timeout=RUN_TIMEOUT_S) for name, proc in procs.items()}
     return {"root": root, "url": url, "password": password, "outputs": outputs,
-            "codes": {name: proc.returncode for name, proc in procs.items()}}
+            "codes": {name: proc.returncode for name, proc in procs.items()}, "killed": killed}
 
 
 def summary(machines: dict[str, Any], name: str) -> dict[str, Any]:
@@ -75,8 +81,8 @@ def test_two_machines_share_one_study_and_their_trials_overlap(machines: dict[st
 
     a, b = summary(machines, "a"), summary(machines, "b")
     study = optuna.load_study(study_name="shared", storage=machines["url"])
-    trials = study.get_trials(deepcopy=False)
-    assert sorted(t.number for t in trials) == list(range(6))  # 2 + 4, no trial lost
+    trials = study.get_trials(deepcopy=False)[1:]  # trial 0: machine c's, killed
+    assert sorted(t.number for t in trials) == list(range(1, 7))  # 2 + 4, no trial lost
     assert {t.state.name for t in trials} == {"COMPLETE"}
     owners = [Path(t.user_attrs["run_dir"]).parent.parent.name for t in trials]
     assert sorted(owners) == ["a", "a", "b", "b", "b", "b"]
@@ -84,8 +90,22 @@ def test_two_machines_share_one_study_and_their_trials_overlap(machines: dict[st
                                                                             strict=True)
                     if o == name] for name in ("a", "b")}
     assert any(s1 < e2 and s2 < e1 for s1, e1 in spans["a"] for s2, e2 in spans["b"]), spans
-    assert len(b["trials"]) == 6 and b["counts"] == {"complete": 6}  # b finished last
+    assert len(b["trials"]) == 7 and b["counts"] == {"complete": 6, "fail": 1}  # b ended last
     assert a["storage"] == b["storage"] == machines["url"].replace(machines["password"], "***")
+
+
+@pytest.mark.slow
+def test_the_killed_machines_trial_is_recovered_once_and_none_stays_running(
+        machines: dict[str, Any]) -> None:
+    import optuna
+
+    a, b = summary(machines, "a"), summary(machines, "b")
+    assert machines["killed"] == [0]
+    assert sorted(a["recovered_stale_trials"] + b["recovered_stale_trials"]) == [0]
+    study = optuna.load_study(study_name="shared", storage=machines["url"])
+    assert [t.state.name for t in study.get_trials(deepcopy=False)] == ["FAIL"] + ["COMPLETE"] * 6
+    who = "a" if a["recovered_stale_trials"] else "b"
+    assert b"recovered 1 stale trial(s) (0)" in b" ".join(machines["outputs"][who][1].split())
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from mnist_cli.runs.artifacts import write_json, write_text
+from mnist_cli.tuning.objective import STALE_REASON
 
 TRIALS_CSV = "trials.csv"
 BEST_YAML = "best.yaml"
@@ -35,7 +36,9 @@ def trials_frame(study: Any, keys: list[str]) -> Any:
             "epochs_run": t.user_attrs.get("epochs_run"),
         }
         row.update({k: t.params.get(k) for k in [*keys, *sorted(set(t.params) - set(keys))]})
-        row.update(fail_reason=t.user_attrs.get("fail_reason"), started=start,
+        reason = t.user_attrs.get("fail_reason") or (STALE_REASON if t.state.name == "FAIL"
+                                                     else None)
+        row.update(fail_reason=reason, started=start,
                    completed=end, host=t.user_attrs.get("host"),
                    worker=t.user_attrs.get("worker"),
                    run_dir=t.user_attrs.get("run_dir"))

@@ -1,0 +1,57 @@
+"""Killing a real `tune` mid-trial with SIGKILL, for the zombie-trial tests
+(tests/test_tune_stale.py on SQLite, tests/test_tune_postgres.py on PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from tests.helpers import cli_cmd
+
+KILL_WITHIN_S = 240
+
+
+def running_pids(url: str, study: str) -> dict[int, int]:
+    """{trial number: pid} of the study's RUNNING trials that recorded their process."""
+    import optuna
+    import sqlalchemy.exc
+    from optuna.trial import TrialState
+
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return {}  # opening it would create it
+    try:
+        trials = optuna.load_study(study_name=study, storage=url).get_trials(
+            deepcopy=False, states=(TrialState.RUNNING,))
+    except (KeyError, sqlalchemy.exc.SQLAlchemyError):  # no study yet, or tables being made
+        return {}
+    return {t.number: t.user_attrs["pid"] for t in trials if "pid" in t.user_attrs}
+
+
+def kill_when_running(args: list[str], url: str, study: str, trials: int) -> list[int]:
+    """Start `mnist-cli ARGS`, wait until `trials` of its trials run, SIGKILL every process
+    running one and the `tune` process itself (a dead machine); the killed trials' numbers."""
+    proc = subprocess.Popen(cli_cmd(*args), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + KILL_WITHIN_S
+    try:
+        while len(pids := running_pids(url, study)) < trials:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"no {trials} running trials: {proc.stderr.read()}")
+            time.sleep(0.2)
+        for pid in set(pids.values()):
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stderr.close()
+    return sorted(pids)
+
+
+def states(url: str, study: str) -> list[str]:
+    import optuna
+
+    return [t.state.name for t in optuna.load_study(study_name=study, storage=url)
+            .get_trials(deepcopy=False)]
