@@ -86,6 +86,8 @@ def test_two_machines_share_one_study_and_their_trials_overlap(machines: dict[st
     assert {t.state.name for t in trials} == {"COMPLETE"}
     owners = [Path(t.user_attrs["run_dir"]).parent.parent.name for t in trials]
     assert sorted(owners) == ["a", "a", "b", "b", "b", "b"]
+    rates = {t.params["training.learning_rate"] for t in trials}
+    assert len(rates) == 6  # the machines sample their own values (sampler seeds differ)
     spans = {name: [(t.datetime_start, t.datetime_complete) for t, o in zip(trials, owners,
                                                                             strict=True)
                     if o == name] for name in ("a", "b")}

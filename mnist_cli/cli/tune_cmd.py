@@ -147,7 +147,8 @@ def result_table(result: Any) -> Table:
     rows = [
         ("study", f"{result.study} ({result.storage})"),
         ("trials", f"{sum(c.values())}: {c.get('complete', 0)} complete, "
-                   f"{c.get('pruned', 0)} pruned, {c.get('fail', 0)} failed"),
+                   f"{c.get('pruned', 0)} pruned, {c.get('fail', 0)} failed"
+                   + (f", {c['running']} running elsewhere" if c.get("running") else "")),
         ("best trial", str(result.best_trial)),
         (f"best {result.metric} (validation)", f"{result.best_value:.4f}"),
         ("test accuracy (best config, tested once)", f"{m['test_accuracy']:.4f}"),

@@ -172,7 +172,7 @@ def run_trials(ctx: TrialContext, worker: int, claim: Any, emit: Any,
 
     optuna = require_optuna()
     sampler = make_sampler(optuna, ctx.sampler, ctx.params,
-                           sampler_seed(ctx.seed, worker, ctx.finished))
+                           sampler_seed(ctx.seed, worker, ctx.finished, ctx.run_dir))
     study = attach(optuna, ctx.url, ctx.study, sampler, make_pruner(optuna, ctx.pruner),
                    ctx.heartbeat, lambda _study, frozen: emit(record(frozen, worker, True)))
     dataset = dataset if dataset is not None else load_study_data(ctx)

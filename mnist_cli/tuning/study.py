@@ -119,10 +119,12 @@ def make_pruner(optuna: Any, name: str) -> Any:
     return optuna.pruners.MedianPruner(n_startup_trials=MEDIAN_STARTUP_TRIALS)
 
 
-def sampler_seed(seed: int, worker: int, finished: int) -> int:
-    """Each worker and each session samples its own sequence (a random sampler seeded alike
-    would repeat the previous session's trials)."""
-    return zlib.crc32(f"{seed}/{worker}/{finished}".encode()) % (2**31 - 1)
+def sampler_seed(seed: int, worker: int, finished: int, run_dir: Path) -> int:
+    """Each worker and each session samples its own sequence: a random sampler seeded alike
+    would repeat the previous session's trials, and two machines that start a study together
+    (both with 0 trials finished) would draw the same values but for their run directories."""
+    key = f"{seed}/{worker}/{finished}/{Path(run_dir).resolve()}"
+    return zlib.crc32(key.encode()) % (2**31 - 1)
 
 
 def open_study(optuna: Any, url: str, name: str, direction: str, heartbeat: int,
