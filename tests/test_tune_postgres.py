@@ -19,21 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tests.helpers import cli_cmd, run_cli, slow_fixture
 from tests.postgres import Server, postgres_server
-from tests.stale import kill_when_running
+from tests.tuning import kill_when_running, write_space, write_tiny
 
-TINY = {
-    "name": "tiny",
-    "model": {"layers": [{"Flatten": {}}, {"Dense": {"units": 8, "activation": "relu"}},
-                         {"Dense": {"units": 10}}]},
-    "training": {"optimizer": "adam", "learning_rate": 0.05, "epochs": 1, "batch_size": 64,
-                 "tensorboard": False},
-    "data": {"spec": "digits", "validation_split": 0.2},
-}
-SPACE = {"training.learning_rate": {"float": [0.01, 0.1], "log": True}}
 RUN_TIMEOUT_S = 240
 
 
@@ -44,9 +34,7 @@ def server() -> Any:
 
 
 def tune_args(root: Path, url: str, run: str, trials: int, *more: str) -> list[str]:
-    config, space = root / "tiny.yaml", root / "space.yaml"
-    config.write_text(yaml.safe_dump(TINY, sort_keys=False))
-    space.write_text(yaml.safe_dump(SPACE))
+    config, space = write_tiny(root, epochs=1), write_space(root)
     return ["tune", "-c", str(config), "--space", str(space), "--storage", url, "--study",
             "shared", "--trials", str(trials), "--seed", "0", "--pruner", "none",
             "--run-dir", str(root / run), "--no-plots", "--progress", "plain",

@@ -2,7 +2,7 @@
 (its worker processes and the parent, as when a machine dies) while both workers run a
 trial; the next `tune` of the study marks those trials FAIL (their heartbeats stopped), says
 how many it recovered, and leaves no trial RUNNING. The PostgreSQL case is in
-tests/test_tune_postgres.py; tests/stale.py has the killing."""
+tests/test_tune_postgres.py; tests/tuning.py has the killing."""
 
 from __future__ import annotations
 
@@ -10,27 +10,14 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.helpers import run_cli
-from tests.stale import kill_when_running, states
-
-TINY = {
-    "name": "tiny",
-    "model": {"layers": [{"Flatten": {}}, {"Dense": {"units": 8, "activation": "relu"}},
-                         {"Dense": {"units": 10}}]},
-    "training": {"optimizer": "adam", "learning_rate": 0.05, "epochs": 30, "batch_size": 64,
-                 "tensorboard": False},
-    "data": {"spec": "digits", "validation_split": 0.2},
-}
-SPACE = {"training.learning_rate": {"float": [0.01, 0.1], "log": True}}
+from tests.tuning import kill_when_running, states, write_space, write_tiny
 
 
 @pytest.mark.slow
 def test_killed_workers_leave_no_running_trial_once_the_study_continues(tmp_path: Path) -> None:
-    config, space, run = tmp_path / "tiny.yaml", tmp_path / "space.yaml", tmp_path / "run"
-    config.write_text(yaml.safe_dump(TINY, sort_keys=False))
-    space.write_text(yaml.safe_dump(SPACE))
+    config, space, run = write_tiny(tmp_path, epochs=30), write_space(tmp_path), tmp_path / "run"
     args = ["tune", "-c", str(config), "--space", str(space), "--run-dir", str(run),
             "--seed", "0", "--pruner", "none", "--no-plots", "--heartbeat", "1"]
     url = f"sqlite:///{run / 'study.db'}"

@@ -1,5 +1,6 @@
-"""Killing a real `tune` mid-trial with SIGKILL, for the zombie-trial tests
-(tests/test_tune_stale.py on SQLite, tests/test_tune_postgres.py on PostgreSQL)."""
+"""What the tune tests share: a tiny model on the bundled digits (Dense 8, about a second a
+trial) and its space, and killing a real `tune` mid-trial with SIGKILL for the zombie-trial
+tests (tests/test_tune_stale.py on SQLite, tests/test_tune_postgres.py on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,35 @@ import subprocess
 import time
 from pathlib import Path
 
+import yaml
+
 from tests.helpers import cli_cmd
 
 KILL_WITHIN_S = 240
+TINY = {
+    "name": "tiny",
+    "model": {"layers": [{"Flatten": {}}, {"Dense": {"units": 8, "activation": "relu"}},
+                         {"Dense": {"units": 10}}]},
+    "training": {"optimizer": "adam", "learning_rate": 0.05, "epochs": 2, "batch_size": 64,
+                 "tensorboard": False},
+    "data": {"spec": "digits", "validation_split": 0.2},
+}
+SPACE = {"training.learning_rate": {"float": [0.01, 0.1], "log": True},
+         "model.layers.1.Dense.units": {"int": [4, 12]}}
+
+
+def write_tiny(folder: Path, epochs: int = 2) -> Path:
+    """tiny.yaml (TINY with `epochs`) in `folder`."""
+    path = folder / "tiny.yaml"
+    config = {**TINY, "training": {**TINY["training"], "epochs": epochs}}
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def write_space(folder: Path) -> Path:
+    path = folder / "space.yaml"
+    path.write_text(yaml.safe_dump(SPACE))
+    return path
 
 
 def running_pids(url: str, study: str) -> dict[int, int]:
