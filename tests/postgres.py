@@ -62,44 +62,70 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def runs_as(program: Path, as_user: dict) -> bool:
+    """Whether `program --version` runs as that user (it may not reach the file)."""
+    try:
+        return subprocess.run([program, "--version"], capture_output=True, check=False,
+                              **as_user).returncode == 0
+    except PermissionError:
+        return False
+
+
+def copy_install(install: Path, site: Path) -> Path:
+    """The binaries and the wheel's bundled libraries (pgserver.libs, which the binaries'
+    rpath finds three levels up), laid out under `site` as in site-packages."""
+    copied = Path(shutil.copytree(install, site / "pgserver" / install.name, symlinks=True))
+    libs = install.parent.parent / "pgserver.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, site / libs.name, symlinks=True)
+    return copied
+
+
+def unprivileged(root: Path, install: Path) -> tuple[dict, Path]:
+    """As root: `subprocess.run` keywords that run as `nobody`, who owns `root`, and the
+    binaries where `nobody` can run them. Otherwise: no keywords, the binaries as they are."""
+    if os.geteuid() != 0:
+        return {}, install
+    nobody = pwd.getpwnam("nobody")
+    as_user = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
+    root.chmod(0o755)
+    if not runs_as(install / "bin" / "postgres", as_user):
+        install = copy_install(install, root / "site")
+    os.chown(root, nobody.pw_uid, nobody.pw_gid)
+    return as_user, install
+
+
 @contextlib.contextmanager
 def postgres_server() -> Iterator[Server]:
     """Start a throwaway server (initdb, pg_ctl start), yield it, stop it, remove its files."""
     root = Path(tempfile.mkdtemp(prefix="mnist-cli-pg-"))
-    as_user: dict = {}
-    install = pginstall()
-    if os.geteuid() == 0:
-        nobody = pwd.getpwnam("nobody")
-        as_user = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
-        root.chmod(0o755)
-        if subprocess.run([install / "bin" / "postgres", "--version"], capture_output=True,
-                          check=False, **as_user).returncode != 0:
-            install = Path(shutil.copytree(install, root / "pginstall", symlinks=True))
-        os.chown(root, nobody.pw_uid, nobody.pw_gid)
-    bin_dir, data, password = install / "bin", root / "data", secrets.token_hex(12)
-    pwfile = root / "pw"
-    pwfile.write_text(password)
-    if as_user:
-        os.chown(pwfile, as_user["user"], as_user["group"])
-
-    def run(*args: str | Path) -> None:
-        subprocess.run([str(a) for a in args], check=True, capture_output=True,
-                       timeout=START_TIMEOUT_S, **as_user)
-
-    port = free_port()
-    run(bin_dir / "initdb", "-D", data, "-U", "postgres", "--pwfile", pwfile, "-E", "UTF8",
-        "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync")
-    options = (f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off "
-               "-c full_page_writes=off -c max_connections=50")
+    data, password, port = root / "data", secrets.token_hex(12), free_port()
+    started = False
     try:
-        run(bin_dir / "pg_ctl", "-D", data, "-l", root / "log", "-o", options, "-w", "-t",
-            str(START_TIMEOUT_S), "start")
-    except subprocess.CalledProcessError as exc:
-        log = (root / "log").read_text() if (root / "log").exists() else ""
-        raise RuntimeError(f"PostgreSQL did not start: {exc.stderr}\n{log}") from exc
-    try:
+        as_user, install = unprivileged(root, pginstall())
+
+        def run(*args: str | Path) -> None:
+            subprocess.run([str(a) for a in args], check=True, capture_output=True,
+                           timeout=START_TIMEOUT_S, **as_user)
+
+        pwfile = root / "pw"
+        pwfile.write_text(password)
+        if as_user:
+            os.chown(pwfile, as_user["user"], as_user["group"])
+        run(install / "bin" / "initdb", "-D", data, "-U", "postgres", "--pwfile", pwfile,
+            "-E", "UTF8", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync")
+        options = (f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off "
+                   "-c full_page_writes=off -c max_connections=50")
+        started = True
+        try:
+            run(install / "bin" / "pg_ctl", "-D", data, "-l", root / "log", "-o", options,
+                "-w", "-t", str(START_TIMEOUT_S), "start")
+        except subprocess.CalledProcessError as exc:
+            log = (root / "log").read_text() if (root / "log").exists() else ""
+            raise RuntimeError(f"PostgreSQL did not start: {exc.stderr}\n{log}") from exc
         yield Server("127.0.0.1", port, password)
     finally:
-        with contextlib.suppress(subprocess.SubprocessError):
-            run(bin_dir / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
+        if started:
+            with contextlib.suppress(subprocess.SubprocessError):
+                run(install / "bin" / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
         shutil.rmtree(root, ignore_errors=True)
