@@ -129,8 +129,8 @@ class TuneResult:
     recovered: list[int] = field(default_factory=list)
     """Stale trials (their process died while RUNNING) this session marked FAIL."""
     tested_by: str = "this session"
-    """Who trained and tested the best config: this session, or another session of the
-    study (`host:run directory`), whose test is not repeated (tuning.tested)."""
+    """Who trained and tested the best config: "this session", or "another session, on
+    HOST" (its run is `best_run_dir` there), whose test is not repeated (tuning.tested)."""
 
     @property
     def test_accuracy(self) -> float | None:
