@@ -115,7 +115,7 @@ def postgres_server() -> Iterator[Server]:
         run(install / "bin" / "initdb", "-D", data, "-U", "postgres", "--pwfile", pwfile,
             "-E", "UTF8", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync")
         options = (f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off "
-                   "-c full_page_writes=off -c max_connections=50")
+                   "-c full_page_writes=off -c max_connections=100")
         started = True
         try:
             run(install / "bin" / "pg_ctl", "-D", data, "-l", root / "log", "-o", options,

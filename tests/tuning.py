@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,39 +42,49 @@ def write_space(folder: Path) -> Path:
     return path
 
 
-def running_pids(url: str, study: str) -> dict[int, int]:
-    """{trial number: pid} of the study's RUNNING trials that recorded their process."""
-    import optuna
-    import sqlalchemy.exc
-    from optuna.trial import TrialState
+class RunningTrials:
+    """{trial number: pid} of a study's RUNNING trials that recorded their process, read
+    through one storage (one connection pool), opened once the study exists."""
 
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
-        return {}  # opening it would create it
-    try:
-        trials = optuna.load_study(study_name=study, storage=url).get_trials(
-            deepcopy=False, states=(TrialState.RUNNING,))
-    except (KeyError, sqlalchemy.exc.SQLAlchemyError):  # no study yet, or tables being made
-        return {}
-    return {t.number: t.user_attrs["pid"] for t in trials if "pid" in t.user_attrs}
+    def __init__(self, url: str, study: str) -> None:
+        self.url, self.study, self.storage = url, study, None
+
+    def __call__(self) -> dict[int, int]:
+        import optuna
+        import sqlalchemy.exc
+        from optuna.trial import TrialState
+
+        path = self.url.removeprefix("sqlite:///")
+        if self.url.startswith("sqlite:///") and not Path(path).is_file():
+            return {}  # opening it would create it
+        try:
+            self.storage = self.storage or optuna.storages.RDBStorage(self.url)
+            trials = optuna.load_study(study_name=self.study, storage=self.storage).get_trials(
+                deepcopy=False, states=(TrialState.RUNNING,))
+        except (KeyError, sqlalchemy.exc.SQLAlchemyError):  # no study yet, or tables being made
+            return {}
+        return {t.number: t.user_attrs["pid"] for t in trials if "pid" in t.user_attrs}
 
 
 def kill_when_running(args: list[str], url: str, study: str, trials: int) -> list[int]:
     """Start `mnist-cli ARGS`, wait until `trials` of its trials run, SIGKILL every process
     running one and the `tune` process itself (a dead machine); the killed trials' numbers."""
-    proc = subprocess.Popen(cli_cmd(*args), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + KILL_WITHIN_S
-    try:
-        while len(pids := running_pids(url, study)) < trials:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"no {trials} running trials: {proc.stderr.read()}")
-            time.sleep(0.2)
-        for pid in set(pids.values()):
-            os.kill(pid, signal.SIGKILL)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        proc.stderr.close()
+    running = RunningTrials(url, study)
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cli_cmd(*args), stdout=log, stderr=log,
+                                start_new_session=True)
+        deadline = time.monotonic() + KILL_WITHIN_S
+        try:
+            while len(pids := running()) < trials:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise AssertionError(f"no {trials} running trials: {log.read().decode()}")
+                time.sleep(0.2)
+            for pid in set(pids.values()):
+                os.kill(pid, signal.SIGKILL)
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
     return sorted(pids)
 
 
