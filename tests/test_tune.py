@@ -253,6 +253,7 @@ def test_bad_space_exits_2_naming_the_key(tmp_path: Path, space: dict, message: 
     (["--validation-split", "0"], "tune ranks trials on validation data, never on the test"),
     (["--sampler", "grid"], "--sampler grid needs every parameter as {choice: [...]}"),
     (["--metric", "test_accuracy"], "--metric 'test_accuracy' is not one of val_accuracy"),
+    (["--heartbeat", "0"], "--heartbeat must be >= 1 second, got 0"),
 ])
 def test_refused_settings_exit_2(tmp_path: Path, flags: list[str], message: str) -> None:
     res = CliRunner().invoke(app, ["tune", "--data", "digits", "--run-dir",
