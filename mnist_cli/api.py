@@ -23,6 +23,7 @@ from mnist_cli.config.resolve import ConfigSource
 from mnist_cli.display import Display
 from mnist_cli.distribute import CrossDeviceOps, StrategyConfig, StrategyName
 from mnist_cli.errors import UsageError
+from mnist_cli.redact import redact_command
 from mnist_cli.results import Comparison, Evaluation, GradCheck, Prediction, Run, load_run
 from mnist_cli.runs.targets import new_target, resume_target
 
@@ -140,8 +141,9 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
     ui.writing_to(target)
     from mnist_cli.training.pipeline import train_into
 
-    result = train_into(cfg, target, scfg, ui, plots=not no_plots, command=command or call_text(
-        "train", config, ov, run_dir=run_dir, resume=resume, strategy=strategy))
+    result = train_into(cfg, target, scfg, ui, plots=not no_plots, command=redact_command(
+        command or call_text("train", config, ov, run_dir=run_dir, resume=resume,
+                             strategy=strategy)))
     if not result.chief:  # a multi-worker non-chief keeps no files
         return Run(Path(result.run_dir), result.metrics, None, result.model, cfg, chief=False)
     return load_run(target, model=result.model)
@@ -266,9 +268,9 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
     ui.writing_to(target)
     from mnist_cli.comparison.session import compare_into
 
-    runs = compare_into(variants, seeds, target, scfg, ui, command or call_text(
+    runs = compare_into(variants, seeds, target, scfg, ui, redact_command(command or call_text(
         "compare", dims[0] or None, ov, activation=dims[1], output=dims[2], repeats=repeats,
-        run_dir=run_dir, strategy=strategy))
+        run_dir=run_dir, strategy=strategy)))
     summary = runs.summary
     table = pd.DataFrame([{k: v for k, v in e.items() if not isinstance(v, list | dict)}
                           for e in summary["variants"]])
@@ -322,8 +324,9 @@ def export(target: str | Path, *, format: str = "saved-model", quantize: str | N
 def tune(config: ConfigSource = None, *, space: str | Path | dict[str, Any] | None = None,
          trials: int = 20, timeout: float | None = None, storage: str | None = None,
          study: str | None = None, workers: int = 1, sampler: str = "tpe",
-         pruner: str = "median", metric: str = "val_accuracy", seed: int | None = None,
-         epochs: int | None = None, batch_size: int | None = None, sets: Any = None,
+         pruner: str = "median", metric: str = "val_accuracy", heartbeat: int = 10,
+         seed: int | None = None, epochs: int | None = None, batch_size: int | None = None,
+         sets: Any = None,
          data: str | None = None, test_data: str | None = None,
          validation_split: float | None = None, data_dir: str | None = None,
          run_dir: str | Path | None = None, no_plots: bool = False,
@@ -343,7 +346,7 @@ def tune(config: ConfigSource = None, *, space: str | Path | dict[str, Any] | No
         config=config, space=space, trials=trials, timeout=timeout, storage=storage,
         study=study, workers=workers, sampler=sampler, pruner=pruner, metric=metric,
         seed=seed, run_dir=Path(run_dir) if run_dir is not None else None,
-        plots=not no_plots, command=command or ["mnist_cli.tune"],
+        plots=not no_plots, command=command or ["mnist_cli.tune"], heartbeat=heartbeat,
         overrides=Overrides(epochs=epochs, batch_size=batch_size, data=data,
                             test_data=test_data, validation_split=validation_split,
                             data_dir=data_dir, sets=sets))

@@ -23,24 +23,9 @@ import yaml
 from typer.testing import CliRunner
 
 from mnist_cli.cli.app import app
+from tests.tuning import SPACE, write_tiny
 
-TINY = {
-    "name": "tiny",
-    "model": {"layers": [{"Flatten": {}}, {"Dense": {"units": 8, "activation": "relu"}},
-                         {"Dense": {"units": 10}}]},
-    "training": {"optimizer": "adam", "learning_rate": 0.05, "epochs": 2, "batch_size": 64,
-                 "tensorboard": False},
-    "data": {"spec": "digits", "validation_split": 0.2},
-}
 GOOD, SLOW, DIVERGES = 0.05, 1e-5, 1e30  # adam: learns / stays at chance / NaN at step 2
-SPACE = {"training.learning_rate": {"float": [0.01, 0.1], "log": True},
-         "model.layers.1.Dense.units": {"int": [4, 12]}}
-
-
-def write_tiny(folder: Path) -> Path:
-    path = folder / "tiny.yaml"
-    path.write_text(yaml.safe_dump(TINY, sort_keys=False))
-    return path
 
 
 def load(run: Path, name: str = "tune-tiny") -> Any:
@@ -268,6 +253,7 @@ def test_bad_space_exits_2_naming_the_key(tmp_path: Path, space: dict, message: 
     (["--validation-split", "0"], "tune ranks trials on validation data, never on the test"),
     (["--sampler", "grid"], "--sampler grid needs every parameter as {choice: [...]}"),
     (["--metric", "test_accuracy"], "--metric 'test_accuracy' is not one of val_accuracy"),
+    (["--heartbeat", "0"], "--heartbeat must be >= 1 second, got 0"),
 ])
 def test_refused_settings_exit_2(tmp_path: Path, flags: list[str], message: str) -> None:
     res = CliRunner().invoke(app, ["tune", "--data", "digits", "--run-dir",

@@ -19,6 +19,7 @@ from rich.markup import escape
 
 from mnist_cli.display import Display, err
 from mnist_cli.errors import MnistCliError
+from mnist_cli.redact import redact
 from mnist_cli.runs.faults import describe
 from mnist_cli.runs.rundir import ERROR_LOG
 
@@ -47,14 +48,14 @@ def print_json(obj: Any) -> None:
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
-    return typer.Exit(code)
+    """An `error:` line (a URL's password in it hidden), and the exit code."""
+    return fail_lines([message], code)
 
 
 def fail_lines(lines: list[str], code: int) -> typer.Exit:
     """Several independent errors (failed gates): one `error:` line each."""
     for line in lines:
-        err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(redact(line))}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -114,7 +115,7 @@ def internal_error(exc: BaseException, verbose: bool = False) -> typer.Exit:
     """`internal error: <one line> (please report it; full traceback in FILE)`, exit 1."""
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     if verbose:
-        sys.stderr.write(text)
+        sys.stderr.write(redact(text))
     where = save_traceback(text)
     first = (str(exc).strip().splitlines() or [""])[0]
     summary = f"{type(exc).__name__}: {first}" if first else type(exc).__name__

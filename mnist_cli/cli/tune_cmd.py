@@ -53,6 +53,10 @@ SamplerOpt = Annotated[str, typer.Option(
 PrunerOpt = Annotated[str, typer.Option(
     "--pruner", metavar="NAME", rich_help_panel=TUNE,
     help="median (stop trials worse than the median at an epoch) or none.")]
+HeartbeatOpt = Annotated[int, typer.Option(
+    "--heartbeat", metavar="SEC", rich_help_panel=TUNE,
+    help="Seconds between a running trial's heartbeats; a trial whose process died is "
+         "marked failed after 3 missed ones.")]
 MetricOpt = Annotated[str, typer.Option(
     "--metric", metavar="NAME", rich_help_panel=TUNE,
     help="val_accuracy (maximized) or val_loss (minimized).")]
@@ -62,7 +66,8 @@ def tune(
     config: ConfigOpt = None, space: SpaceOpt = None, trials: TrialsOpt = 20,
     timeout: TimeoutOpt = None, storage: StorageOpt = None, study: StudyOpt = None,
     workers: WorkersOpt = 1, sampler: SamplerOpt = "tpe", pruner: PrunerOpt = "median",
-    metric: MetricOpt = "val_accuracy", seed: SeedOpt = None, epochs: EpochsOpt = None,
+    metric: MetricOpt = "val_accuracy", heartbeat: HeartbeatOpt = 10, seed: SeedOpt = None,
+    epochs: EpochsOpt = None,
     batch_size: BatchOpt = None, sets: SetOpt = None, data: DataOpt = None,
     test_data: TestDataOpt = None, validation_split: ValSplitOpt = None,
     data_dir: DataDirOpt = None, run_dir: RunDirOpt = None, json_out: JsonOpt = False,
@@ -86,7 +91,8 @@ def tune(
     gates = parse_gates(fail_under, TRAIN_METRICS)  # a bad mode or gate: exit 2 first
     result = api.tune(
         config, space=space, trials=trials, timeout=timeout, storage=storage, study=study,
-        workers=workers, sampler=sampler, pruner=pruner, metric=metric, seed=seed,
+        workers=workers, sampler=sampler, pruner=pruner, metric=metric, heartbeat=heartbeat,
+        seed=seed,
         epochs=epochs, batch_size=batch_size, sets=sets, data=data, test_data=test_data,
         validation_split=validation_split, data_dir=data_dir, run_dir=run_dir,
         no_plots=no_plots, progress=ui, command=list(sys.argv))
@@ -141,13 +147,14 @@ def result_table(result: Any) -> Table:
     rows = [
         ("study", f"{result.study} ({result.storage})"),
         ("trials", f"{sum(c.values())}: {c.get('complete', 0)} complete, "
-                   f"{c.get('pruned', 0)} pruned, {c.get('fail', 0)} failed"),
+                   f"{c.get('pruned', 0)} pruned, {c.get('fail', 0)} failed"
+                   + (f", {c['running']} running elsewhere" if c.get("running") else "")),
         ("best trial", str(result.best_trial)),
         (f"best {result.metric} (validation)", f"{result.best_value:.4f}"),
         ("test accuracy (best config, tested once)", f"{m['test_accuracy']:.4f}"),
         ("test loss", f"{m['test_loss']:.4f}"),
         ("best config", str(result.run_dir / "best.yaml")),
-        ("best run (tested)", str(result.best_run_dir)),
+        ("best run (tested)", f"{result.best_run_dir} (tested by {result.tested_by})"),
         ("seconds", f"{result.seconds:.1f}"),
         ("run directory", str(result.run_dir)),
     ]

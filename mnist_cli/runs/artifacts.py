@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from mnist_cli.redact import redact
 from mnist_cli.runs.faults import write_failed
 
 
@@ -56,6 +57,8 @@ def _umask() -> int:
 
 
 def write_text(path: Path, text: str) -> Path:
+    """Every text file of a run directory: no URL's password or token is ever written."""
+    text = redact(text)
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 

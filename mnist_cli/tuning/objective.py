@@ -8,6 +8,8 @@ attribute `fail_reason`) and the study goes on; an interrupt marks it FAIL too a
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any
 from mnist_cli.config.load import parse_config
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import MnistCliError, RunFailed
+from mnist_cli.redact import redact
 from mnist_cli.tuning.space import Param, apply_values
 
 TRIALS_DIR = "trials"
@@ -44,6 +47,8 @@ class TrialContext:
     deadline: float | None = None
     """time.time() after which no new trial starts (--timeout)."""
     command: list[str] = field(default_factory=list)
+    heartbeat: int = 10
+    """Seconds between heartbeats of a running trial (TuneSettings.heartbeat)."""
     session: str = ""
     """This session's id (trial user attribute `session`): its RUNNING trials, if an
     interrupt leaves any, are marked FAIL."""
@@ -93,16 +98,20 @@ def train_trial(ctx: TrialContext, trial: Any, dataset: Any, reporter: Any) -> f
     return float(value)
 
 
-def objective(ctx: TrialContext, dataset: Any, worker: int) -> Any:
+def objective(ctx: TrialContext, study: Any, dataset: Any, worker: int) -> Any:
     """The function `study.optimize` calls: a value, `TrialPruned`, or `TrialFailed`."""
     import optuna
 
     from mnist_cli.backend import import_keras
     from mnist_cli.signals import Interrupted
+    from mnist_cli.tuning.study import first_heartbeat
 
     def run(trial: Any) -> float:
+        first_heartbeat(study, trial)
         trial.set_user_attr("run_dir", str(ctx.trial_dir(trial.number)))
         trial.set_user_attr("worker", worker)
+        trial.set_user_attr("host", socket.gethostname())  # which machine, sharing a study
+        trial.set_user_attr("pid", os.getpid())
         trial.set_user_attr("session", ctx.session)
         reporter = epoch_reporter(trial, ctx.metric)
         try:
@@ -127,19 +136,25 @@ def objective(ctx: TrialContext, dataset: Any, worker: int) -> Any:
 
 def fail(trial: Any, reporter: Any, reason: str) -> None:
     trial.set_user_attr("epochs_run", reporter.epochs)
-    trial.set_user_attr("fail_reason", (reason.strip().splitlines() or ["failed"])[0])
+    trial.set_user_attr("fail_reason", redact((reason.strip().splitlines() or ["failed"])[0]))
 
 
-def record(frozen: Any, worker: int) -> Any:
-    """A finished FrozenTrial as the progress line shows it."""
+STALE_REASON = "its process ended without recording a result (killed, or its machine died)"
+
+
+def record(frozen: Any, worker: int, stale: bool = False) -> Any:
+    """A finished FrozenTrial as the progress line shows it (`stale`: one this process
+    found dead and failed, whichever worker ran it)."""
     from mnist_cli.tuning.settings import TrialRecord
 
     start, end = frozen.datetime_start, frozen.datetime_complete
     seconds = (end - start).total_seconds() if start and end else 0.0
+    reason = frozen.user_attrs.get("fail_reason") or (STALE_REASON if stale else None)
     return TrialRecord(number=frozen.number, state=frozen.state.name.lower(),
                        value=frozen.value, params=dict(frozen.params), seconds=seconds,
-                       epochs_run=frozen.user_attrs.get("epochs_run"),
-                       reason=frozen.user_attrs.get("fail_reason"), worker=worker)
+                       epochs_run=frozen.user_attrs.get("epochs_run"), reason=reason,
+                       worker=frozen.user_attrs.get("worker", worker) if stale else worker,
+                       stale=stale)
 
 
 def run_trials(ctx: TrialContext, worker: int, claim: Any, emit: Any,
@@ -157,10 +172,11 @@ def run_trials(ctx: TrialContext, worker: int, claim: Any, emit: Any,
 
     optuna = require_optuna()
     sampler = make_sampler(optuna, ctx.sampler, ctx.params,
-                           sampler_seed(ctx.seed, worker, ctx.finished))
-    study = attach(optuna, ctx.url, ctx.study, sampler, make_pruner(optuna, ctx.pruner))
+                           sampler_seed(ctx.seed, worker, ctx.finished, ctx.run_dir))
+    study = attach(optuna, ctx.url, ctx.study, sampler, make_pruner(optuna, ctx.pruner),
+                   ctx.heartbeat, lambda _study, frozen: emit(record(frozen, worker, True)))
     dataset = dataset if dataset is not None else load_study_data(ctx)
-    func = objective(ctx, dataset, worker)
+    func = objective(ctx, study, dataset, worker)
     done = [lambda _study, frozen: emit(record(frozen, worker))]
     while not past(ctx.deadline) and not exhausted(sampler, study) and claim():
         signals.check()

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from mnist_cli.runs.artifacts import write_json, write_text
+from mnist_cli.tuning.objective import STALE_REASON
 
 TRIALS_CSV = "trials.csv"
 BEST_YAML = "best.yaml"
@@ -22,8 +23,8 @@ FIXED_COLUMNS = ("number", "state", "value", "duration_s", "epochs_run")
 
 def trials_frame(study: Any, keys: list[str]) -> Any:
     """Every trial of the study, one row each: number, state, value, duration, epochs run,
-    one column per searched key, the failure reason, start/end times, the worker process
-    and the trial's run directory."""
+    one column per searched key, the failure reason, start/end times, the machine and
+    worker process, and the trial's run directory."""
     import pandas as pd
 
     rows = []
@@ -35,8 +36,11 @@ def trials_frame(study: Any, keys: list[str]) -> Any:
             "epochs_run": t.user_attrs.get("epochs_run"),
         }
         row.update({k: t.params.get(k) for k in [*keys, *sorted(set(t.params) - set(keys))]})
-        row.update(fail_reason=t.user_attrs.get("fail_reason"), started=start,
-                   completed=end, worker=t.user_attrs.get("worker"),
+        reason = t.user_attrs.get("fail_reason") or (STALE_REASON if t.state.name == "FAIL"
+                                                     else None)
+        row.update(fail_reason=reason, started=start,
+                   completed=end, host=t.user_attrs.get("host"),
+                   worker=t.user_attrs.get("worker"),
                    run_dir=t.user_attrs.get("run_dir"))
         rows.append(row)
     columns = list(dict.fromkeys(k for row in rows for k in row)) or list(FIXED_COLUMNS)

@@ -14,6 +14,7 @@ SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("median", "none")
 METRICS = {"val_accuracy": "maximize", "val_loss": "minimize"}
 DEFAULT_TRIALS = 20
+DEFAULT_HEARTBEAT_S = 10
 
 
 @dataclass
@@ -36,6 +37,8 @@ class TuneSettings:
     run_dir: Path | None = None
     plots: bool = True
     command: list[str] = field(default_factory=list)
+    heartbeat: int = DEFAULT_HEARTBEAT_S
+    """Seconds between a running trial's heartbeats; 3 missed ones make it stale (FAIL)."""
 
     def check(self) -> None:
         """Bad counts and choice values are usage errors (exit 2) before anything runs."""
@@ -48,6 +51,8 @@ class TuneSettings:
             raise UsageError(f"--trials must be >= 1, got {self.trials}")
         if self.workers < 1:
             raise UsageError(f"--workers must be >= 1, got {self.workers}")
+        if self.heartbeat < 1:
+            raise UsageError(f"--heartbeat must be >= 1 second, got {self.heartbeat}")
         if self.timeout is not None and not self.timeout > 0:
             raise UsageError(f"--timeout must be > 0 seconds, got {self.timeout}")
         if self.seed is not None and self.seed < 0:
@@ -70,6 +75,8 @@ class TrialRecord:
     epochs_run: int | None
     reason: str | None = None
     worker: int = 0
+    stale: bool = False
+    """A trial of a process that died, failed here for want of heartbeats (recovered)."""
 
     def params_text(self) -> str:
         return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
@@ -119,6 +126,11 @@ class TuneResult:
     seconds: float
     seed: int
     notes: list[str] = field(default_factory=list)
+    recovered: list[int] = field(default_factory=list)
+    """Stale trials (their process died while RUNNING) this session marked FAIL."""
+    tested_by: str = "this session"
+    """Who trained and tested the best config: "this session", or "another session, on
+    HOST" (its run is `best_run_dir` there), whose test is not repeated (tuning.tested)."""
 
     @property
     def test_accuracy(self) -> float | None:
@@ -143,9 +155,10 @@ class TuneResult:
                          "config was trained again and tested once",
             "best_trial": self.best_trial, "best_value": self.best_value,
             "best_params": self.best_params, "best_run_dir": str(self.best_run_dir),
+            "tested_by": self.tested_by,
             "best_config": str(self.run_dir / "best.yaml"),
             "test": {k: v for k, v in self.best_metrics.items() if k.startswith("test_")
                      or k == "balanced_accuracy"},
             "counts": self.counts, "seconds": round(self.seconds, 2), "seed": self.seed,
-            "notes": self.notes, "trials": rows,
+            "recovered_stale_trials": self.recovered, "notes": self.notes, "trials": rows,
         }
