@@ -47,8 +47,8 @@ def medians(samples: list[dict[str, float]]) -> dict[str, float]:
 
 def ratios(sps: dict[str, float]) -> dict[str, float]:
     """(c) over each other contender's median samples/s; c/d < 1 is the engine's overhead."""
-    return {f"ratio_c_over_{k.split('_')[0]}" + ("_fit" if k == "c_fit" else ""):
-            sps["c_mnist_cli"] / v for k, v in sps.items() if k != "c_mnist_cli"}
+    return {f"ratio_c_over_{k.split('_')[0]}": sps["c_mnist_cli"] / v
+            for k, v in sps.items() if k != "c_mnist_cli"}
 
 
 def training(repeats: int, epochs: dict[str, int]) -> dict[str, Any]:
@@ -66,10 +66,10 @@ def training(repeats: int, epochs: dict[str, int]) -> dict[str, Any]:
 
 
 def accuracy_seeds(seeds: int, epochs: int) -> dict[str, Any]:
-    """Test accuracy over `seeds` seeds, MLP on 8,000 digits: fused vs fit vs hand-tuned."""
+    """Test accuracy over `seeds` seeds, MLP on 8,000 digits: mnist-cli vs hand-tuned."""
     console.print(f"accuracy over {seeds} seeds (mlp, {epochs} epochs) ...")
     runs = {k: v for k, v in C.contenders("mlp", epochs).items()
-            if k in ("b_keras", "c_mnist_cli", "c_fit")}
+            if k in ("b_keras", "c_mnist_cli")}
     raw = interleaved(runs, seeds)
     out: dict[str, Any] = {}
     for name, samples in raw.items():
@@ -105,9 +105,6 @@ def side_measurements(repeats: int, quick: bool) -> dict[str, Any]:
     available = extras.compare_available()
     out["compare"] = (extras.compare_cost(1 if quick else repeats, 2 if quick else 10)
                       if available else "not measured: compare not available")
-    if available:
-        console.print("compare --repeats 5, fit vs fused engine ...")
-        out["compare_repeats"] = extras.compare_engines(2 if quick else 5, 2 if quick else 10)
     out["tensorboard"] = tensorboard_cost.tensorboard_cost(1 if quick else repeats,
                                                            QUICK_EPOCHS["mlp"] if quick else 10)
     return out
@@ -169,11 +166,6 @@ def side_table(side: dict[str, Any]) -> Table:
     table.add_row(f"TensorBoard: callback time / fit time, mlp {tb['epochs']} epochs",
                   f"{tb['hook_share_of_fit']:.1%} (fit on/off {tb['ratio_on_off']:.2f}x)",
                   "<= 3%")
-    reps = side.get("compare_repeats")
-    if reps:
-        table.add_row(f"compare --repeats {reps['repeats']}, digits, {reps['epochs']} epochs: "
-                      "engine fit -> fused", f"{reps['fit']['seconds']:.1f} s -> "
-                      f"{reps['fused']['seconds']:.1f} s ({reps['ratio']:.2f}x)", "faster")
     return table
 
 

@@ -7,8 +7,7 @@
 (b) keras: a hand-tuned plain-Keras script: scaled float32 pixels in tf.data (cache, seeded
     shuffle, batch 128, prefetch), logits + from_logits loss, Adam at the config's tuned rate.
 (c) cli:   mnist-cli's Python API, `run_training(cfg, run_dir, dataset=...)` with the shipped
-    config (mlp_relu / cnn), writing a full run directory, as `mnist-cli train` does; on the
-    default engine (fused) and, as `c_fit`, with `training.engine: fit` (Keras model.fit).
+    config (mlp_relu / cnn), writing a full run directory, as `mnist-cli train` does.
 (d) bare:  the fused engine's graph alone (`TrainGraph`, one call per epoch): no run
     directory, callbacks, guards or validation; (c)/(d) is what the engine around it costs.
 
@@ -147,7 +146,7 @@ def config_for(model: str, epochs: int, seed: int, sets: list[str] | None = None
 def mnist_cli_api(model: str, epochs: int, seed: int, sets: list[str] | None = None,
                   n_train: int = N_TRAIN) -> dict[str, float]:
     """(c) `run_training` with the shipped config, writing a run directory to a temp dir."""
-    from mnist_cli.training.fit import run_training
+    from mnist_cli.training import run_training
 
     start = time.perf_counter()
     data = dataset_from(load_arrays(n_train))
@@ -213,7 +212,6 @@ def contenders(workload: str, epochs: int) -> dict[str, Callable[[int], dict[str
         "a_seed": lambda seed: seed_recipe(model, epochs, seed, n),
         "b_keras": lambda seed: hand_tuned(model, epochs, seed, lr, n),
         "c_mnist_cli": lambda seed: mnist_cli_api(model, epochs, seed, n_train=n),
-        "c_fit": lambda seed: mnist_cli_api(model, epochs, seed, ["training.engine=fit"], n),
         "d_bare": lambda seed: bare_fused(model, epochs, seed, n),
     }
     if n != N_TRAIN:

@@ -149,21 +149,3 @@ def compare_cost(repeats: int, epochs: int) -> dict[str, Any]:
             "exit_codes": [train[-1]["exit_code"], compare[-1]["exit_code"]]}
 
 
-def compare_engines(repeats: int, epochs: int) -> dict[str, Any]:
-    """Wall seconds of `mnist-cli compare --repeats N` (softmax vs relu, bundled digits) with
-    `training.engine` fit (before issue 14) and fused (after), fresh processes, alternating."""
-    tmp = Path(tempfile.mkdtemp(prefix="bench_compare_engines_"))
-    out: dict[str, Any] = {"repeats": repeats, "epochs": epochs}
-    try:
-        for engine in ("fit", "fused", "fit", "fused"):
-            run = tmp / f"{engine}{len(list(tmp.iterdir()))}"
-            timed = time_cli(["compare", "--data", "digits", "--seed", "0", "--epochs",
-                              str(epochs), "--repeats", str(repeats), "--set",
-                              f"training.engine={engine}", "--json", "--run-dir", str(run)], 1)
-            best = out.get(engine)
-            if best is None or timed["seconds"] < best["seconds"]:
-                out[engine] = timed
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    out["ratio"] = out["fit"]["seconds"] / out["fused"]["seconds"]
-    return out

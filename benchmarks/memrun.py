@@ -19,7 +19,7 @@ def main() -> None:
     n, epochs = int(sys.argv[1]), int(sys.argv[2])
     x, y = tiled(n)
     data = dataset_from((x, y.astype("int64"), x[-2000:], y[-2000:].astype("int64")))
-    from mnist_cli.training.fit import run_training
+    from mnist_cli.training import run_training
 
     with tempfile.TemporaryDirectory() as tmp:
         res = run_training(config_for("cnn", epochs, 0), Path(tmp) / "run", dataset=data)
