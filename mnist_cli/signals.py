@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 NAMES = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
@@ -33,6 +33,7 @@ class Interrupted(KeyboardInterrupt):
 class _State:
     pending: int | None = None
     deferring: bool = False
+    agree: Callable[[bool], bool] | None = None
 
 
 def pending() -> int | None:
@@ -41,9 +42,26 @@ def pending() -> int | None:
 
 
 def check() -> None:
-    """Raise `Interrupted` if a signal arrived: called at safe points (batch/epoch ends)."""
+    """Raise `Interrupted` if a signal arrived: called at safe points (batch/epoch ends).
+    Inside `agreed`, every process asks the others and all raise at the same point."""
+    if _State.agree is not None:
+        if _State.agree(_State.pending is not None):  # a collective: every process calls it
+            raise Interrupted(_State.pending or signal.SIGINT)  # this one's, or a peer's
+        return
     if _State.pending is not None:
         raise Interrupted(_State.pending)
+
+
+@contextlib.contextmanager
+def agreed(agree: Callable[[bool], bool]) -> Iterator[None]:
+    """Processes training one model together (multi-worker) stop at the same safe point: a
+    worker stopping alone would leave the others waiting in their next all-reduce. Inside,
+    `check()` calls `agree(this process has a signal)`, true when any process has one."""
+    _State.agree = agree
+    try:
+        yield
+    finally:
+        _State.agree = None
 
 
 def _handler(signum: int, frame: FrameType | None) -> None:

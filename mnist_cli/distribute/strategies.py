@@ -10,7 +10,6 @@ choice among them (`choose_auto`). TensorFlow is imported only when a strategy i
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -258,20 +257,16 @@ def summary_line(desc: StrategyDescription, batch_per_replica: int) -> str:
     line = (f"strategy {desc.name} ({desc.why}): {replicas} replica(s), batch "
             f"{batch_per_replica} per replica, global batch {batch_per_replica * replicas}")
     if desc.task is not None:
-        role = "chief" if desc.is_chief else "non-chief, run directory discarded"
+        role = "chief" if desc.is_chief else "non-chief, run directory removed once it completes"
         line += f"; task {desc.task.type} {desc.task.index} ({role})"
     return line
 
 
 @contextmanager
 def run_dir_for(desc: StrategyDescription, target: Path) -> Iterator[Path]:
-    """`target` on the chief; a temporary directory, removed afterwards, on other workers
-    (they must still write checkpoints for the collective ops, but nobody keeps them)."""
-    if desc.is_chief:
-        yield Path(target)
-        return
-    tmp = Path(tempfile.mkdtemp(prefix="mnist-cli-worker-"))
-    try:
-        yield tmp / "run"
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    """`target` on every worker. The chief keeps it; another worker removes it once its run
+    completes, and keeps it (its epoch backup) when the run stops, so that every worker can
+    `--resume` its own directory."""
+    yield Path(target)
+    if not desc.is_chief:
+        shutil.rmtree(target, ignore_errors=True)

@@ -47,9 +47,10 @@ def check_run_dir(run_dir: Path | None) -> None:
 
 
 def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None,
-                 run_dir: Path | None = None) -> Any:
+                 run_dir: Path | None = None, every_epoch: bool = False) -> Any:
     """A keras Callback restoring the backup at train begin and writing it when due (see
-    module doc); it carries the state of the `stopping` (early-stopping) callbacks, which
+    module doc), or at `every_epoch` end (multi-worker: every worker's backup then holds the
+    same epochs); it carries the state of the `stopping` (early-stopping) callbacks, which
     must come before it in the callback list. With `run_dir`, every epoch end first checks
     that the run directory is still in place."""
     from mnist_cli.backend import import_keras
@@ -75,7 +76,7 @@ def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None,
             check_run_dir(run_dir)
             self.snapshot = extra_state.capture(epoch + 1, self.model, stoppers)
             last = epoch + 1 >= self.params.get("epochs", 0)
-            if last or signals.pending() is not None or self._due():
+            if last or every_epoch or signals.pending() is not None or self._due():
                 self._write(self.snapshot)
 
         def _due(self) -> bool:

@@ -15,6 +15,7 @@ a fixed `WORKER_CALL_STEPS`, so every worker cuts its epochs the same way. The g
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -94,6 +95,10 @@ class Engine:
         fixed = 1 if any(getattr(cb, "every_batch", False) for cb in callbacks) else None
         pacer = Pacer(fixed or self.fixed_call_steps)
         val_pacer = Pacer(self.fixed_call_steps)
+        together = contextlib.nullcontext()
+        if self.fixed_call_steps:  # multi-worker: same start, same stop on every worker
+            check_same_start(model.distribute_strategy, initial_epoch, graphs)
+            together = signals.agreed(graphs.agreement(model.distribute_strategy))
 
         def one_epoch(epoch: int) -> dict[str, float]:
             with graphs.placement(model):
@@ -101,7 +106,8 @@ class Engine:
                 logs.update(evaluate(check, val_pacer) if check else {})
             return logs
 
-        return drive_epochs(cbs, model, t.epochs, initial_epoch, one_epoch)
+        with together:
+            return drive_epochs(cbs, model, t.epochs, initial_epoch, one_epoch)
 
     @staticmethod
     def predict(model: Any, split: Split, batch_size: int, scale: bool = True,
@@ -109,6 +115,17 @@ class Engine:
         """Raw outputs for every example, in order, many batches per call, in this process;
         `callbacks` hear `model.predict`'s hooks (one batch end per call)."""
         return predict_fused(model, split, batch_size, scale, callbacks)
+
+
+def check_same_start(strategy: Any, initial_epoch: int, graphs: ModuleType) -> None:
+    """Every worker must resume from the same epoch (each restores its own backup)."""
+    if not graphs.same_everywhere(strategy, initial_epoch):
+        from mnist_cli.errors import UsageError
+
+        raise UsageError(
+            f"multi-worker resume: this worker's backup holds {initial_epoch} epoch(s) but "
+            "another worker's holds a different count (a worker stopped between two backups, "
+            "or one was started without --resume); start a new run on every worker")
 
 
 class Pacer:

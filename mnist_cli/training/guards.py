@@ -123,15 +123,17 @@ def _all_finite(array: Any) -> bool:
     return bool(np.isfinite(array).all())
 
 
-def training_callbacks(run_dir: Path, probe: Any = None,
-                       stopping: list[Any] | None = None) -> list[Any]:
+def training_callbacks(run_dir: Path, probe: Any = None, stopping: list[Any] | None = None,
+                       every_epoch: bool = False) -> list[Any]:
     """Guard first (so NaN weights are never backed up), then the epoch-end backup;
     `probe`: a few scaled training images to check probability outputs on; `stopping`:
-    early-stopping callbacks whose state the backup carries."""
+    early-stopping callbacks whose state the backup carries; `every_epoch`: back up at
+    every epoch end (multi-worker)."""
     from mnist_cli.training.backup import epoch_backup
 
     return [guard_callback(probe),
-            epoch_backup(keras_backup_dir(run_dir), stopping, run_dir=Path(run_dir))]
+            epoch_backup(keras_backup_dir(run_dir), stopping, run_dir=Path(run_dir),
+                         every_epoch=every_epoch)]
 
 
 def keep_last_good(run_dir: Path, model: Any) -> Path | None:

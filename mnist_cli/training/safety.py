@@ -45,7 +45,8 @@ def reliable_fit(cfg: RunConfig, data: Dataset, model: Any, engine: Any, global_
     recorded in metrics.json."""
     if stopping is None:  # before the backup, which saves and restores its state
         stopping = fit_callbacks(cfg)
-    safety = guards.training_callbacks(run_dir, probe_images(cfg, data), stopping)
+    safety = guards.training_callbacks(run_dir, probe_images(cfg, data), stopping,
+                                       every_epoch=engine.fixed_call_steps is not None)
     recorder = resume.history_callback(run_dir, safety[-1])  # saved with the backup
     try:
         _, seconds = engine.fit(cfg, data, model, global_batch,
