@@ -206,10 +206,10 @@ STRATEGIES: dict[str, Strategy] = {
 
 
 def jax_strategies() -> Any:
-    """The JAX backend's strategies (mnist_cli.training.jax_distribution), imported lazily."""
-    import mnist_cli.training.jax_distribution as jax_distribution
+    """The JAX backend's strategies (mnist_cli.distribute.jax_strategies), imported lazily."""
+    import mnist_cli.distribute.jax_strategies as jax_strategies
 
-    return jax_distribution
+    return jax_strategies
 
 
 def choices() -> tuple[str, ...]:

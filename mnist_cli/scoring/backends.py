@@ -53,7 +53,7 @@ def choose_backend(asked: str | None, target: str | Path, notes: list[str]) -> s
 
 def check_strategy(backend: str, scfg: Any) -> None:
     """A strategy the backend lacks is a UsageError naming what to use, before any work."""
-    from mnist_cli.training.jax_distribution import refusal
+    from mnist_cli.distribute.jax_strategies import refusal
 
     error = refusal(backend, scfg, key="--backend")
     if error is not None:

@@ -46,7 +46,7 @@ def default_strategy() -> Any:
     from mnist_cli.backend import import_tf, is_jax
 
     if is_jax():
-        from mnist_cli.training.jax_distribution import default_strategy as jax_default
+        from mnist_cli.distribute.jax_strategies import default_strategy as jax_default
 
         return jax_default()
     return import_tf().distribute.get_strategy()
@@ -59,7 +59,7 @@ def check_config(cfg: RunConfig) -> None:
     from mnist_cli.modeling.build import check_layers
 
     if select_backend(cfg.training.backend) == "jax":
-        from mnist_cli.training.jax_distribution import check_config as check_jax
+        from mnist_cli.distribute.jax_strategies import check_config as check_jax
 
         check_jax(cfg)
     check_layers(cfg.model, source=cfg.name)
