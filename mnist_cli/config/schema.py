@@ -60,7 +60,7 @@ class TrainingConfig:
     steps_per_execution: int = 1
     """Retired with `engine: fit` (the engine sizes its own graph calls); accepted, and
     ignored, so that run directories of earlier versions still load."""
-    engine: Literal["fused"] = "fused"
+    engine: str = "fused"
     """The one training engine: many steps per graph call on in-memory tensors, under every
     strategy (`fit`, Keras `model.fit`, was removed: it lacked the engine's guarantees)."""
     backend: Literal["tensorflow", "jax"] = "tensorflow"

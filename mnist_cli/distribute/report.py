@@ -53,9 +53,9 @@ def env_report() -> dict[str, Any]:
     devs = devices()
     env = {k: os.environ[k] for k in ("COLAB_TPU_ADDR", "TPU_NAME", "CUDA_VISIBLE_DEVICES")
            if k in os.environ}
+    import mnist_cli.distribute.gpu as gpu
     from mnist_cli.backend import backends_report
     from mnist_cli.dependencies import pins
-    from mnist_cli.distribute import gpu
 
     found = gpu.probe()
     return {"versions": versions(), "pins": [p.to_dict() for p in pins()],

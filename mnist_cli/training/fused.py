@@ -96,9 +96,11 @@ class Engine:
         pacer = Pacer(fixed or self.fixed_call_steps)
         val_pacer = Pacer(self.fixed_call_steps)
         together = contextlib.nullcontext()
-        if self.fixed_call_steps:  # multi-worker: same start, same stop on every worker
-            check_same_start(model.distribute_strategy, initial_epoch, graphs)
-            together = signals.agreed(graphs.agreement(model.distribute_strategy))
+        if self.fixed_call_steps:  # multi-worker (TF): same start, same stop on every worker
+            from mnist_cli.training.fused_graph import agreement
+
+            check_same_start(model.distribute_strategy, initial_epoch)
+            together = signals.agreed(agreement(model.distribute_strategy))
 
         def one_epoch(epoch: int) -> dict[str, float]:
             with graphs.placement(model):
@@ -117,9 +119,11 @@ class Engine:
         return predict_fused(model, split, batch_size, scale, callbacks)
 
 
-def check_same_start(strategy: Any, initial_epoch: int, graphs: ModuleType) -> None:
+def check_same_start(strategy: Any, initial_epoch: int) -> None:
     """Every worker must resume from the same epoch (each restores its own backup)."""
-    if not graphs.same_everywhere(strategy, initial_epoch):
+    from mnist_cli.training.fused_graph import same_everywhere
+
+    if not same_everywhere(strategy, initial_epoch):
         from mnist_cli.errors import UsageError
 
         raise UsageError(
