@@ -1,6 +1,7 @@
 """RUN_DIR/mlflow.json: which MLflow run (per tracking server) a run directory was logged
 to, so `--resume` continues that run and `mnist-cli log` completes it instead of making a
-second one. Servers are keyed by their redacted URI: no credential is written."""
+second one. Servers are keyed by their URI without its credentials (none is written, and
+the same server is the same whoever logs in)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from typing import Any
 
 from mnist_cli.runs.artifacts import write_json
 from mnist_cli.runs.rundir import MLFLOW
-from mnist_cli.tracking.secrets import redact
+from mnist_cli.tracking.secrets import MASK, redact
+
+
+def server_key(uri: str) -> str:
+    """`http://alice:pw@host:5000` -> `http://host:5000`."""
+    return redact(uri).replace(f"{MASK}@", "")
 
 
 def read_runs(run_dir: Path) -> list[dict[str, Any]]:
@@ -25,7 +31,7 @@ def read_runs(run_dir: Path) -> list[dict[str, Any]]:
 
 def recorded_run(run_dir: Path, uri: str) -> str | None:
     """The MLflow run id recorded for this server, if any."""
-    key = redact(uri)
+    key = server_key(uri)
     for entry in read_runs(run_dir):
         if entry.get("tracking_uri") == key:
             return str(entry["run_id"])
@@ -34,7 +40,7 @@ def recorded_run(run_dir: Path, uri: str) -> str | None:
 
 def record_run(run_dir: Path, uri: str, experiment_id: str, run_id: str) -> None:
     """Record (or replace) this server's run id for `run_dir`."""
-    key = redact(uri)
+    key = server_key(uri)
     runs = [r for r in read_runs(run_dir) if r.get("tracking_uri") != key]
     runs.append({"tracking_uri": key, "experiment_id": experiment_id, "run_id": run_id})
     write_json(Path(run_dir) / MLFLOW, {"runs": runs})

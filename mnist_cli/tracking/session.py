@@ -53,7 +53,7 @@ def record_choice(cfg: Any, flag: str | None, experiment: str | None) -> None:
 def run_link(tracker: Tracker, run_id: str) -> str:
     """Where the run is in the UI (an http(s) server), else its id."""
     if tracker.shown.startswith(("http://", "https://")):
-        base = tracker.shown.rstrip("/")
+        base = tracker.shown.replace(f"{MASK}@", "").rstrip("/")
         return f"{base}/#/experiments/{tracker.experiment_id}/runs/{run_id}"
     return f"run {run_id} on {tracker.shown}"
 

@@ -216,6 +216,10 @@ def upload_run(tracker: Tracker, run_dir: Path, *, run_id: str | None = None,
     run_id = attempt(tracker, f"the run of {run_dir}", lambda: find_or_create(
         tracker, run_dir, run_id=run_id, parent_id=parent_id, name=name))
     if run_id is None:
+        epochs = len(read_history(run_dir))
+        files = [n for n in run_files(run_dir) if (run_dir / n).is_file()]
+        tracker.problems.append(f"params, tags, per-epoch metrics (epochs 1-{epochs}), test "
+                                f"metrics, artifacts {', '.join(files)}")
         return None
     try:
         record_run(run_dir, tracker.uri, tracker.experiment_id, run_id)
