@@ -91,7 +91,7 @@ def read_yaml(path: Path | Traversable) -> dict[str, Any]:
     if raw is None:
         raise ConfigError(["the file is empty; start from configs/mlp_relu.yaml"], str(path))
     if not isinstance(raw, dict):
-        raise ConfigError(["the top level must be a mapping (name, model, training, data)"],
+        raise ConfigError(["the top level must be a mapping (name, model, training, data, mlflow)"],
                           source=str(path))
     return raw
 
