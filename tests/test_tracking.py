@@ -56,6 +56,10 @@ class Server:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
+        self.launch()
+        self.wait()
+
+    def launch(self) -> None:
         mlflow_cli = Path(sys.executable).with_name("mlflow")
         command = [str(mlflow_cli) if mlflow_cli.exists() else sys.executable, *(
             [] if mlflow_cli.exists() else ["-m", "mlflow"]), "server", "--host", "127.0.0.1",
@@ -66,6 +70,9 @@ class Server:
         log = (self.root / "server.log").open("ab")
         self.proc = subprocess.Popen(command, stdout=log, stderr=log, env=env,
                                      start_new_session=True)
+
+    def wait(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + BOOT_SECONDS
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -95,10 +102,14 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from mnist_cli.backend import import_keras
+
     srv = Server(tmp_path_factory.mktemp("mlflow-server"))
-    srv.start()
+    srv.launch()
+    import_keras()  # while the server boots (seconds either way)
+    srv.wait()
     yield srv
-    srv.stop()
+    srv.kill()  # a throwaway store: no need to wait for a graceful shutdown
 
 
 def client(url: str) -> Any:
@@ -289,6 +300,32 @@ def test_a_server_killed_mid_run_costs_nothing_and_log_completes_it(
     assert "model.keras" in {a.path for a in client(server.url).list_artifacts(run_id)}
 
 
+@pytest.mark.slow
+def test_resume_continues_the_same_mlflow_run(server: Server, tmp_path: Path) -> None:
+    from mnist_cli.api import train
+    from mnist_cli.backend import import_keras
+    from mnist_cli.display import Display
+    from mnist_cli.signals import Interrupted
+
+    class StopAfterSecondEpoch(import_keras().callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if epoch == 1:
+                raise Interrupted(signal.SIGINT)
+
+    ui = Display("none", quiet=True)
+    ui.hooks = [StopAfterSecondEpoch()]
+    run_dir = tmp_path / "resumed"
+    with pytest.raises(Interrupted):
+        train(TINY, run_dir=run_dir, seed=6, mlflow=server.url, mlflow_experiment="resume",
+              progress=ui)
+    (first,) = experiment_runs(server.url, "resume")
+    assert first.info.status == "KILLED"
+    train(resume=run_dir)  # the saved config's mlflow.uri: the same server
+    (run,) = experiment_runs(server.url, "resume")
+    assert run.info.run_id == first.info.run_id and run.info.status == "FINISHED"
+    assert [s for s, _ in history_points(server.url, run.info.run_id, "loss")] == [1, 2, 3]
+
+
 def test_an_unreachable_server_exits_2_before_training(tmp_path: Path) -> None:
     run_dir = tmp_path / "never"
     url = f"http://bob:{SECRET}@127.0.0.1:{free_port()}"
@@ -299,6 +336,8 @@ def test_an_unreachable_server_exits_2_before_training(tmp_path: Path) -> None:
     assert not run_dir.exists()
     done = run_cli("log", str(tmp_path), "--mlflow", "env", env={"MLFLOW_TRACKING_URI": ""})
     assert done.returncode == 2 and "MLFLOW_TRACKING_URI is not set" in done.stderr
+    done = run_cli("train", "--run-dir", str(run_dir), "--mlflow-experiment", "x")
+    assert done.returncode == 2 and "needs a tracking server" in done.stderr
 
 
 def test_a_missing_client_exits_2_naming_the_extra(monkeypatch: pytest.MonkeyPatch,

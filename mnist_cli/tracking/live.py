@@ -30,9 +30,12 @@ class TrainTracking:
 
     def begin(self) -> None:
         """Create the run (or reopen the one mlflow.json names: a resume), record it beside
-        config.yaml (written by now) and log the params."""
+        config.yaml (written by now) and log the params. A multi-worker non-chief, which
+        keeps no run directory, logs nothing."""
         from mlflow.entities import RunStatus
 
+        if not (self.run_dir / rundir.CONFIG).is_file():
+            return
         client, self.run_id = self.tracker.client, recorded_run(self.run_dir, self.tracker.uri)
         if self.run_id is not None:
             attempt(self.tracker, "the run's RUNNING status", lambda: client.update_run(

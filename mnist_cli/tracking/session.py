@@ -32,6 +32,9 @@ def open_tracker(flag: str | None, experiment: str | None,
     """The Tracker for `--mlflow`/`mlflow.uri` (None: no tracking), checked reachable."""
     uri = resolve_uri(flag, getattr(configured, "uri", None))
     if uri is None:
+        if experiment is not None:
+            raise UsageError("--mlflow-experiment needs a tracking server: pass --mlflow URI "
+                             "too (or set mlflow.uri in the config)")
         return None
     if MASK in uri:
         raise UsageError(f"mlflow.uri {uri}: its credentials were masked when the run was "
