@@ -383,7 +383,7 @@ def tune(config: ConfigSource = None, *, space: str | Path | dict[str, Any] | No
         config=config, space=space, trials=trials, timeout=timeout, storage=storage,
         study=study, workers=workers, sampler=sampler, pruner=pruner, metric=metric,
         seed=seed, run_dir=Path(run_dir) if run_dir is not None else None,
-        plots=not no_plots, command=command or ["mnist_cli.tune"],
+        plots=not no_plots, command=redact_command(command or ["mnist_cli.tune"]),
         overrides=Overrides(epochs=epochs, batch_size=batch_size, data=data,
                             test_data=test_data, validation_split=validation_split,
                             data_dir=data_dir, sets=sets))

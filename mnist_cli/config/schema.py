@@ -114,7 +114,8 @@ class MlflowConfig:
 
     uri: str | None = None
     """Tracking server URI (e.g. http://127.0.0.1:5000), or `env` for MLFLOW_TRACKING_URI;
-    null: no tracking. A password in it is masked (***) in every file and on the tracker."""
+    null: no tracking. No password here (use MLflow's MLFLOW_TRACKING_PASSWORD); one given
+    with `--mlflow` is saved masked (***)."""
     experiment: str = "mnist-cli"
     """MLflow experiment the runs go to (created if missing)."""
 
