@@ -234,6 +234,9 @@ def test_compare_logs_a_parent_with_one_child_per_variant_and_seed(server: Serve
     assert {"comparison.json", "comparison.csv", "comparison.png", "statistics.txt"} <= names
     assert result.sentences[-1] in parent.data.tags["mlflow.note.content"]
     assert parent.data.tags["mnist_cli.winner"] == result.winner
+    assert run_cli("log", str(tmp_path / "cmp"), "--mlflow", server.url, "--mlflow-experiment",
+                   "cmp").returncode == 0
+    assert len(experiment_runs(server.url, "cmp")) == 1 + 4  # logged again: nothing added
 
 
 @pytest.mark.slow
@@ -261,6 +264,9 @@ def test_tune_logs_a_parent_with_one_child_per_trial_failed_ones_too(server: Ser
         result.best_metrics["test_accuracy"])
     names = {a.path for a in client(server.url).list_artifacts(parent.info.run_id)}
     assert {"trials.csv", "tune.json", "best.yaml", "best"} <= names
+    assert run_cli("log", str(tmp_path / "tn"), "--mlflow", server.url, "--mlflow-experiment",
+                   "tune").returncode == 0
+    assert len(experiment_runs(server.url, "tune")) == 1 + 2  # logged again: nothing added
 
 
 @pytest.mark.slow
@@ -338,6 +344,14 @@ def test_an_unreachable_server_exits_2_before_training(tmp_path: Path) -> None:
     assert done.returncode == 2 and "MLFLOW_TRACKING_URI is not set" in done.stderr
     done = run_cli("train", "--run-dir", str(run_dir), "--mlflow-experiment", "x")
     assert done.returncode == 2 and "needs a tracking server" in done.stderr
+
+
+def test_a_config_uri_with_a_password_is_refused() -> None:
+    from mnist_cli.config import resolve_config
+    from mnist_cli.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="mlflow.uri: holds a password"):
+        resolve_config({**TINY, "mlflow": {"uri": f"https://u:{SECRET}@host"}})
 
 
 def test_a_missing_client_exits_2_naming_the_extra(monkeypatch: pytest.MonkeyPatch,
