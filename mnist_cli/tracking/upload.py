@@ -116,8 +116,8 @@ def find_or_create(tracker: Tracker, run_dir: Path, *, run_id: str | None = None
                 found = tracker.client.get_run(run_id)
             if found.info.lifecycle_stage != LifecycleStage.DELETED:
                 return run_id
-        except Exception as exc:
-            if "RESOURCE_DOES_NOT_EXIST" not in str(exc) and "not found" not in str(exc):
+        except Exception as exc:  # a run deleted for good (gc) is made again; others raise
+            if getattr(exc, "error_code", None) != "RESOURCE_DOES_NOT_EXIST":
                 raise
     tags = {"mlflow.parentRunId": parent_id} if parent_id else {}
     with limits(LOG_LIMITS):
