@@ -271,7 +271,7 @@ def test_tune_logs_a_parent_with_one_child_per_trial_failed_ones_too(server: Ser
 
 @pytest.mark.slow
 def test_a_server_killed_mid_run_costs_nothing_and_log_completes_it(
-        server: Server, tmp_path: Path) -> None:
+        server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from mnist_cli.api import train
     from mnist_cli.backend import import_keras
     from mnist_cli.display import Display
@@ -282,6 +282,8 @@ def test_a_server_killed_mid_run_costs_nothing_and_log_completes_it(
             if epoch == 0:
                 server.kill()
 
+    # The user's own setting wins over mnist-cli's 2 retries with backoff (~5 s here).
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     ui = Display("none", quiet=True)
     ui.hooks = [KillAfterFirstEpoch()]  # runs just before the MLflow callback
     run_dir = tmp_path / "killed"
