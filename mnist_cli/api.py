@@ -142,7 +142,7 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
         target = new_target(cfg.name, run_dir)
     tracking = train_tracking(cfg, target, mlflow, mlflow_experiment, resume is None)
     ui.writing_to(target)
-    from mnist_cli.training.session import train_into
+    from mnist_cli.training.pipeline import train_into
 
     try:
         result = train_into(

@@ -53,6 +53,8 @@ def poison_at(epoch: int, step: int) -> Any:
     keras = import_keras()
 
     class Poison(keras.callbacks.Callback):
+        every_batch = True  # acts on one exact step: one step per call
+
         def on_epoch_begin(self, e: int, logs: dict | None = None) -> None:
             self.epoch = e + 1
 

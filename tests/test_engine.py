@@ -1,5 +1,5 @@
-"""The fused engine (training.engine: fused, the default): same results as fit within noise,
-bit-identical however an epoch is cut into graph calls, exact divergence step, bounded calls."""
+"""The engine (one per backend, every strategy): learns like Keras fit, bit-identical however
+an epoch is cut into graph calls, exact divergence step, bounded calls."""
 
 from __future__ import annotations
 
@@ -23,10 +23,26 @@ from tests.helpers import BN_DROPOUT_LAYERS, digits_yaml
 BN_DROPOUT_YAML = digits_yaml("bn_dropout", BN_DROPOUT_LAYERS, epochs=2)
 
 
-def cfg_for(engine: str = "fused", epochs: int = 3, seed: int = 5, **kw: object):
-    sets = [f"training.engine={engine}", *kw.pop("sets", [])]
+def cfg_for(epochs: int = 3, seed: int = 5, **kw: object):
     return resolve_config(kw.pop("config", "mlp_relu"),
-                          Overrides(data="digits", epochs=epochs, seed=seed, sets=sets, **kw))
+                          Overrides(data="digits", epochs=epochs, seed=seed, **kw))
+
+
+def engine_fit(cfg, data, model, batch: int, callbacks: list | None = None):
+    """The engine chosen for the model's strategy, trained directly."""
+    return fused.Engine.for_strategy(model.distribute_strategy).fit(cfg, data, model, batch,
+                                                                    callbacks or [])
+
+
+def keras_fit_losses(cfg, data) -> list[float]:
+    """Keras's own `fit` on the same config, data and batch: the reference learning curve."""
+    from mnist_cli.modeling.build import build_model, compile_model
+
+    model = build_model(cfg.model, data.description.image_shape, 10)
+    compile_model(model, cfg.model, cfg.training)
+    hist = model.fit(data.train.x.astype(np.float32) / 255.0, data.train.y,
+                     batch_size=cfg.training.batch_size, epochs=cfg.training.epochs, verbose=0)
+    return [float(v) for v in hist.history["loss"]]
 
 
 def weights_of(model) -> list[np.ndarray]:
@@ -34,19 +50,24 @@ def weights_of(model) -> list[np.ndarray]:
 
 
 @pytest.mark.slow
-def test_fused_is_default_and_matches_fit_within_noise(tmp_path: Path) -> None:
+def test_engine_learns_as_keras_fit_and_records_itself(tmp_path: Path) -> None:
+    from mnist_cli.config.schema import DataConfig
+    from mnist_cli.data import load_dataset
     from mnist_cli.training import run_training
 
-    fused_run = run_training(cfg_for("fused", epochs=10), tmp_path / "fused").metrics
-    fit_run = run_training(cfg_for("fit", epochs=10), tmp_path / "fit").metrics
-    assert resolve_config("mlp_relu").training.engine == "fused"
-    assert fused_run["engine"] == {"name": "fused", "why": "training.engine: fused",
-                                   "images": "float32"}
-    assert fit_run["engine"]["name"] == "fit"
-    # 360 test digits: one seed's accuracy moves by ~1-2 points between shuffles
-    assert fused_run["test_accuracy"] == pytest.approx(fit_run["test_accuracy"], abs=0.03)
-    assert fused_run["test_accuracy"] > 0.9
-    assert list(fused_run["final"]) == list(fit_run["final"])  # same history keys
+    cfg = cfg_for(epochs=10)
+    run = run_training(cfg, tmp_path / "run")
+    assert run.metrics["engine"] == {"name": "fused", "why": "tf.function steps, 1 replica(s)",
+                                     "images": "float32", "dropped_per_epoch": 0}
+    assert run.metrics["test_accuracy"] > 0.9
+    reference = keras_fit_losses(cfg, load_dataset(DataConfig(spec="digits"), 5))
+    # shuffle orders differ, so not equal: within noise of Keras's own loop
+    assert run.history["loss"][-1] == pytest.approx(reference[-1], rel=0.3)
+
+
+def test_removed_fit_engine_is_refused_with_the_fix() -> None:
+    with pytest.raises(ConfigError, match="training.engine: fit was removed"):
+        resolve_config("mlp_relu", Overrides(sets=["training.engine=fit"]))
 
 
 @pytest.mark.slow
@@ -66,8 +87,6 @@ def test_results_do_not_depend_on_how_epochs_are_cut_into_calls(
     calls: list[int] = []
 
     class Count(fused.import_keras().callbacks.Callback):
-        __module__ = "mnist_cli.test_probe"  # trusted: does not force one step per call
-
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
             calls.append(batch)
 
@@ -85,17 +104,15 @@ def poisoned_dataset(seed: int, batch: int, step: int, value: float = np.inf,
                      order: np.ndarray | None = None):
     """Digits whose one training image, the one the (seed, epoch 0) order puts in `step`
     (1-based), holds one pixel `value` (inf: that step's gradients are non-finite). `order`:
-    the epoch's example order, by default the fused engine's."""
-    from mnist_cli.backend import import_tf
+    the epoch's example order, by default the engine's (`epochs.epoch_order`)."""
     from mnist_cli.config.schema import DataConfig
     from mnist_cli.data import load_dataset
+    from mnist_cli.training.epochs import epoch_order
 
-    tf = import_tf()
     data = load_dataset(DataConfig(spec="digits"), seed)
     n = len(data.train)
     if order is None:
-        order = tf.random.experimental.stateless_shuffle(
-            tf.range(n, dtype=tf.int32), seed=tf.constant([seed, 0], tf.int64)).numpy()
+        order = epoch_order(seed, 0, n)
     x = data.train.x.astype(np.float32)
     x[order[(step - 1) * batch + 3]].flat[10] = value
     return replace(data, train=replace(data.train, x=x))
@@ -108,7 +125,7 @@ def test_divergence_is_caught_in_graph_at_the_exact_step(tmp_path: Path) -> None
 
     seed, batch, step = 4, 16, 23  # step 23 lies inside a multi-step call
     data = poisoned_dataset(seed, batch, step)
-    cfg = cfg_for("fused", epochs=2, seed=seed, batch_size=batch)
+    cfg = cfg_for(epochs=2, seed=seed, batch_size=batch)
     with pytest.raises(RunFailed) as info:
         run_training(cfg, tmp_path / "run", dataset=data)
     assert isinstance(info.value, Diverged)
@@ -125,7 +142,7 @@ def test_divergence_is_caught_in_graph_at_the_exact_step(tmp_path: Path) -> None
     model = build_model(cfg.model, data.description.image_shape, 10)
     compile_model(model, cfg.model, cfg.training)
     with pytest.raises(Diverged):
-        fused.fit_fused(cfg, data, model, batch, [])
+        engine_fit(cfg, data, model, batch)
     assert all(np.isfinite(w).all() for w in weights_of(model))
     assert int(model.optimizer.iterations.numpy()) == step - 1
 
@@ -165,9 +182,9 @@ def test_non_finite_gradients_with_a_finite_loss_stop_at_the_exact_step() -> Non
                               keras.layers.Dense(10)])
     model.compile(optimizer="adam",
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    cfg = cfg_for("fused", epochs=1, seed=seed, batch_size=batch)
+    cfg = cfg_for(epochs=1, seed=seed, batch_size=batch)
     with pytest.raises(Diverged) as info:
-        fused.fit_fused(cfg, data, model, batch, [])
+        engine_fit(cfg, data, model, batch)
     assert info.value.what == "gradients"
     assert np.isfinite(info.value.value)  # the loss itself was finite
     assert f"gradients became non-finite (loss {info.value.value:.4g}) at epoch 1, step " \
@@ -187,28 +204,6 @@ def sqrt_model(image_shape: tuple[int, ...]):
     model.compile(optimizer="adam",
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
-
-
-@pytest.mark.slow
-def test_custom_loop_applies_no_non_finite_step() -> None:
-    """The multi-worker loop checks loss and gradients before its update too: here under the
-    default strategy (the same graph: flags reduced over replicas, then the update or not)."""
-    from mnist_cli.backend import import_tf
-    from mnist_cli.training.custom_loop import epoch_order, fit_custom
-    from mnist_cli.training.guards import Diverged
-
-    seed, batch, step = 4, 16, 7
-    probe = poisoned_dataset(seed, batch, step, value=-255.0)
-    data = poisoned_dataset(seed, batch, step, value=-255.0,
-                            order=epoch_order(len(probe.train), seed, 0))
-    model = sqrt_model(data.description.image_shape)
-    cfg = cfg_for("fused", epochs=1, seed=seed, batch_size=batch)
-    with pytest.raises(Diverged) as info:
-        fit_custom(cfg, data, model, import_tf().distribute.get_strategy(), batch, [])
-    assert info.value.what == "gradients" and np.isfinite(info.value.value)
-    assert f"at epoch 1, step {step}" in str(info.value)
-    assert all(np.isfinite(w).all() for w in weights_of(model))
-    assert int(model.optimizer.iterations.numpy()) == step - 1
 
 
 @pytest.mark.slow
@@ -243,17 +238,17 @@ def test_batchnorm_and_dropout_see_the_right_training_flag(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 @pytest.mark.slow
-def test_every_optimizer_trains_as_under_fit(tmp_path: Path, optimizer: str) -> None:
+def test_every_optimizer_learns_as_under_keras_fit(tmp_path: Path, optimizer: str) -> None:
+    from mnist_cli.config.schema import DataConfig
+    from mnist_cli.data import load_dataset
     from mnist_cli.training import run_training
 
     rate = 0.1 if optimizer in ("sgd", "adagrad") else 0.01  # plain steps need larger ones
-    runs = {engine: run_training(cfg_for(engine, optimizer=optimizer, learning_rate=rate),
-                                 tmp_path / engine) for engine in ("fused", "fit")}
-    assert runs["fused"].metrics["engine"]["name"] == "fused"
-    losses = {engine: run.history["loss"] for engine, run in runs.items()}
-    assert losses["fused"][-1] < losses["fused"][0]  # it learns
-    # as fast as under fit (shuffle orders differ, so not equal)
-    assert losses["fused"][-1] == pytest.approx(losses["fit"][-1], rel=0.3)
+    cfg = cfg_for(optimizer=optimizer, learning_rate=rate)
+    losses = run_training(cfg, tmp_path / "run").history["loss"]
+    reference = keras_fit_losses(cfg, load_dataset(DataConfig(spec="digits"), 5))
+    assert losses[-1] < losses[0]  # it learns
+    assert losses[-1] == pytest.approx(reference[-1], rel=0.3)  # as fast as under fit
 
 
 def test_engine_key_is_validated() -> None:
@@ -261,15 +256,17 @@ def test_engine_key_is_validated() -> None:
         resolve_config("mlp_relu", Overrides(sets=["training.engine=turbo"]))
 
 
-def test_other_strategies_fall_back_to_fit() -> None:
+def test_every_strategy_gets_the_one_engine() -> None:
+    """Chosen once per strategy: the same graphs for default, one-device and mirrored; the
+    call cut fixed only where processes must agree on it (multi-worker)."""
     from mnist_cli.backend import import_tf
 
     tf = import_tf()
-    cfg = cfg_for("fused")
-    assert fused.choose_engine(cfg, tf.distribute.get_strategy())[0] == "fused"
-    assert fused.choose_engine(cfg, tf.distribute.OneDeviceStrategy("/cpu:0"))[0] == "fused"
-    engine, why = fused.choose_engine(cfg, tf.distribute.MirroredStrategy(["/cpu:0"]))
-    assert engine == "fit" and "MirroredStrategy" in why
+    strategies = [tf.distribute.get_strategy(), tf.distribute.OneDeviceStrategy("/cpu:0"),
+                  tf.distribute.MirroredStrategy(["/cpu:0"])]
+    engines = [fused.Engine.for_strategy(s) for s in strategies]
+    assert {e.graphs.__name__ for e in engines} == {"mnist_cli.training.fused_graph"}
+    assert [e.fixed_call_steps for e in engines] == [None, None, None]
 
 
 @pytest.mark.slow
@@ -287,14 +284,12 @@ def test_signal_lands_at_a_call_boundary(tmp_path: Path) -> None:
         os.kill(os.getpid(), signal.SIGINT)
 
     class Clock(fused.import_keras().callbacks.Callback):
-        __module__ = "mnist_cli.test_probe"
-
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
             ends.append(time.monotonic())
             if len(ends) == 6:
                 threading.Timer(0.05, fire).start()
 
-    cfg = cfg_for("fused", epochs=50, config="cnn", batch_size=8)
+    cfg = cfg_for(epochs=50, config="cnn", batch_size=8)
     with handle_interrupts(), pytest.raises(Interrupted):
         run_training(cfg, tmp_path / "run", callbacks=[Clock()])
     stopped = time.monotonic()
@@ -311,7 +306,7 @@ def test_one_device_strategy_trains_the_same_weights(tmp_path: Path) -> None:
     from mnist_cli.training import run_training
 
     one = import_tf().distribute.OneDeviceStrategy("/cpu:0")
-    runs = [run_training(cfg_for("fused", epochs=2), tmp_path / name, strategy=strategy)
+    runs = [run_training(cfg_for(epochs=2), tmp_path / name, strategy=strategy)
             for name, strategy in (("default", None), ("one", one))]
     assert runs[1].metrics["engine"]["name"] == "fused"
     assert runs[0].history == runs[1].history

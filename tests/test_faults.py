@@ -190,12 +190,13 @@ def test_backup_changed_on_disk_refuses_resume_exit_2(tmp_path: Path) -> None:
 
 def test_internal_error_is_one_line_with_the_traceback_in_a_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import mnist_cli.training.session as session
+    import mnist_cli.data.dataset as dataset
 
     def bug(*args: object) -> None:
         raise ZeroDivisionError("division by zero in the data loader")
 
-    monkeypatch.setattr(session, "load_data", bug)  # the CLI's train calls the API, which calls it
+    monkeypatch.setattr(dataset, "load_run_dataset", bug)  # the CLI's train calls the API,
+    # whose pipeline calls it
     run = tmp_path / "run"
     result = CliRunner().invoke(app, ["train", "--data", "digits", "--run-dir", str(run)])
     assert result.exit_code == 1

@@ -109,9 +109,9 @@ def test_graph_sees_lazy_and_submodule_imports() -> None:
     graph = import_graph()
     assert len(graph) > 50 and "mnist_cli.cli.app" in graph
     # `from mnist_cli.training import backup` style: an edge to the submodule.
-    assert any(t.startswith("mnist_cli.training.") for t in graph["mnist_cli.training.fit"])
+    assert any(t.startswith("mnist_cli.training.") for t in graph["mnist_cli.training.pipeline"])
     # TensorFlow is imported lazily, inside functions, via backend: those edges are seen too.
-    assert "mnist_cli.backend" in graph["mnist_cli.training.fit"]
+    assert "mnist_cli.backend" in graph["mnist_cli.training.pipeline"]
 
 
 def test_cycle_finder_finds_a_cycle() -> None:

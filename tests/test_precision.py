@@ -96,14 +96,14 @@ def test_cpu_note() -> None:
 
 
 @pytest.mark.slow
-def test_multi_worker_loop_scales_the_loss() -> None:
-    """The custom loop (used under multi-worker) must scale the loss for the
-    LossScaleOptimizer, which divides the gradients by the scale: with SGD, unscaled
-    gradients (2^15 too small) leave the loss flat."""
+def test_engine_scales_the_loss() -> None:
+    """The engine must scale the loss for the LossScaleOptimizer, which divides the
+    gradients by the scale: with SGD, unscaled gradients (2^15 too small) leave the loss
+    flat."""
     import tensorflow as tf
 
     from mnist_cli.modeling.build import compile_model
-    from mnist_cli.training.custom_loop import fit_custom
+    from mnist_cli.training.fused import Engine
 
     cfg = resolve_config("mlp_relu", Overrides(
         epochs=4, seed=1, optimizer="sgd", learning_rate=0.3,
@@ -111,8 +111,8 @@ def test_multi_worker_loop_scales_the_loss() -> None:
     model = build_model(cfg.model, (8, 8, 1), 10, precision="mixed_float16")
     compile_model(model, cfg.model, cfg.training)
     assert type(model.optimizer).__name__ == "LossScaleOptimizer"
-    history, _ = fit_custom(cfg, make_digits_dataset(), model, tf.distribute.get_strategy(),
-                            128, [])
+    engine = Engine.for_strategy(tf.distribute.get_strategy())
+    history, _ = engine.fit(cfg, make_digits_dataset(), model, 128, [])
     assert history["loss"][-1] < 0.8 * history["loss"][0]
 
 

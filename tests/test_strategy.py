@@ -150,12 +150,12 @@ def test_peer_that_never_joins_ends_with_exit_1(tmp_path: Path, cli_env: dict[st
 
 
 def single_process_history(epochs: int) -> tuple[dict[str, list[float]], list[np.ndarray]]:
-    """The custom loop in this process, no strategy, same data, seed and global batch (64)."""
+    """The engine in this process, no strategy, same data, seed and global batch (64)."""
     from mnist_cli.backend import import_tf
     from mnist_cli.config import Overrides, resolve_config
     from mnist_cli.data import load_dataset
     from mnist_cli.modeling.build import build_model, compile_model
-    from mnist_cli.training.custom_loop import fit_custom
+    from mnist_cli.training.fused import Engine
     from mnist_cli.training.seeding import seed_everything
 
     cfg = resolve_config(None, Overrides(data="digits", epochs=epochs, batch_size=32, seed=1))
@@ -164,7 +164,7 @@ def single_process_history(epochs: int) -> tuple[dict[str, list[float]], list[np
     model = build_model(cfg.model, data.description.image_shape, 10, cfg.name)
     compile_model(model, cfg.model, cfg.training)
     strategy = import_tf().distribute.get_strategy()
-    history, _ = fit_custom(cfg, data, model, strategy, 64, [])
+    history, _ = Engine.for_strategy(strategy).fit(cfg, data, model, 64, [])
     return history, model.get_weights()
 
 

@@ -164,8 +164,12 @@ def check_values(cfg: RunConfig, problems: list[str]) -> None:
         problems.append(EARLY_STOPPING_NEEDS_VALIDATION.format(t.early_stopping_patience))
     if t.steps_per_execution < 1:
         problems.append("training.steps_per_execution: must be >= 1")
-    if t.engine not in ("fused", "fit"):
-        problems.append(f"training.engine: must be fused or fit, got {t.engine!r}")
+    if t.engine == "fit":
+        problems.append("training.engine: fit was removed: every strategy now trains on the "
+                        "one engine (exact resume, exact-step divergence, one example order); "
+                        "delete the key or set it to fused")
+    elif t.engine != "fused":
+        problems.append(f"training.engine: must be fused, got {t.engine!r}")
     if t.seed is not None and t.seed < 0:
         problems.append(f"training.seed: must be >= 0, got {t.seed}")
     if not 0 <= d.validation_split < 1:

@@ -58,11 +58,11 @@ class TrainingConfig:
     deterministic: bool = True
     """Ask TensorFlow for deterministic ops so the same seed gives the same weights."""
     steps_per_execution: int = 1
-    """Training steps run per call into TensorFlow under `engine: fit` (the fused engine
-    sizes its own calls); larger values cut Python overhead."""
-    engine: Literal["fused", "fit"] = "fused"
-    """`fused` runs many steps per graph call on in-memory tensors (default strategy and
-    one-device; others fall back to `fit`); `fit` uses Keras `model.fit`."""
+    """Retired with `engine: fit` (the engine sizes its own graph calls); accepted, and
+    ignored, so that run directories of earlier versions still load."""
+    engine: Literal["fused"] = "fused"
+    """The one training engine: many steps per graph call on in-memory tensors, under every
+    strategy (`fit`, Keras `model.fit`, was removed: it lacked the engine's guarantees)."""
     backend: Literal["tensorflow", "jax"] = "tensorflow"
     """Keras backend: `tensorflow`, or `jax` (`pip install 'mnist-cli[jax]'`; the fused engine
     on one device or data parallel over local devices; no TensorFlow import for CSV, IDX, npz

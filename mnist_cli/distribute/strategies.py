@@ -119,10 +119,20 @@ def build_one_device(cfg: StrategyConfig, why: str) -> Built:
     return s, StrategyDescription.of(s, "one-device", why, devices=[device])
 
 
+MIRRORED: dict[tuple[tuple[str, ...], str], Any] = {}
+"""One MirroredStrategy per device list and cross-device ops in a process: two strategies
+over the same devices draw the same collective instance keys, so a second run in the same
+process (a notebook, the API called twice) would pair its all-reduces with the first's."""
+
+
 def build_mirrored(cfg: StrategyConfig, why: str) -> Built:
     devices = mirrored_devices(cfg.devices)
-    ops = cross_device_ops(cfg.cross_device_ops, devices)
-    s = import_tf().distribute.MirroredStrategy(devices=devices, cross_device_ops=ops)
+    key = (tuple(devices), str(cfg.cross_device_ops))
+    if key not in MIRRORED:
+        ops = cross_device_ops(cfg.cross_device_ops, devices)
+        MIRRORED[key] = import_tf().distribute.MirroredStrategy(devices=devices,
+                                                                cross_device_ops=ops)
+    s = MIRRORED[key]
     return s, StrategyDescription.of(s, "mirrored", why, devices=devices,
                                      cross_device_ops=cfg.cross_device_ops)
 

@@ -88,5 +88,4 @@ def compile_model(model: Any, model_cfg: ModelConfig, training: TrainingConfig) 
         optimizer=make_optimizer(training),
         loss=make_loss(model_cfg),
         metrics=["accuracy"],
-        steps_per_execution=training.steps_per_execution,
     )

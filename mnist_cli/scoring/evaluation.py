@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from mnist_cli.backend import current_backend, is_jax
+from mnist_cli.backend import current_backend
 from mnist_cli.data.class_names import ClassNames, check_count, expand, label_text, label_texts
 from mnist_cli.data.types import Split
 from mnist_cli.errors import DataError, UsageError
@@ -146,28 +146,14 @@ def run_test_split(loaded: LoadedModel) -> tuple[Split, str]:
 
 
 def probabilities(loaded: LoadedModel, split: Split, callbacks: list[Any] | None = None,
-                  batch_size: int = BATCH_SIZE, local: bool = False) -> np.ndarray:
-    """Class probabilities for every example (softmax applied when the model gives logits).
+                  batch_size: int = BATCH_SIZE) -> np.ndarray:
+    """Class probabilities for every example (softmax applied when the model gives logits),
+    through the engine's one predict path (`training.fused.Engine.predict`), the one a run's
+    own test score used, under any strategy. `batch_size` is the global batch."""
+    from mnist_cli.training.fused import Engine
 
-    `batch_size` is the global batch; `local` predicts in this process alone, for
-    multi-worker strategies (Keras `predict` fails under them, as `fit` does). On JAX the
-    fused engine's jitted predict runs (one device or DataParallel's mesh), as for a run's
-    own test score.
-    """
-    images = Split(split.x, None)
-    if local:
-        from mnist_cli.training.custom_loop import predict_local
-
-        raw = predict_local(loaded.model, images, batch_size, loaded.scale)
-    elif is_jax():  # the engine's jitted predict: no tf.data, no TensorFlow
-        from mnist_cli.training.fused import predict_fused
-
-        raw = predict_fused(loaded.model, images, batch_size, loaded.scale, callbacks)
-    else:
-        from mnist_cli.data.pipeline import to_tf_dataset
-
-        ds = to_tf_dataset(images, batch_size, scale=loaded.scale)
-        raw = loaded.model.predict(ds, verbose=0, callbacks=callbacks or [])
+    raw = Engine.predict(loaded.model, Split(split.x, None), batch_size, loaded.scale,
+                         callbacks)
     return to_probabilities(np.asarray(raw).astype(np.float64), loaded.output_form)
 
 
@@ -193,20 +179,16 @@ def evaluate_model(loaded: LoadedModel, split: Split, source: str = "data",
     """
     names = model_class_names(loaded, class_names)
     check_inputs(split, loaded, source, require_labels=True)
-    probs = probabilities(loaded, split, callbacks, *global_batch(strategy))
+    probs = probabilities(loaded, split, callbacks, global_batch(strategy))
     assert split.y is not None
     result = score_probabilities(split.y.astype(np.int64), probs, source).named(names)
     result.backend = current_backend()
     return result
 
 
-def global_batch(strategy: Any) -> tuple[int, bool]:
-    """(global batch, predict locally) for `strategy`, or the plain defaults for None."""
-    if strategy is None:
-        return BATCH_SIZE, False
-    from mnist_cli.distribute import is_multi_worker
-
-    return BATCH_SIZE * int(strategy.num_replicas_in_sync), is_multi_worker(strategy)
+def global_batch(strategy: Any) -> int:
+    """BATCH_SIZE per replica of `strategy` (BATCH_SIZE for None)."""
+    return BATCH_SIZE * (1 if strategy is None else int(strategy.num_replicas_in_sync))
 
 
 def score_probabilities(y: np.ndarray, probs: np.ndarray, source: str) -> EvaluationResult:

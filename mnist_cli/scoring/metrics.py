@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-
-from mnist_cli.data.pipeline import to_tf_dataset
-from mnist_cli.data.types import Split
-
-
-def predict_outputs(model: Any, split: Split, batch_size: int, scale: bool = True) -> np.ndarray:
-    """Raw model outputs (logits or probabilities) for every example, in order."""
-    ds = to_tf_dataset(Split(split.x, None), batch_size, scale=scale)
-    return np.asarray(model.predict(ds, verbose=0))
 
 
 def to_probabilities(outputs: np.ndarray, output_form: str) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""Training: seeded, strategy-aware fit that writes a complete run directory."""
+"""Training: one pipeline (`run_training`) over one engine per backend."""
 
-from mnist_cli.training.fit import TrainResult, run_training
+from mnist_cli.training.pipeline import TrainResult, run_training
 
 __all__ = ["TrainResult", "run_training"]

@@ -69,7 +69,6 @@ def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None,
             state = extra_state.read_state(state_path(backup_dir))
             if state is not None:
                 extra_state.apply(state, self.model, stoppers)
-                self.model._initial_epoch = state.epoch  # what Keras's own fit resumes from
             self.written_at = time.monotonic()
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:

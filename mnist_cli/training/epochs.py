@@ -1,6 +1,6 @@
-"""The epoch skeleton the hand-written loops (fused engine, multi-worker loop) share with
-`model.fit`: the same callback hooks in the same order, `stop_training` honoured, a resume
-starting where the backup's `on_train_begin` says, and fit's history layout."""
+"""The epoch skeleton of the engine: `model.fit`'s callback hooks in the same order,
+`stop_training` honoured, a resume starting at `initial_epoch`, fit's history layout; and the
+one example order every backend and strategy trains in."""
 
 from __future__ import annotations
 
@@ -8,7 +8,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 import mnist_cli.startup as startup
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    """The example order of epoch `epoch`: a function of (seed, epoch) alone, so resume stays
+    exact, computed on the host (NumPy's PCG64: the same on every machine, worker, backend and
+    strategy)."""
+    words = [seed & 0xFFFFFFFF, seed >> 32 & 0xFFFFFFFF, epoch]
+    return np.random.default_rng(words).permutation(n).astype(np.int32)
 
 
 def drive_epochs(cbs: Any, model: Any, epochs: int, initial_epoch: int,
@@ -20,7 +30,7 @@ def drive_epochs(cbs: Any, model: Any, epochs: int, initial_epoch: int,
     model.stop_training = False
     start = time.perf_counter()
     cbs.on_train_begin()
-    first = getattr(model, "_initial_epoch", None) or initial_epoch  # set by the backup
+    first = initial_epoch
     for epoch in range(first, epochs):
         cbs.on_epoch_begin(epoch)
         logs = run_epoch(epoch)

@@ -1,18 +1,23 @@
-"""The fused training engine: `model.fit`'s contract, many steps per graph call.
+"""The training engine: `model.fit`'s contract, many steps per graph call, under every strategy.
 
-It drives the same Keras callbacks through their standard hooks (a `CallbackList` with the
-model set: train begin, epoch begin, one batch end per graph call with the latest batch index,
-epoch end with loss/accuracy/val_loss/val_accuracy, train end; `model.stop_training`
-honoured), so backup, early stopping, progress and guards work unchanged. Calls last about
-`TARGET_CALL_S` (or a whole epoch when that is shorter), so the progress display moves and a
-signal lands at a call boundary within half a second. The graphs are in `fused_graph`
-(TensorFlow) and `fused_jax` (JAX), with one interface.
+One engine per backend, chosen once (`Engine.for_strategy`): it trains (`fit`), predicts
+(`predict`: the one predict path of a run's own test score, `evaluate` and `predict`) and
+records itself (`record`, metrics.json's `engine`). It drives the Keras callbacks through their
+standard hooks (a `CallbackList` with the model set: train begin, epoch begin, one batch end
+per graph call with the latest batch index, epoch end with loss/accuracy/val_loss/
+val_accuracy, train end; `model.stop_training` honoured), so backup, early stopping, progress
+and guards work unchanged. Calls last about `TARGET_CALL_S` (or a whole epoch when shorter),
+so the progress display moves and a signal lands at a call boundary within half a second. A
+callback whose `every_batch` attribute is true gets one step per call; multi-worker calls are
+a fixed `WORKER_CALL_STEPS`, so every worker cuts its epochs the same way. The graphs are in
+`fused_graph` (TensorFlow, any `tf.distribute` strategy) and `fused_jax` (JAX), one interface.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -29,9 +34,7 @@ from mnist_cli.training.guards import Diverged
 
 TARGET_CALL_S = 0.2  # <= ~0.25 s per call with margin for a noisy step time
 FIRST_CALL_STEPS = 4  # the first call traces; the second measures the step time
-ONE_DEVICE = ("_DefaultDistributionStrategy", "OneDeviceStrategy")
-BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
-TRUSTED = ("mnist_cli.", "keras.")  # callbacks written for one batch end per call
+WORKER_CALL_STEPS = 16  # multi-worker: the same cut on every worker (collectives pair up)
 
 
 def kit() -> ModuleType:
@@ -43,37 +46,69 @@ def kit() -> ModuleType:
     return graphs
 
 
-def choose_engine(cfg: RunConfig, strategy: Any) -> tuple[str, str]:
-    """(engine, why): `fused` where the strategy allows, else `fit` (or the custom loop)."""
-    if is_jax():  # one device or DataParallel; `fit` and TF strategies are refused up front
-        return "fused", "training.backend: jax (jitted steps)"
-    cls = type(strategy).__name__
-    if is_multi_worker(strategy):
-        return "custom", "multi-worker keeps its own all-reduce loop"
-    if cfg.training.engine == "fit":
-        return "fit", "training.engine: fit"
-    if cls not in ONE_DEVICE:
-        return "fit", f"{cls}: the fused engine runs on one device; model.fit instead"
-    return "fused", "training.engine: fused"
+@dataclass(frozen=True)
+class Engine:
+    """The engine of one run: its backend's graphs, why, and how it cuts epochs into calls."""
 
+    graphs: ModuleType
+    why: str
+    fixed_call_steps: int | None = None
+    """Steps per call when every process must cut its epochs the same way (multi-worker)."""
 
-def engine_record(cfg: RunConfig, strategy: Any, data: Dataset) -> dict[str, Any]:
-    """metrics.json's `engine`: which engine ran, why, and how the fused one held the images."""
-    name, why = choose_engine(cfg, strategy)
-    record: dict[str, Any] = {"name": name, "why": why}
-    if name == "fused":
+    @classmethod
+    def for_strategy(cls, strategy: Any) -> Engine:
+        if is_jax():
+            return cls(kit(), "training.backend: jax (jitted steps)")
+        replicas = int(strategy.num_replicas_in_sync)
+        if is_multi_worker(strategy):
+            return cls(kit(), f"tf.function steps, {replicas} replicas over the workers",
+                       WORKER_CALL_STEPS)
+        return cls(kit(), f"tf.function steps, {replicas} replica(s)")
+
+    def record(self, data: Dataset, strategy: Any, global_batch: int) -> dict[str, Any]:
+        """metrics.json's `engine`: its name, why, how it held the images, and the rows of
+        each epoch's last batch left out (TF, when fewer than the replicas: see
+        `fused_graph.TrainGraph`)."""
         dtype = storage_dtype(data.train)
-        record["images"] = dtype if dtype == "float32" else "uint8, scaled in the graph"
-    return record
+        replicas = int(strategy.num_replicas_in_sync)
+        tail = len(data.train) % global_batch
+        return {"name": "fused", "why": self.why,
+                "images": dtype if dtype == "float32" else "uint8, scaled in the graph",
+                "dropped_per_epoch": tail if 0 < tail < replicas and not is_jax() else 0}
 
+    def fit(self, cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
+            callbacks: list[Any], initial_epoch: int = 0
+            ) -> tuple[dict[str, list[float]], float]:
+        """Train like `model.fit` (same history keys and callback hooks); returns history
+        and seconds."""
+        t, graphs = cfg.training, self.graphs
+        dtype = storage_dtype(data.train)
+        val = data.validation if data.validation is not None and len(data.validation) else None
+        with graphs.placement(model):
+            model.optimizer.build(model.trainable_variables)
+            train = graphs.TrainGraph(model, data.train, global_batch, cfg.data.scale, dtype)
+            check = None if val is None else graphs.EvalGraph(model, val, global_batch,
+                                                              cfg.data.scale, dtype)
+        cbs = import_keras().callbacks.CallbackList(callbacks, model=model, epochs=t.epochs,
+                                                    steps=train.steps, verbose=0)
+        fixed = 1 if any(getattr(cb, "every_batch", False) for cb in callbacks) else None
+        pacer = Pacer(fixed or self.fixed_call_steps)
+        val_pacer = Pacer(self.fixed_call_steps)
 
-def needs_every_batch(callbacks: list[Any]) -> bool:
-    """A callback from outside mnist-cli and Keras with batch hooks may act on each batch
-    (a fault injector, a per-step logger): it then gets one step per call."""
-    base = import_keras().callbacks.Callback
-    return any(not type(cb).__module__.startswith(TRUSTED)
-               and any(getattr(type(cb), h) is not getattr(base, h) for h in BATCH_HOOKS)
-               for cb in callbacks)
+        def one_epoch(epoch: int) -> dict[str, float]:
+            with graphs.placement(model):
+                logs = train_epoch(train, epoch, t.seed or 0, pacer, cbs)
+                logs.update(evaluate(check, val_pacer) if check else {})
+            return logs
+
+        return drive_epochs(cbs, model, t.epochs, initial_epoch, one_epoch)
+
+    @staticmethod
+    def predict(model: Any, split: Split, batch_size: int, scale: bool = True,
+                callbacks: list[Any] | None = None) -> np.ndarray:
+        """Raw outputs for every example, in order, many batches per call, in this process;
+        `callbacks` hear `model.predict`'s hooks (one batch end per call)."""
+        return predict_fused(model, split, batch_size, scale, callbacks)
 
 
 class Pacer:
@@ -137,32 +172,6 @@ def evaluate(graph: Any, pacer: Pacer) -> dict[str, float]:
         signals.check()
     loss, acc = graph.means()
     return {"val_loss": loss, "val_accuracy": acc}
-
-
-def fit_fused(cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
-              callbacks: list[Any], initial_epoch: int = 0
-              ) -> tuple[dict[str, list[float]], float]:
-    """Train like `model.fit` (same history keys and callback hooks); returns history and
-    seconds."""
-    t, graphs = cfg.training, kit()
-    dtype = storage_dtype(data.train)
-    val = data.validation if data.validation is not None and len(data.validation) else None
-    with graphs.placement(model):
-        model.optimizer.build(model.trainable_variables)
-        train = graphs.TrainGraph(model, data.train, global_batch, cfg.data.scale, dtype)
-        check = None if val is None else graphs.EvalGraph(model, val, global_batch,
-                                                          cfg.data.scale, dtype)
-    cbs = import_keras().callbacks.CallbackList(callbacks, model=model, epochs=t.epochs,
-                                                steps=train.steps, verbose=0)
-    pacer, val_pacer = Pacer(1 if needs_every_batch(callbacks) else None), Pacer()
-
-    def one_epoch(epoch: int) -> dict[str, float]:
-        with graphs.placement(model):
-            logs = train_epoch(train, epoch, t.seed or 0, pacer, cbs)
-            logs.update(evaluate(check, val_pacer) if check else {})
-        return logs
-
-    return drive_epochs(cbs, model, t.epochs, initial_epoch, one_epoch)
 
 
 def predict_fused(model: Any, split: Split, batch_size: int, scale: bool = True,

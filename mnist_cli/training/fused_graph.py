@@ -1,14 +1,17 @@
-"""The fused engine's graph side: many training or evaluation steps per `tf.function` call.
+"""The fused engine's TensorFlow side: many steps per `tf.function` call, under any strategy.
 
 On small models `model.fit`'s time goes to per-step overhead (the tf.data iterator, Python
 callbacks, one graph call per step). Here the data are in-memory tensors, an epoch's order is
-a stateless shuffle seeded by (seed, epoch), each batch is a `tf.gather` of that order, and
-`for i in tf.range(count)` runs `count` steps in one call. Loss sums and correct counts
-accumulate in variables across calls, so an epoch's metrics do not depend on how it was cut
-into calls; a non-finite loss or gradient ends the call at that step before its update is
-applied.
-The loops are explicit `tf.while_loop`/`tf.cond` without autograph: the same graph traces
-in about half the time (tracing dominates a short cold run).
+`epochs.epoch_order(seed, epoch)` (a host permutation, the same on every worker and for every
+strategy), each batch is a `tf.gather` of that order, and a `tf.while_loop` runs `count` steps
+in one call. Each step is one `strategy.run`: replica r of R takes rows [r*b/R, (r+1)*b/R) of
+the global batch of b rows, its loss is its share of the global mean (sum of the model's
+per-example loss / b), and the optimizer all-reduces (sums) the gradients, so R replicas take
+the step one device would. Every replica's finiteness flags are summed across replicas before
+the `tf.cond` that applies the update: a non-finite loss or gradient on any replica stops every
+replica at that step with nothing applied. Loss sums and correct counts are reduced the same
+way into variables, so an epoch's metrics do not depend on how it was cut into calls. Loops are
+explicit `tf.while_loop`/`tf.cond` without autograph (traces in about half the time).
 """
 
 from __future__ import annotations
@@ -31,49 +34,67 @@ def placement(model: Any) -> Iterator[None]:
     tf = import_tf()
     strategy = model.distribute_strategy
     with strategy.scope(), contextlib.ExitStack() as stack:
-        if type(strategy).__name__ == "OneDeviceStrategy":
+        if isinstance(strategy, tf.distribute.OneDeviceStrategy):
             stack.enter_context(tf.device(strategy.extended.worker_devices[0]))
         yield
 
 
-def batch_loss(model: Any, y: Any, out: Any) -> Any:
-    """The compiled loss (mean over the batch) plus regularization, as Keras's train_step."""
+def replica_rows(low: Any, high: Any, replicas: int) -> tuple[Any, Any]:
+    """This replica's rows [a, b) of the global batch [low, high): an even split."""
     tf = import_tf()
-    loss = model.loss(y, out)
+    rid = tf.distribute.get_replica_context().replica_id_in_sync_group
+    size = high - low
+    first = low + (size * rid) // replicas
+    return first, low + (size * (rid + 1)) // replicas
+
+
+def example_losses(model: Any, y: Any, out: Any) -> Any:
+    """The compiled loss per example (unreduced, float32)."""
+    tf = import_tf()
+    return tf.cast(model.loss.call(y, tf.cast(out, tf.float32)), tf.float32)
+
+
+def regularization(model: Any, replicas: int) -> Any:
+    """The layers' regularization losses, this replica's share (gradients are summed)."""
+    tf = import_tf()
     extra = model.losses
-    return loss + tf.add_n(extra) if extra else loss
+    return tf.add_n(extra) / replicas if extra else tf.constant(0.0)
 
 
-def accumulate(sums: Any, loss: Any, out: Any, y: Any) -> None:
-    """Add one batch's loss x size, correct count and size (float64: exact counts)."""
+def hits(out: Any, y: Any) -> Any:
     tf = import_tf()
-    size = tf.cast(tf.shape(y)[0], tf.float64)
-    hits = tf.equal(tf.argmax(out, -1, output_type=tf.int32), y)
-    sums.assign_add(tf.stack([tf.cast(loss, tf.float64) * size,
-                              tf.reduce_sum(tf.cast(hits, tf.float64)), size]))
+    return tf.reduce_sum(tf.cast(tf.equal(tf.argmax(out, -1, output_type=tf.int32), y),
+                                 tf.float64))
 
 
 class SplitGraph:
     """One split held as tensors with a running (loss sum, correct, count) accumulator."""
 
-    def __init__(self, split: Split, batch: int, scale: bool, dtype: str) -> None:
+    def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
         tf = import_tf()
+        self.model, self.strategy = model, model.distribute_strategy
+        self.replicas = int(self.strategy.num_replicas_in_sync)
         self.x, self.y = to_tensors(split, scale, dtype)
         self.n, self.batch, self.scale = len(split), int(batch), scale
         self.steps = -(-self.n // self.batch)
         self.sums = tf.Variable(tf.zeros([3], tf.float64), trainable=False)
 
-    def compile(self, model: Any, steps: Any) -> Any:
-        """`steps` as a graph function run in the model's strategy's replica context (the
-        optimizer's update needs one under one-device)."""
-        tf, strategy = import_tf(), model.distribute_strategy
-        return tf.function(lambda start, count: strategy.run(steps, args=(start, count)),
-                           autograph=False)
+    def compile(self, steps: Any) -> Any:
+        return import_tf().function(steps, autograph=False)
 
     def bounds(self, step: Any) -> tuple[Any, Any]:
         tf = import_tf()
         low = step * self.batch
         return low, tf.minimum(low + self.batch, self.n)
+
+    def total(self, value: Any) -> Any:
+        """Sum a per-replica value over every replica (of every worker)."""
+        return self.strategy.reduce("SUM", value, axis=None)
+
+    def add(self, loss_sum: Any, correct: Any, count: Any) -> None:
+        """Add one step's totals (already summed over the replicas) to the accumulator."""
+        tf = import_tf()
+        self.sums.assign_add(tf.stack([loss_sum, correct, tf.cast(count, tf.float64)]))
 
     def reset(self) -> None:
         self.sums.assign(self.sums * 0)
@@ -91,49 +112,81 @@ class SplitGraph:
 
 
 class TrainGraph(SplitGraph):
-    """Training steps over a per-epoch shuffled order; `run(start, count)` -> (bad step, loss,
-    gradients finite) where bad step is -1 when every loss and gradient was finite. A bad step's
-    update is not applied."""
+    """Training steps over a per-epoch order; `run(start, count)` -> (bad step, loss, gradients
+    finite) where bad step is -1 when every replica's loss and gradients were finite. A bad
+    step's update is applied on no replica."""
 
     def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
-        super().__init__(split, batch, scale, dtype)
+        super().__init__(model, split, batch, scale, dtype)
         tf = import_tf()
-        self.model = model
         self.order = tf.Variable(tf.range(self.n, dtype=tf.int32), trainable=False)
-        self.run = self.compile(model, self._steps)
+        self.dropped = self.n % self.batch if self.n % self.batch < self.replicas else 0
+        self.steps -= bool(self.dropped)  # a replica without rows would break batch stats
+        self.run = self.compile(self._steps)
 
     def shuffle(self, seed: int, epoch: int) -> None:
-        """This epoch's order: a function of (seed, epoch) alone, so resume stays exact."""
-        tf = import_tf()
-        key = tf.constant([seed, epoch], tf.int64)
-        self.order.assign(tf.random.experimental.stateless_shuffle(
-            tf.range(self.n, dtype=tf.int32), seed=key))
+        """This epoch's order: `epoch_order(seed, epoch)`, so resume stays exact."""
+        from mnist_cli.training.epochs import epoch_order
+
+        self.order.assign(epoch_order(seed, epoch, self.n))
+
+    def _replica(self, low: Any, high: Any) -> tuple[Any, ...]:
+        """One replica's share of the step: (gradients, loss sum, correct, loss bad, gradients
+        bad), the flags 1.0/0.0 so that their sum over replicas counts the bad ones."""
+        tf, model = import_tf(), self.model
+        first, last = replica_rows(low, high, self.replicas)
+        idx = self.order[first:last]
+        x, y = prepare_batch(tf.gather(self.x, idx), self.scale), tf.gather(self.y, idx)
+        with tf.GradientTape() as tape:
+            out = model(x, training=True)
+            per = example_losses(model, y, out)
+            loss = tf.reduce_sum(per) / tf.cast(high - low, tf.float32)
+            loss += regularization(model, self.replicas)
+            scaled = model.optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, model.trainable_variables)
+        grads_ok = all_finite(grads) if not loss_scaling(model.optimizer) else tf.constant(True)
+        flags = [tf.cast(tf.logical_not(ok), tf.float32)
+                 for ok in (tf.math.is_finite(loss), grads_ok)]
+        return (grads, tf.cast(tf.reduce_sum(per), tf.float64), hits(out, y), *flags)
+
+    def _apply(self, grads: list[Any]) -> None:
+        model = self.model
+        model.optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+
+    def sync_state(self) -> None:
+        """Set every replica's copy of the float non-trainable variables (BatchNorm's moving
+        statistics) to their mean over the replicas. Keras creates them without aggregation,
+        so each replica would keep statistics of its own rows: validation would then mix
+        copies, the saved model (the first copy) would differ from what was validated, and a
+        resume (one restored value for all) would not continue the run it stopped."""
+        tf, strategy = import_tf(), self.strategy
+        shared = [v for v in self.model.non_trainable_variables
+                  if v.dtype in ("float16", "bfloat16", "float32", "float64")]
+        if self.replicas == 1 or not shared:
+            return
+        local = strategy.run(lambda: [tf.identity(v.value) for v in shared])
+        for variable, value in zip(shared, local, strict=True):
+            variable.value.assign(strategy.reduce("MEAN", value, axis=None))
 
     def _steps(self, start: Any, count: Any) -> tuple[Any, Any, Any]:
-        tf = import_tf()
-        model, optimizer = self.model, self.model.optimizer
-        variables = model.trainable_variables
-        check_grads = not loss_scaling(optimizer)
+        tf, strategy = import_tf(), self.strategy
 
         def body(i: Any, bad: Any, bad_loss: Any, grads_ok: Any) -> tuple[Any, ...]:
             low, high = self.bounds(start + i)
-            idx = self.order[low:high]
-            x, y = prepare_batch(tf.gather(self.x, idx), self.scale), tf.gather(self.y, idx)
-            with tf.GradientTape() as tape:
-                out = model(x, training=True)
-                loss = batch_loss(model, y, out)
-                scaled = optimizer.scale_loss(loss)
-            grads = tape.gradient(scaled, variables)
-            finite_grads = all_finite(grads) if check_grads else tf.constant(True)
-            finite = tf.logical_and(tf.math.is_finite(loss), finite_grads)
+            grads, loss_sum, correct, loss_bad, grads_bad = strategy.run(
+                self._replica, args=(low, high))
+            loss_ok, grads_ok = self.total(loss_bad) == 0, self.total(grads_bad) == 0
+            loss_sum, correct = self.total(loss_sum), self.total(correct)
+            mean = tf.cast(loss_sum / tf.cast(high - low, tf.float64), tf.float32)
 
             def apply() -> tuple[Any, Any, Any]:
-                optimizer.apply_gradients(zip(grads, variables, strict=True))
-                accumulate(self.sums, loss, out, y)
+                strategy.run(self._apply, args=(grads,))
+                self.sync_state()
+                self.add(loss_sum, correct, high - low)
                 return tf.constant(-1), tf.constant(0.0), tf.constant(True)
 
-            bad, bad_loss, grads_ok = tf.cond(
-                finite, apply, lambda: (start + i, tf.cast(loss, tf.float32), finite_grads))
+            bad, bad_loss, grads_ok = tf.cond(tf.logical_and(loss_ok, grads_ok), apply,
+                                              lambda: (start + i, mean, grads_ok))
             return i + 1, bad, bad_loss, grads_ok
 
         _, bad, bad_loss, grads_ok = tf.while_loop(
@@ -154,42 +207,60 @@ def all_finite(grads: list[Any]) -> Any:
 
 
 class EvalGraph(SplitGraph):
-    """Evaluation steps in order (`training=False`): `run(start, count)` accumulates."""
+    """Evaluation steps in order (`training=False`), split over the replicas like training:
+    `run(start, count)` accumulates."""
 
     def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
-        super().__init__(split, batch, scale, dtype)
-        self.model = model
-        self.run = self.compile(model, self._steps)
+        super().__init__(model, split, batch, scale, dtype)
+        self.run = self.compile(self._steps)
+
+    def _replica(self, low: Any, high: Any) -> tuple[Any, Any]:
+        tf = import_tf()
+        first, last = replica_rows(low, high, self.replicas)
+        x, y = prepare_batch(self.x[first:last], self.scale), self.y[first:last]
+        out = self.model(x, training=False)
+        per = example_losses(self.model, y, out)
+        extra = regularization(self.model, self.replicas) * tf.cast(high - low, tf.float32)
+        return tf.cast(tf.reduce_sum(per) + extra, tf.float64), hits(out, y)
 
     def _steps(self, start: Any, count: Any) -> Any:
         tf = import_tf()
 
         def body(i: Any) -> Any:
             low, high = self.bounds(start + i)
-            x, y = prepare_batch(self.x[low:high], self.scale), self.y[low:high]
-            out = self.model(x, training=False)
-            accumulate(self.sums, batch_loss(self.model, y, out), out, y)
+            loss_sum, correct = self.strategy.run(self._replica, args=(low, high))
+            self.add(self.total(loss_sum), self.total(correct), high - low)
             return i + 1
 
         return tf.while_loop(lambda i: i < count, body, (tf.constant(0),))
 
 
-class PredictGraph(SplitGraph):
-    """Model outputs in order (`training=False`): `run(start, count)` -> those steps' rows."""
+class PredictGraph:
+    """Model outputs in order (`training=False`), computed in this process from the
+    variables' values (a replicated variable reads its first copy, identical to the others):
+    `run(start, count)` -> those steps' rows. The one predict path of TensorFlow runs:
+    their own test score, `evaluate` and `predict`, under any strategy."""
 
     def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
-        super().__init__(Split(split.x, None), batch, scale, dtype)
-        self.model = model
-        self.run = self.compile(model, self._steps)
+        tf = import_tf()
+        self.model, self.x = model, to_tensors(Split(split.x, None), scale, dtype)[0]
+        self.n, self.batch, self.scale = len(split), int(batch), scale
+        self.steps = -(-self.n // self.batch)
+        self.run = tf.function(self._steps, autograph=False)
 
     def _steps(self, start: Any, count: Any) -> Any:
         tf = import_tf()
 
         def body(i: Any, parts: Any) -> tuple[Any, Any]:
-            low, high = self.bounds(start + i)
+            low = (start + i) * self.batch
+            high = tf.minimum(low + self.batch, self.n)
             out = self.model(prepare_batch(self.x[low:high], self.scale), training=False)
             return i + 1, parts.write(i, tf.cast(out, tf.float32))
 
         parts = tf.TensorArray(tf.float32, size=count, infer_shape=False)
         _, parts = tf.while_loop(lambda i, _: i < count, body, (tf.constant(0), parts))
         return parts.concat()
+
+    def call(self, start: int, count: int) -> np.ndarray:
+        tf = import_tf()
+        return self.run(tf.constant(start, tf.int32), tf.constant(count, tf.int32)).numpy()

@@ -32,6 +32,7 @@ import numpy as np
 from mnist_cli.backend import import_jax
 from mnist_cli.data.types import Split
 from mnist_cli.modeling.precision import loss_scaling
+from mnist_cli.training.epochs import epoch_order
 from mnist_cli.training.jax_state import (
     SplitGraph,
     accumulate,
@@ -110,13 +111,6 @@ def loops_slowly(model: Any) -> bool:
     jax = import_jax()
     return jax.default_backend() == "cpu" and any(
         type(layer).__name__ in CONVOLUTIONS for layer in model.layers)
-
-
-def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
-    """The order of epoch `epoch`: a function of (seed, epoch) alone, so resume stays exact
-    (NumPy's PCG64, on the host: nothing to compile, the same on every machine)."""
-    words = [seed & 0xFFFFFFFF, seed >> 32 & 0xFFFFFFFF, epoch]
-    return np.random.default_rng(words).permutation(n).astype(np.int32)
 
 
 class TrainGraph(SplitGraph):

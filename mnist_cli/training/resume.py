@@ -2,9 +2,8 @@
 
 The epoch backup (`mnist_cli.training.backup`) restores weights, optimizer, early-stopping and
 seed-generator state and the epoch number; this module adds the rest: the history of the
-epochs already run, the run's saved config, and the shuffle order (a seeded tf.data shuffle
-draws a new order per iterator, so a resumed fit first skips the orders the finished epochs
-used).
+epochs already run and the run's saved config. The example order needs nothing: it is a
+function of (seed, epoch) alone (`epochs.epoch_order`).
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from mnist_cli.runs.rundir import BACKUP_DIR, keras_backup_dir
 from mnist_cli.signals import Interrupted
 
 HISTORY = "history.json"
+STRATEGY = "strategy.json"
 
 
 def completed_epochs(run_dir: Path) -> int:
@@ -72,14 +72,35 @@ def history_callback(run_dir: Path, backup: Any = None) -> Any:
     return Recorder()
 
 
-def advance_shuffle(train_ds: Any, epochs_done: int) -> None:
-    """Draw (and discard) the shuffle orders of the epochs already run.
+def record_strategy(run_dir: Path, record: dict[str, Any]) -> None:
+    """Keep the strategy's name and replica count beside the backup: a resume must continue
+    the same computation (another replica count cuts each batch differently)."""
+    write_json(Path(run_dir) / BACKUP_DIR / STRATEGY,
+               {k: record[k] for k in ("name", "replicas")})
 
-    Each `iter()` draws the next order from the dataset's seeded generator. Keras 3's
-    EpochIterator (steps_per_epoch unset) makes two per epoch, one at its start and one at
-    its end, so a fresh run's epoch k uses draw 2k; tests/test_resume.py pins this."""
-    for _ in range(2 * epochs_done):
-        iter(train_ds)
+
+def recorded_strategy(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((Path(run_dir) / BACKUP_DIR / STRATEGY).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def resume_strategy(run_dir: Path, name: str) -> str:
+    """The strategy a resume runs: the run's own for `auto` (the default), else `name`."""
+    recorded = recorded_strategy(run_dir)
+    return recorded["name"] if recorded and name == "auto" else name
+
+
+def check_same_replicas(run_dir: Path, name: str, replicas: int) -> None:
+    """Refuse to resume on another replica count than the run trained on (exit 2)."""
+    recorded = recorded_strategy(run_dir)
+    if recorded and int(recorded["replicas"]) != replicas:
+        raise UsageError(
+            f"--resume {run_dir}: the run trained with strategy {recorded['name']} over "
+            f"{recorded['replicas']} replica(s), but strategy {name} has {replicas} here; "
+            f"resume with --strategy {recorded['name']} on the same devices (another replica "
+            "count would continue a different computation), or start a new run")
 
 
 def cleanup(run_dir: Path) -> None:
