@@ -370,6 +370,7 @@ def test_a_missing_client_exits_2_naming_the_extra(monkeypatch: pytest.MonkeyPat
     ("http://alice:pw@host:5000/x", "http://***@host:5000/x"),
     ("postgresql+psycopg://u:p%40ss@db/optuna", "postgresql+psycopg://***@db/optuna"),
     ("https://token@host", "https://***@host"),
+    ("http://u:p@ss@host/x", "http://***@host/x"),
     ("https://host/api?x=1&token=abc&y=2", "https://host/api?x=1&token=***&y=2"),
     ("--mlflow=http://a:b@h", "--mlflow=http://***@h"),
     ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),

@@ -10,8 +10,9 @@ import re
 from typing import Any
 
 MASK = "***"
-# scheme://userinfo@  (userinfo: anything up to the first @ before the host's / ? #)
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<info>[^/?#@\s]+)@")
+# scheme://userinfo@  (userinfo: up to the last @ before the path's / ? #, so an unescaped
+# @ in a password hides its tail too)
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<info>[^/?#\s]+)@")
 _SECRET_QUERY = re.compile(
     r"(?P<key>[?&;](?:password|passwd|pwd|token|access_token|secret|api_key|apikey|key|sig)=)"
     r"(?P<value>[^&;#\s]+)", re.IGNORECASE)
