@@ -34,6 +34,8 @@ from mnist_cli.tracking.upload import (
     upload_files,
     upload_run,
 )
+from mnist_cli.tuning import outputs as tune_files
+from mnist_cli.tuning.objective import TRIALS_DIR
 
 TRIAL_STATUS = {"complete": "FINISHED", "pruned": "KILLED", "fail": "FAILED"}
 NOTE = "mlflow.note.content"  # the run's description in the MLflow UI
@@ -104,7 +106,7 @@ def upload_comparison(tracker: Tracker, compare_dir: Path, run_id: str | None = 
 
 
 def read_trials(tune_dir: Path) -> list[dict[str, str]]:
-    with (tune_dir / "trials.csv").open(newline="", encoding="utf-8") as f:
+    with (tune_dir / tune_files.TRIALS_CSV).open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
@@ -137,7 +139,7 @@ def upload_trial(tracker: Tracker, tune_dir: Path, parent: str, row: dict[str, s
     tags = {TAG + "trial": number, TAG + "trial_state": row["state"]}
     if row.get("fail_reason"):
         tags[TAG + "fail_reason"] = redact(row["fail_reason"])[:5000]
-    sub = tune_dir / "trials" / number
+    sub = tune_dir / TRIALS_DIR / number
     run_id = known.get(number)
     if (sub / "config.yaml").is_file():
         run_id = upload_run(tracker, sub, run_id=run_id, parent_id=parent,
@@ -164,7 +166,7 @@ def upload_trial(tracker: Tracker, tune_dir: Path, parent: str, row: dict[str, s
 def upload_study(tracker: Tracker, tune_dir: Path, run_id: str | None = None) -> str | None:
     """Log a tune directory: parent + one child per trial; the parent's id."""
     tune_dir = Path(tune_dir)
-    summary = json.loads((tune_dir / "tune.json").read_text(encoding="utf-8"))
+    summary = json.loads((tune_dir / tune_files.SUMMARY).read_text(encoding="utf-8"))
     parent = open_parent(tracker, tune_dir, run_id)
     if parent is None:
         return None
@@ -187,10 +189,12 @@ def upload_study(tracker: Tracker, tune_dir: Path, run_id: str | None = None) ->
     if isinstance(summary.get("best_value"), int | float):
         best[f"best_{metric}"] = {finished: float(summary["best_value"])}
     attempt(tracker, "best run's test metrics", lambda: log_metrics(tracker, parent, best))
-    upload_files(tracker, parent, tune_dir, ["trials.csv", "tune.json", "best.yaml",
-                                             "history.png", "importance.png"])
-    best_dir = tune_dir / "best"
+    upload_files(tracker, parent, tune_dir, [
+        tune_files.TRIALS_CSV, tune_files.SUMMARY, tune_files.BEST_YAML,
+        tune_files.HISTORY_PNG, tune_files.IMPORTANCE_PNG])
+    best_dir = tune_dir / tune_files.BEST_DIR
     if best_dir.is_dir():
-        upload_files(tracker, parent, best_dir, run_files(best_dir), artifact_path="best")
+        upload_files(tracker, parent, best_dir, run_files(best_dir),
+                     artifact_path=tune_files.BEST_DIR)
     attempt(tracker, "run status", lambda: tracker.client.set_terminated(parent, "FINISHED"))
     return parent

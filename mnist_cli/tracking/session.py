@@ -81,16 +81,17 @@ def log_directory(tracker: Tracker, run_dir: Path) -> tuple[str, str | None]:
     """Upload a finished run, compare or tune directory: (its kind, the run id)."""
     from mnist_cli.tracking.nested import upload_comparison, upload_study
     from mnist_cli.tracking.upload import upload_run
+    from mnist_cli.tuning.outputs import SUMMARY
 
     run_dir = Path(run_dir)
     if (run_dir / rundir.COMPARISON["json"]).is_file():
         return "compare", upload_comparison(tracker, run_dir)
-    if (run_dir / "tune.json").is_file():
+    if (run_dir / SUMMARY).is_file():
         return "tune", upload_study(tracker, run_dir)
     if (run_dir / rundir.METRICS).is_file():
         return "run", upload_run(tracker, run_dir)
     raise UsageError(f"{run_dir}: not a finished run, compare or tune directory (no "
-                     f"{rundir.METRICS}, {rundir.COMPARISON['json']} or tune.json); pass the "
+                     f"{rundir.METRICS}, {rundir.COMPARISON['json']} or {SUMMARY}); pass the "
                      "directory a command wrote")
 
 
