@@ -2,7 +2,7 @@
 
 The Python API mirrors the commands (see the docs' "Python API" page)::
 
-    from mnist_cli import train, evaluate, predict, compare, gradcheck, export, load_run, tune
+    from mnist_cli import train, evaluate, predict, compare, gradcheck, export, load_run, tune, log
 
 Importing this package stays cheap: the API module loads on first use (PEP 562) and
 TensorFlow only when a function needs it.
@@ -14,7 +14,8 @@ from typing import Any
 
 from mnist_cli.version import __version__
 
-API = ("train", "evaluate", "predict", "compare", "gradcheck", "export", "tune", "load_run")
+API = ("train", "evaluate", "predict", "compare", "gradcheck", "export", "tune", "log",
+       "load_run")
 
 __all__ = ["__version__", *API]
 

@@ -26,9 +26,10 @@ from mnist_cli.errors import UsageError
 from mnist_cli.redact import redact_command
 from mnist_cli.results import Comparison, Evaluation, GradCheck, Prediction, Run, load_run
 from mnist_cli.runs.targets import new_target, resume_target
+from mnist_cli.tracking.session import open_tracker
 
 __all__ = ["Comparison", "Evaluation", "GradCheck", "Prediction", "Run", "compare", "evaluate",
-           "export", "gradcheck", "load_run", "predict", "train", "tune"]
+           "export", "gradcheck", "load_run", "log", "predict", "train", "tune"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 Progress = bool | str | Display
@@ -111,12 +112,14 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
           backend: str | None = None, strategy: str = "auto", device: Any = None,
           cross_device_ops: str = "auto", worker: Any = None, task_index: int | None = None,
           connect_timeout: float = 60.0, tpu: str | None = None, progress: Progress = False,
-          command: list[str] | None = None) -> Run:
+          command: list[str] | None = None, mlflow: str | None = None,
+          mlflow_experiment: str | None = None) -> Run:
     """Train a model and write a run directory, like `mnist-cli train`.
 
     `config`: a shipped name (mlp_relu, mlp_softmax, cnn), a YAML path, a RunConfig or a
     mapping (validated like a YAML file; never modified). `sets` takes ["training.epochs=3"]
     or {"training.epochs": 3}. `command`: what metrics.json records (default: this call).
+    `mlflow`: a tracking URI (or `env`), logged to live (docs/tracking.md).
     """
     ui = Display.of(progress)
     ov = Overrides(activation=activation, epochs=epochs, batch_size=batch_size,
@@ -138,15 +141,37 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
             ov.sets.insert(0, f"training.deterministic={deterministic}")
         cfg = resolve_config(config, ov)
         target = new_target(cfg.name, run_dir)
+    tracking = train_tracking(cfg, target, mlflow, mlflow_experiment, resume is None)
     ui.writing_to(target)
     from mnist_cli.training.pipeline import train_into
 
-    result = train_into(cfg, target, scfg, ui, plots=not no_plots, command=redact_command(
-        command or call_text("train", config, ov, run_dir=run_dir, resume=resume,
-                             strategy=strategy)))
+    try:
+        result = train_into(
+            cfg, target, scfg, tracking.display(ui) if tracking else ui, plots=not no_plots,
+            command=redact_command(command or call_text(
+                "train", config, ov, run_dir=run_dir, resume=resume, strategy=strategy)))
+    finally:
+        if tracking:
+            tracking.finish(ui)
     if not result.chief:  # a multi-worker non-chief keeps no files
         return Run(Path(result.run_dir), result.metrics, None, result.model, cfg, chief=False)
     return load_run(target, model=result.model)
+
+
+def train_tracking(cfg: Any, target: Path, mlflow: str | None, experiment: str | None,
+                   new: bool) -> Any:
+    """`mlflow=`'s TrainTracking (None: not tracked); the server is checked now, before
+    training (exit 2). A new run's config records where it is tracked."""
+    from mnist_cli.tracking.session import open_tracker, record_choice
+
+    tracker = open_tracker(mlflow, experiment, cfg.mlflow)
+    if tracker is None:
+        return None
+    if new:
+        record_choice(cfg, mlflow, experiment)
+    from mnist_cli.tracking.live import TrainTracking
+
+    return TrainTracking(tracker, target)
 
 
 def image_shape_list(image_shape: Any) -> list[int] | None:
@@ -243,10 +268,12 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
             backend: str | None = None, strategy: str = "auto", device: Any = None,
             cross_device_ops: str = "auto", worker: Any = None, task_index: int | None = None,
             connect_timeout: float = 60.0, tpu: str | None = None, progress: Progress = False,
-            command: list[str] | None = None) -> Comparison:
+            command: list[str] | None = None, mlflow: str | None = None,
+            mlflow_experiment: str | None = None) -> Comparison:
     """Train several variants on the same data and seeds and compare them (McNemar's test),
     like `mnist-cli compare`. `config`, `activation` and `output` take one value or a list;
-    with neither config nor activation: softmax vs relu, the seed notebook's experiment."""
+    with neither config nor activation: softmax vs relu, the seed notebook's experiment.
+    `mlflow`: a tracking URI (or `env`): a parent run with one child per variant x seed."""
     import pandas as pd
 
     from mnist_cli.comparison import build_variants, plan_seeds
@@ -265,12 +292,15 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
     variants = build_variants(*dims, ov)
     seeds = plan_seeds(seed, repeats)
     target = new_target("compare", run_dir)
+    tracker = open_tracker(mlflow, mlflow_experiment, variants[0].config.mlflow)
     ui.writing_to(target)
     from mnist_cli.comparison.session import compare_into
 
     runs = compare_into(variants, seeds, target, scfg, ui, redact_command(command or call_text(
         "compare", dims[0] or None, ov, activation=dims[1], output=dims[2], repeats=repeats,
         run_dir=run_dir, strategy=strategy)))
+    if tracker is not None:
+        log_to(tracker, target, ui)
     summary = runs.summary
     table = pd.DataFrame([{k: v for k, v in e.items() if not isinstance(v, list | dict)}
                           for e in summary["variants"]])
@@ -330,11 +360,13 @@ def tune(config: ConfigSource = None, *, space: str | Path | dict[str, Any] | No
          data: str | None = None, test_data: str | None = None,
          validation_split: float | None = None, data_dir: str | None = None,
          run_dir: str | Path | None = None, no_plots: bool = False,
-         progress: Progress = False, command: list[str] | None = None) -> Any:
+         progress: Progress = False, command: list[str] | None = None,
+         mlflow: str | None = None, mlflow_experiment: str | None = None) -> Any:
     """Search hyperparameters like `mnist-cli tune` (Optuna; `pip install 'mnist-cli[tune]'`)
     and return a `TuneResult`: best params and value, the trials DataFrame, the best config's
     run, tested once. `space`: a YAML path, a shipped space's name or a mapping (default: the
-    config's shipped space); `sets`: fixed overrides for every trial."""
+    config's shipped space); `sets`: fixed overrides for every trial. `mlflow`: a tracking
+    URI (or `env`): a parent run with one child per trial, logged when the session ends."""
     from rich.markup import escape
 
     from mnist_cli.display import plain
@@ -346,11 +378,37 @@ def tune(config: ConfigSource = None, *, space: str | Path | dict[str, Any] | No
         config=config, space=space, trials=trials, timeout=timeout, storage=storage,
         study=study, workers=workers, sampler=sampler, pruner=pruner, metric=metric,
         seed=seed, run_dir=Path(run_dir) if run_dir is not None else None,
-        plots=not no_plots, command=command or ["mnist_cli.tune"], heartbeat=heartbeat,
+        plots=not no_plots, command=redact_command(command or ["mnist_cli.tune"]),
+        heartbeat=heartbeat,
         overrides=Overrides(epochs=epochs, batch_size=batch_size, data=data,
                             test_data=test_data, validation_split=validation_split,
                             data_dir=data_dir, sets=sets))
+    tracker = open_tracker(mlflow, mlflow_experiment,
+                           resolve_config(config, settings.overrides).mlflow)
     log = TrialLog(metric)
     shown = ui.mode != "none"
-    return run_tune(settings, on_trial=(lambda rec: plain(log.line(rec))) if shown else silent,
-                    notify=lambda line: ui.notify(escape(line)))
+    result = run_tune(settings, on_trial=(lambda rec: plain(log.line(rec))) if shown else silent,
+                      notify=lambda line: ui.notify(escape(line)))
+    if tracker is not None:
+        log_to(tracker, Path(result.run_dir), ui)
+    return result
+
+
+def log_to(tracker: Any, target: Path, ui: Display) -> str | None:
+    """Upload a finished directory (run, compare or tune) and report how it went."""
+    from mnist_cli.tracking.session import log_directory, report
+
+    _, run_id = log_directory(tracker, target)
+    report(tracker, ui, target, run_id)
+    return run_id
+
+
+@checked_keywords
+def log(run_dir: str | Path, *, mlflow: str | None = None,
+        mlflow_experiment: str | None = None, progress: Progress = False) -> Any:
+    """Upload (or complete) a finished run, compare or tune directory to MLflow, like
+    `mnist-cli log`; running it again adds nothing. `mlflow`: the tracking URI (or `env`;
+    default: the run's config.yaml `mlflow.uri`). Returns the `LogResult`."""
+    from mnist_cli.tracking.session import log_command
+
+    return log_command(Path(run_dir), mlflow, mlflow_experiment, Display.of(progress))

@@ -161,8 +161,10 @@ class TrainDisplay:
     """What `train` and `compare` show while fitting; use as a context manager around the
     fits and pass `callbacks(label)` to each (`labelled`: several runs share one log)."""
 
-    def __init__(self, mode: str, samples: int | None = None, labelled: bool = False) -> None:
+    def __init__(self, mode: str, samples: int | None = None, labelled: bool = False,
+                 hooks: list[Any] | None = None) -> None:
         self.mode, self.samples, self.labelled = mode, samples, labelled
+        self.hooks = list(hooks or [])
         self.progress = make_progress() if self.mode == "bar" else None
 
     def __enter__(self) -> TrainDisplay:
@@ -175,10 +177,10 @@ class TrainDisplay:
 
     def callbacks(self, label: str) -> list[Any]:
         if self.progress is not None:
-            return [progress_callback(self.progress, label)]
+            return [progress_callback(self.progress, label), *self.hooks]
         if self.mode == "plain":
-            return [plain_callback(self.samples, label if self.labelled else None)]
-        return []
+            return [plain_callback(self.samples, label if self.labelled else None), *self.hooks]
+        return list(self.hooks)
 
 
 def batch_callback(display: BatchDisplay) -> Any:
@@ -239,6 +241,9 @@ class Display:
         self.mode = resolve_mode(mode, quiet)
         self.quiet = quiet
         self.on_run_dir = on_run_dir
+        self.hooks: list[Any] = []
+        """Keras callbacks every training shown here also gets (MLflow's per-epoch
+        logging: `mnist_cli.tracking.live`)."""
 
     @classmethod
     def of(cls, progress: bool | str | Display) -> Display:
@@ -270,7 +275,7 @@ class Display:
 
     def training(self, samples: int | None = None, labelled: bool = False) -> TrainDisplay:
         """The display around fitting (`labelled`: several runs, as in compare)."""
-        return TrainDisplay(self.mode, samples=samples, labelled=labelled)
+        return TrainDisplay(self.mode, samples=samples, labelled=labelled, hooks=self.hooks)
 
     def batches(self, label: str, examples: int, batch_size: int) -> BatchDisplay:
         """The display of a predict/evaluate pass (none below PROGRESS_MIN examples)."""

@@ -13,6 +13,7 @@ the last `@` of the word is hidden.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 HIDDEN = "***"
 
@@ -39,3 +40,19 @@ def redact(text: str) -> str:
 def redact_command(argv: list[str] | tuple[str, ...]) -> list[str]:
     """A command line with each argument redacted (metrics.json's `command`)."""
     return [redact(str(arg)) for arg in argv]
+
+
+def redacted(value: Any) -> Any:
+    """A JSON/YAML-like value with every string in it redacted (dict keys kept)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redacted(v) for v in value]
+    return value
+
+
+def has_secret(text: str) -> bool:
+    """Whether `text` holds a secret `redact` would hide."""
+    return redact(text) != text

@@ -15,6 +15,7 @@ from mnist_cli.cli.env_cmd import env
 from mnist_cli.cli.evaluate_cmd import evaluate
 from mnist_cli.cli.export_cmd import export
 from mnist_cli.cli.gradcheck_cmd import gradcheck
+from mnist_cli.cli.log_cmd import log
 from mnist_cli.cli.options import Command, Group
 from mnist_cli.cli.predict_cmd import predict
 from mnist_cli.cli.train_cmd import train
@@ -85,6 +86,7 @@ app.command(cls=Command, no_args_is_help=False)(guarded(gradcheck))
 app.command(cls=Command, no_args_is_help=False)(guarded(env))
 app.command(cls=Command, no_args_is_help=True)(guarded(export))
 app.command(cls=Command, no_args_is_help=False)(guarded(tune))
+app.command(cls=Command, no_args_is_help=True)(guarded(log))
 app.add_typer(config_cmd.app, name="config", cls=Group)
 app.add_typer(data_cmd.app, name="data", cls=Group)
 

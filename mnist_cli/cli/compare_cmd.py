@@ -27,6 +27,8 @@ from mnist_cli.cli.options import (
     JsonOpt,
     LabelColumnOpt,
     LrOpt,
+    MlflowExperimentOpt,
+    MlflowOpt,
     NoTensorboardOpt,
     OptimizerOpt,
     PixelMaxOpt,
@@ -125,6 +127,8 @@ def compare(
     tpu: TpuOpt = None,
     precision: PrecisionOpt = None,
     backend: BackendOpt = None,
+    mlflow: MlflowOpt = None,
+    mlflow_experiment: MlflowExperimentOpt = None,
 ) -> None:
     """Train several variants on the same data and seeds; rank them on validation accuracy and
     test every pair for a significant difference on the test set."""
@@ -141,7 +145,8 @@ def compare(
         no_tensorboard=no_tensorboard, precision=precision, backend=backend,
         strategy=strategy, device=device,
         cross_device_ops=cross_device_ops, worker=worker, task_index=task_index,
-        connect_timeout=connect_timeout, tpu=tpu, progress=ui, command=sys.argv)
+        connect_timeout=connect_timeout, tpu=tpu, progress=ui, command=sys.argv,
+        mlflow=mlflow, mlflow_experiment=mlflow_experiment)
     if json_out:
         console.print_json(result.summary)
     report(result.summary, ui)

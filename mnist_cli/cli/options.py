@@ -189,3 +189,10 @@ BackendOpt = Annotated[str | None, typer.Option(
 PrecisionOpt = Annotated[str | None, typer.Option(
     "--precision", metavar="POLICY", rich_help_panel=MODEL,
     autocompletion=completes(precisions), help="e.g. mixed_float16.")]
+MlflowOpt = Annotated[str | None, typer.Option(
+    "--mlflow", metavar="URI|env", rich_help_panel=OUTPUT,
+    help="Log to this MLflow tracking server (e.g. http://127.0.0.1:5000; `env`: "
+    "MLFLOW_TRACKING_URI); default: the config's mlflow.uri. Needs the mlflow extra.")]
+MlflowExperimentOpt = Annotated[str | None, typer.Option(
+    "--mlflow-experiment", metavar="NAME", rich_help_panel=OUTPUT,
+    help="MLflow experiment (default: the config's mlflow.experiment, mnist-cli).")]

@@ -27,6 +27,8 @@ from mnist_cli.cli.options import (
     JsonOpt,
     LabelColumnOpt,
     LrOpt,
+    MlflowExperimentOpt,
+    MlflowOpt,
     NoPlotsOpt,
     NoTensorboardOpt,
     OptimizerOpt,
@@ -108,6 +110,8 @@ def train(
     tpu: TpuOpt = None,
     precision: PrecisionOpt = None,
     backend: BackendOpt = None,
+    mlflow: MlflowOpt = None,
+    mlflow_experiment: MlflowExperimentOpt = None,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
     from mnist_cli.scoring.gates import TRAIN_METRICS, parse_gates
@@ -123,7 +127,7 @@ def train(
         no_plots=no_plots, no_tensorboard=no_tensorboard, precision=precision,
         backend=backend, strategy=strategy, device=device, cross_device_ops=cross_device_ops,
         worker=worker, task_index=task_index, connect_timeout=connect_timeout, tpu=tpu, progress=ui,
-        command=sys.argv)
+        command=sys.argv, mlflow=mlflow, mlflow_experiment=mlflow_experiment)
     # The record as train prints it (metrics.json adds its schema_version first).
     metrics = {k: v for k, v in run.metrics.items() if k != "schema_version"}
     show_result(metrics, json_out=json_out, quiet=quiet, verbose=verbose)

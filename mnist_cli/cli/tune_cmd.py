@@ -16,6 +16,8 @@ from mnist_cli.cli.options import (
     EpochsOpt,
     FailUnderOpt,
     JsonOpt,
+    MlflowExperimentOpt,
+    MlflowOpt,
     NoPlotsOpt,
     ProgressOpt,
     QuietOpt,
@@ -73,6 +75,7 @@ def tune(
     data_dir: DataDirOpt = None, run_dir: RunDirOpt = None, json_out: JsonOpt = False,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, no_plots: NoPlotsOpt = False,
     progress: ProgressOpt = "auto", fail_under: FailUnderOpt = None,
+    mlflow: MlflowOpt = None, mlflow_experiment: MlflowExperimentOpt = None,
 ) -> None:
     """Search hyperparameters with Optuna; rank trials on validation data, test the best once.
 
@@ -95,7 +98,8 @@ def tune(
         seed=seed,
         epochs=epochs, batch_size=batch_size, sets=sets, data=data, test_data=test_data,
         validation_split=validation_split, data_dir=data_dir, run_dir=run_dir,
-        no_plots=no_plots, progress=ui, command=list(sys.argv))
+        no_plots=no_plots, progress=ui, command=list(sys.argv), mlflow=mlflow,
+        mlflow_experiment=mlflow_experiment)
     show(result, ui, json_out, quiet)
     check_gates(gates, result.best_metrics)
 

@@ -101,7 +101,7 @@ def read_yaml(path: Path | Traversable) -> dict[str, Any]:
     if raw is None:
         raise ConfigError(["the file is empty; start from configs/mlp_relu.yaml"], str(path))
     if not isinstance(raw, dict):
-        raise ConfigError(["the top level must be a mapping (name, model, training, data)"],
+        raise ConfigError(["the top level must be a mapping (name, model, training, data, mlflow)"],
                           source=str(path))
     return raw
 
@@ -194,6 +194,14 @@ def check_values(cfg: RunConfig, problems: list[str]) -> None:
     if d.pixel_max is not None and d.pixel_max < 1:
         problems.append(f"data.pixel_max: must be >= 1 (the value that means white) or null "
                         f"to detect it, got {d.pixel_max}")
+    from mnist_cli.redact import has_secret
+
+    if cfg.mlflow.uri is not None and has_secret(cfg.mlflow.uri):
+        problems.append("mlflow.uri: holds a password or token, which would be copied into "
+                        "every run directory; put it in MLFLOW_TRACKING_USERNAME/"
+                        "MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN) or pass --mlflow")
+    if not cfg.mlflow.experiment.strip():
+        problems.append("mlflow.experiment: must be a non-empty name")
     from mnist_cli.config.optimizers import OPTIMIZERS
     from mnist_cli.data.class_names import config_problems
 

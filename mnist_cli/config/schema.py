@@ -109,6 +109,18 @@ class DataConfig:
 
 
 @dataclass
+class MlflowConfig:
+    """Experiment tracking on an MLflow server (docs/tracking.md); `--mlflow` overrides."""
+
+    uri: str | None = None
+    """Tracking server URI (e.g. http://127.0.0.1:5000), or `env` for MLFLOW_TRACKING_URI;
+    null: no tracking. No password here (use MLflow's MLFLOW_TRACKING_PASSWORD); one given
+    with `--mlflow` is saved masked (***)."""
+    experiment: str = "mnist-cli"
+    """MLflow experiment the runs go to (created if missing)."""
+
+
+@dataclass
 class RunConfig:
     """Everything a run needs; saved as `config.yaml` in every run directory."""
 
@@ -120,6 +132,8 @@ class RunConfig:
     """Fit settings."""
     data: DataConfig = field(default_factory=DataConfig)
     """Data source and preparation."""
+    mlflow: MlflowConfig = field(default_factory=MlflowConfig)
+    """Experiment tracking."""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -131,4 +145,5 @@ SECTIONS: dict[str, type] = {
     "model": ModelConfig,
     "training": TrainingConfig,
     "data": DataConfig,
+    "mlflow": MlflowConfig,
 }

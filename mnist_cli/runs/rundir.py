@@ -29,6 +29,7 @@ CONFUSION = "confusion_matrix.png"  # `evaluate`'s confusion matrix
 ERRORS = "errors.png"  # `evaluate`'s misclassified examples
 GRADCHECK = "gradcheck.json"  # `gradcheck --run-dir`
 SPLIT = "split.json"  # the split seed and each split's fingerprint, written before training
+MLFLOW = "mlflow.json"  # the MLflow run(s) this directory was logged to (`--mlflow`, `log`)
 ERROR_LOG = "error.log"  # the traceback of an unexpected error
 TENSORBOARD = "tensorboard"  # TensorBoard logs (folder)
 BACKUP_DIR = "backup"  # the epoch backup `--resume` restarts from, removed when a run completes
