@@ -56,3 +56,13 @@ def redacted(value: Any) -> Any:
 def has_secret(text: str) -> bool:
     """Whether `text` holds a secret `redact` would hide."""
     return redact(text) != text
+
+
+def server_of(url: str) -> str:
+    """`url` without its userinfo (`http://alice:pw@host:5000/x` -> `http://host:5000/x`):
+    which server it names, whoever logs in."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, path = rest.partition("/")
+    return f"{scheme}://{netloc.rsplit('@', 1)[-1]}{slash}{path}"

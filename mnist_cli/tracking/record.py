@@ -9,15 +9,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mnist_cli.redact import HIDDEN as MASK
-from mnist_cli.redact import redact
+from mnist_cli.redact import server_of
 from mnist_cli.runs.artifacts import write_json
 from mnist_cli.runs.rundir import MLFLOW
 
 
 def server_key(uri: str) -> str:
     """`http://alice:pw@host:5000` -> `http://host:5000`."""
-    return redact(uri).replace(f"{MASK}@", "")
+    return server_of(uri)
 
 
 def read_runs(run_dir: Path) -> list[dict[str, Any]]:

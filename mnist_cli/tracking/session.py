@@ -13,7 +13,7 @@ from typing import Any
 from mnist_cli.display import Display
 from mnist_cli.errors import RunFailed, UsageError
 from mnist_cli.redact import HIDDEN as MASK
-from mnist_cli.redact import redact
+from mnist_cli.redact import redact, server_of
 from mnist_cli.runs import rundir
 from mnist_cli.tracking.client import (
     DEFAULT_EXPERIMENT,
@@ -57,7 +57,7 @@ def record_choice(cfg: Any, flag: str | None, experiment: str | None) -> None:
 def run_link(tracker: Tracker, run_id: str) -> str:
     """Where the run is in the UI (an http(s) server), else its id."""
     if tracker.shown.startswith(("http://", "https://")):
-        base = tracker.shown.replace(f"{MASK}@", "").rstrip("/")
+        base = server_of(tracker.shown).rstrip("/")
         return f"{base}/#/experiments/{tracker.experiment_id}/runs/{run_id}"
     return f"run {run_id} on {tracker.shown}"
 
