@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -138,10 +139,13 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
         cfg = resolve_config(config, ov)
         target = new_target(cfg.name, run_dir)
     ui.writing_to(target)
+    from mnist_cli.runs.lock import writing
     from mnist_cli.training.session import train_into
 
-    result = train_into(cfg, target, scfg, ui, plots=not no_plots, command=command or call_text(
-        "train", config, ov, run_dir=run_dir, resume=resume, strategy=strategy))
+    with writing(target, "train", scfg, fresh=resume is None):
+        result = train_into(cfg, target, scfg, ui, plots=not no_plots, command=command or
+                            call_text("train", config, ov, run_dir=run_dir, resume=resume,
+                                      strategy=strategy))
     if not result.chief:  # a multi-worker non-chief keeps no files
         return Run(Path(result.run_dir), result.metrics, None, result.model, cfg, chief=False)
     return load_run(target, model=result.model)
@@ -174,12 +178,15 @@ def evaluate(target: str | Path, *, data: str | None = None, image_shape: Any = 
                            connect_timeout, tpu)
     ui.writing_to(Path(target) if Path(target).is_dir() else None)
     names = parse_flag(class_names) if isinstance(class_names, str) else class_names
+    from mnist_cli.runs.lock import writing
     from mnist_cli.scoring.session import score
 
-    loaded, result, files, chief = score(
-        target, scfg, ui, data=data, image_shape=image_shape_list(image_shape),
-        data_dir=data_dir, label_column=label_column, pixel_max=pixel_max, class_names=names,
-        plots=not no_plots, backend=backend)
+    out_dir = Path(target) if Path(target).is_dir() else Path(target).parent
+    with writing(out_dir, "evaluate", scfg) if Path(target).exists() else nullcontext():
+        loaded, result, files, chief = score(
+            target, scfg, ui, data=data, image_shape=image_shape_list(image_shape),
+            data_dir=data_dir, label_column=label_column, pixel_max=pixel_max,
+            class_names=names, plots=not no_plots, backend=backend)
     report = {**result.to_dict(), "output_form": loaded.output_form, "files": files}
     matrix = report["confusion_matrix"]
     confusion = pd.DataFrame(matrix, index=pd.Index(range(len(matrix)), name="true"),
@@ -265,10 +272,12 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
     target = new_target("compare", run_dir)
     ui.writing_to(target)
     from mnist_cli.comparison.session import compare_into
+    from mnist_cli.runs.lock import writing
 
-    runs = compare_into(variants, seeds, target, scfg, ui, command or call_text(
-        "compare", dims[0] or None, ov, activation=dims[1], output=dims[2], repeats=repeats,
-        run_dir=run_dir, strategy=strategy))
+    with writing(target, "compare", scfg, fresh=True):
+        runs = compare_into(variants, seeds, target, scfg, ui, command or call_text(
+            "compare", dims[0] or None, ov, activation=dims[1], output=dims[2],
+            repeats=repeats, run_dir=run_dir, strategy=strategy))
     summary = runs.summary
     table = pd.DataFrame([{k: v for k, v in e.items() if not isinstance(v, list | dict)}
                           for e in summary["variants"]])

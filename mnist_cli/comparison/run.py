@@ -51,18 +51,20 @@ def mark_failed(run_dir: Path, metrics: dict[str, Any], cause: str) -> dict[str,
 def train_one(variant: Variant, seed: int, run_dir: Path, dataset: Dataset, *,
               strategy: Any, callbacks: list[Any], command: list[str] | None,
               strategy_desc: StrategyDescription | None = None) -> RunOutcome:
-    """run_training on the shared data; divergence becomes a failed outcome, not an error."""
+    """run_training on the shared data, holding the sub-run's lock; divergence becomes a
+    failed outcome, not an error (the engine's guard stops a non-finite run itself)."""
     from mnist_cli.backend import import_keras
+    from mnist_cli.runs.lock import hold
     from mnist_cli.training import run_training
 
     keras = import_keras()
     cfg = copy.deepcopy(variant.config)
     cfg.training.seed = seed
     try:
-        result = run_training(cfg, run_dir, dataset=dataset, strategy=strategy,
-                              strategy_desc=strategy_desc,
-                              callbacks=[keras.callbacks.TerminateOnNaN(), *callbacks],
-                              command=command)
+        with hold(run_dir, "compare sub-run", fresh=True):
+            result = run_training(cfg, run_dir, dataset=dataset, strategy=strategy,
+                                  strategy_desc=strategy_desc, callbacks=callbacks,
+                                  command=command)
     except RunFailed as exc:
         return RunOutcome(variant.name, seed, run_dir, "failed", error=str(exc))
     finally:
