@@ -248,13 +248,15 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
             backend: str | None = None, strategy: str = "auto", device: Any = None,
             cross_device_ops: str = "auto", worker: Any = None, task_index: int | None = None,
             connect_timeout: float = 60.0, tpu: str | None = None, progress: Progress = False,
-            command: list[str] | None = None) -> Comparison:
+            command: list[str] | None = None, workers: int = 1) -> Comparison:
     """Train several variants on the same data and seeds and compare them (McNemar's test),
     like `mnist-cli compare`. `config`, `activation` and `output` take one value or a list;
-    with neither config nor activation: softmax vs relu, the seed notebook's experiment."""
+    with neither config nor activation: softmax vs relu, the seed notebook's experiment.
+    `workers`: train the sub-runs in that many processes (results identical to 1)."""
     import pandas as pd
 
     from mnist_cli.comparison import build_variants, plan_seeds
+    from mnist_cli.comparison.parallel import check_workers
     from mnist_cli.comparison.report import sentences
 
     ui = Display.of(progress)
@@ -269,6 +271,7 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
     dims = [as_list(config), as_list(activation), as_list(output)]
     variants = build_variants(*dims, ov)
     seeds = plan_seeds(seed, repeats)
+    check_workers(workers, scfg)
     target = new_target("compare", run_dir)
     ui.writing_to(target)
     from mnist_cli.comparison.session import compare_into
@@ -277,7 +280,7 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
     with writing(target, "compare", scfg, fresh=True):
         runs = compare_into(variants, seeds, target, scfg, ui, command or call_text(
             "compare", dims[0] or None, ov, activation=dims[1], output=dims[2],
-            repeats=repeats, run_dir=run_dir, strategy=strategy))
+            repeats=repeats, run_dir=run_dir, strategy=strategy), workers=workers)
     summary = runs.summary
     table = pd.DataFrame([{k: v for k, v in e.items() if not isinstance(v, list | dict)}
                           for e in summary["variants"]])

@@ -164,6 +164,7 @@ class TrainDisplay:
     def __init__(self, mode: str, samples: int | None = None, labelled: bool = False) -> None:
         self.mode, self.samples, self.labelled = mode, samples, labelled
         self.progress = make_progress() if self.mode == "bar" else None
+        self.runs_task: Any = None
 
     def __enter__(self) -> TrainDisplay:
         (self.progress or nullcontext()).__enter__()
@@ -172,6 +173,17 @@ class TrainDisplay:
     def __exit__(self, *exc: object) -> None:
         if self.progress is not None:
             self.progress.__exit__(*exc)
+
+    def sub_run_done(self, line: str, done: int, total: int) -> None:
+        """One finished sub-run of several running at once (compare --workers): a line, and
+        in a terminal a bar of sub-runs done."""
+        if self.progress is not None:
+            if self.runs_task is None:
+                self.runs_task = self.progress.add_task("sub-runs", total=total, stats="")
+            self.progress.update(self.runs_task, completed=done)
+            self.progress.console.print(line, markup=False, highlight=False)
+        elif self.mode == "plain":
+            plain(line)
 
     def callbacks(self, label: str) -> list[Any]:
         if self.progress is not None:

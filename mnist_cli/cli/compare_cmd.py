@@ -60,6 +60,10 @@ RepeatsOpt = Annotated[int, typer.Option(
     "--repeats", min=1, metavar="N", rich_help_panel=MODEL, show_default=False,
     help="Seeds per variant, the same for all (default 1): 2+ give a t-based 95% CI "
     "of the mean, 3+ a paired t-test between variants.")]
+WorkersOpt = Annotated[int, typer.Option(
+    "--workers", min=1, metavar="N", rich_help_panel=MODEL, show_default=False,
+    help="Train the variant x seed sub-runs in N processes (default 1); every sub-run is "
+    "bit-identical to --workers 1's.")]
 CompareDirOpt = Annotated[Path | None, typer.Option(
     "--run-dir", metavar="DIR", rich_help_panel=OUTPUT,
     help="New compare directory (default: under runs/).")]
@@ -95,6 +99,7 @@ def compare(
     activation: ActivationsOpt = None,
     output: OutputsOpt = None,
     repeats: RepeatsOpt = 1,
+    workers: WorkersOpt = 1,
     epochs: EpochsOpt = None,
     batch_size: BatchOpt = None,
     optimizer: OptimizerOpt = None,
@@ -141,7 +146,8 @@ def compare(
         no_tensorboard=no_tensorboard, precision=precision, backend=backend,
         strategy=strategy, device=device,
         cross_device_ops=cross_device_ops, worker=worker, task_index=task_index,
-        connect_timeout=connect_timeout, tpu=tpu, progress=ui, command=sys.argv)
+        connect_timeout=connect_timeout, tpu=tpu, progress=ui, command=sys.argv,
+        workers=workers)
     if json_out:
         console.print_json(result.summary)
     report(result.summary, ui)

@@ -17,11 +17,13 @@ from mnist_cli.comparison.report import write_artifacts
 from mnist_cli.comparison.types import ComparisonRuns, RunOutcome
 from mnist_cli.comparison.variants import Variant
 from mnist_cli.data.types import Dataset
-from mnist_cli.distribute import StrategyDescription
+from mnist_cli.distribute import StrategyConfig, StrategyDescription
 from mnist_cli.errors import RunFailed
 from mnist_cli.runs.rundir import write_metrics
 
 CallbacksFor = Callable[[str], list[Any]]
+Finished = Callable[[RunOutcome, int, int], None]
+"""Told of each finished sub-run: (its outcome, how many have finished, how many in all)."""
 
 
 def divergence(history: dict[str, list[float]], outputs: Any) -> str | None:
@@ -38,6 +40,11 @@ def divergence(history: dict[str, list[float]], outputs: Any) -> str | None:
 def sub_run_dir(compare_dir: Path, name: str, seed: int, repeats: int) -> Path:
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
     return compare_dir / (safe if repeats == 1 else f"{safe}-seed{seed}")
+
+
+def sub_run_label(name: str, seed: int, repeats: int) -> str:
+    """How progress names a sub-run: the variant, and its seed when there are several."""
+    return name if repeats == 1 else f"{name} seed {seed}"
 
 
 def mark_failed(run_dir: Path, metrics: dict[str, Any], cause: str) -> dict[str, Any]:
@@ -97,10 +104,15 @@ def run_comparison(
     strategy_desc: StrategyDescription | None = None,
     callbacks_for: CallbacksFor | None = None,
     command: list[str] | None = None,
+    workers: int = 1,
+    scfg: Any = None,
+    finished: Finished | None = None,
 ) -> ComparisonRuns:
     """Load the data once, train each variant with each seed, write the comparison files.
 
-    One `strategy` (with its `make_strategy` description) serves every run.
+    One `strategy` (with its `make_strategy` description) serves every run; with `workers`
+    > 1 the runs go to that many processes (`comparison.parallel`), each building the
+    strategy from `scfg` (default: the default strategy), and `finished` hears each end.
     """
     check_all_layers(variants)
     if dataset is None:
@@ -112,14 +124,22 @@ def run_comparison(
                         "pass labelled --test-data")
     compare_dir = Path(compare_dir)
     compare_dir.mkdir(parents=True, exist_ok=True)
-    outcomes = []
-    for variant in variants:
-        for seed in seeds:
-            label = variant.name if len(seeds) == 1 else f"{variant.name} seed {seed}"
+    jobs = [(v, seed, sub_run_dir(compare_dir, v.name, seed, len(seeds)))
+            for v in variants for seed in seeds]
+    if workers > 1:
+        from mnist_cli.comparison.parallel import train_parallel
+
+        outcomes = train_parallel(jobs, dataset, workers, scfg or StrategyConfig(), command,
+                                  finished)
+    else:
+        outcomes = []
+        for variant, seed, run_dir in jobs:
             outcomes.append(train_one(
-                variant, seed, sub_run_dir(compare_dir, variant.name, seed, len(seeds)),
-                dataset, strategy=strategy, strategy_desc=strategy_desc,
-                callbacks=callbacks_for(label) if callbacks_for else [], command=command))
+                variant, seed, run_dir, dataset, strategy=strategy, strategy_desc=strategy_desc,
+                callbacks=callbacks_for(sub_run_label(variant.name, seed, len(seeds)))
+                if callbacks_for else [], command=command))
+            if finished is not None:
+                finished(outcomes[-1], len(outcomes), len(jobs))
     comparison = ComparisonRuns(compare_dir, variants, seeds, outcomes, np.asarray(dataset.test.y),
                             dataset.description.to_dict(),
                             validation=dataset.validation is not None)
