@@ -88,6 +88,14 @@ def make_progress() -> Progress:
     )
 
 
+def close(progress: Progress | None, exc: tuple[object, ...]) -> None:
+    """Stop a live display on its finished state: rich's `Live.stop()` skips the final
+    refresh in Jupyter, which left a notebook's bar on a stale frame ("4/5")."""
+    if progress is not None:
+        progress.refresh()
+        progress.__exit__(*exc)  # type: ignore[arg-type]
+
+
 def _fmt(logs: dict[str, Any] | None) -> str:
     """`loss 0.2237 acc 0.9314 | val 0.2244 acc 0.9281`: short enough for 80 columns."""
     logs = logs or {}
@@ -171,8 +179,7 @@ class TrainDisplay:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(*exc)
+        close(self.progress, exc)
 
     def sub_run_done(self, line: str, done: int, total: int) -> None:
         """One finished sub-run of several running at once (compare --workers): a line, and
@@ -221,8 +228,7 @@ class BatchDisplay:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(*exc)
+        close(self.progress, exc)
 
     def callbacks(self) -> list[Any]:
         return [] if self.mode == "none" else [batch_callback(self)]

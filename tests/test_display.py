@@ -127,3 +127,22 @@ def test_compare_with_ipywidgets_draws_a_bar_per_variant(widgets: list[Any],
     bars = [line.split()[0] for line in final.splitlines() if "2/2" in line]
     assert bars == ["softmax", "relu"]
     assert "\x1b" not in final
+
+
+def frames(shown: list[Any]) -> list[str]:
+    """The frames a live widget drew (rich prints an empty text as it stops)."""
+    return [text for text in texts(shown) if text.strip()]
+
+
+def test_a_notebook_bar_ends_on_its_finished_frame(widgets: list[Any]) -> None:
+    """rich's Live.stop() does not redraw in Jupyter: without a refresh first, the widget kept
+    whatever frame the refresh thread drew last (its first, here: 0/5)."""
+    with display.BatchDisplay("bar", "evaluate", 5, 5000) as shown:
+        for done in range(1, 6):
+            shown.advance(done)
+    assert "5/5" in frames(widgets)[-1]
+    with display.TrainDisplay("bar") as train:
+        assert train.progress is not None
+        task = train.progress.add_task("mlp", total=3, stats="")
+        train.progress.update(task, completed=3, stats="loss 0.1000")
+    assert "3/3" in frames(widgets)[-1] and "loss 0.1000" in frames(widgets)[-1]
