@@ -240,3 +240,26 @@ def test_gate_threshold_keeps_every_digit_given() -> None:
     (gate,) = parse_gates(["test_accuracy=0.9471234"], {"test_accuracy": "test_accuracy"})
     line = GateResult(gate, 0.94712).line()  # "%g" would have shown ">= 0.947123"
     assert line == "gate test_accuracy >= 0.9471234 FAILED: got 0.947120"
+
+
+def test_every_command_summary_is_one_unbroken_line_at_80_columns() -> None:
+    """The command list shows a docstring's first paragraph with its hard line breaks kept
+    (rich markup mode): a summary must be one line, or `--help` shows ragged fragments."""
+    import click
+    import typer
+
+    def commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+        found = []
+        for name, cmd in group.commands.items():
+            found.append((prefix + name, cmd))
+            if isinstance(cmd, click.Group):
+                found += commands(cmd, f"{prefix}{name} ")
+        return found
+
+    for name, cmd in commands(typer.main.get_command(app)):  # type: ignore[arg-type]
+        summary = (cmd.help or "").strip().split("\n\n")[0]
+        assert "\n" not in summary, f"{name}: {summary!r}"
+    listed = " ".join(" ".join(line.strip("│ ").split()) for line in help_lines())
+    assert ("compare Train several variants on the same data and seeds, rank them, test every "
+            "pair. gradcheck Compare autodiff gradients with float64 finite differences. "
+            "env") in listed

@@ -131,8 +131,10 @@ def compare(
     precision: PrecisionOpt = None,
     backend: BackendOpt = None,
 ) -> None:
-    """Train several variants on the same data and seeds; rank them on validation accuracy and
-    test every pair for a significant difference on the test set."""
+    """Train several variants on the same data and seeds, rank them, test every pair.
+
+    Ranked on validation accuracy; every pair is tested for a significant difference on the
+    test set."""
     from mnist_cli.scoring.gates import COMPARE_METRICS, parse_gates
 
     ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
