@@ -4,8 +4,8 @@ A `Display` is what one command (or API call) shows: status lines (data notes, t
 "evaluating ...") and progress in one of the `--progress` modes:
 
 - `bar`: a rich bar (in a terminal; in Jupyter only with ipywidgets, which rich needs there);
-- `plain`: one log line per epoch (per 10% of a long predict), never wrapped or styled, so a
-  CI log or a notebook without ipywidgets gets readable lines and no escape codes;
+- `plain`: one log line per epoch (every few seconds of a long predict), never wrapped or
+  styled, so a CI log or a notebook without ipywidgets gets readable lines and no escape codes;
 - `none`: no progress; `auto` picks `bar` where a bar can be drawn, else `plain`.
 
 Training progress is a `keras.callbacks.Callback` using only the standard hooks, so any loop
@@ -42,6 +42,8 @@ MODES = ("auto", "bar", "plain", "none")
 SHORT = (("loss", "loss"), ("accuracy", "acc"), ("val_loss", "val_loss"),
          ("val_accuracy", "val_acc"))
 PROGRESS_MIN = 5000  # examples; a smaller predict/evaluate finishes before progress would help
+PLAIN_SECONDS = 5.0
+"""The most often a plain predict/evaluate progress line is printed (its last line aside)."""
 
 
 def jupyter_widgets() -> bool:
@@ -212,7 +214,11 @@ def batch_callback(display: BatchDisplay) -> Any:
 
 
 class BatchDisplay:
-    """Progress of a long predict/evaluate: a bar, or one plain line per ~10% of the batches."""
+    """Progress of a long predict/evaluate: a bar, or a plain line at most every
+    PLAIN_SECONDS and one when it ends (by time, not by percentage: a 0.2 s evaluate gets
+    one line, not ten)."""
+
+    clock = staticmethod(time.perf_counter)
 
     def __init__(self, mode: str, label: str, batches: int, examples: int) -> None:
         self.mode = mode
@@ -220,11 +226,11 @@ class BatchDisplay:
         self.progress = make_progress() if self.mode == "bar" else None
         self.task = (self.progress.add_task(label, total=self.batches, stats="")
                      if self.progress is not None else None)
-        self.tenths, self.started = 0, time.perf_counter()
+        self.started = self.last = self.clock()
 
     def __enter__(self) -> BatchDisplay:
         (self.progress or nullcontext()).__enter__()
-        self.started = time.perf_counter()
+        self.started = self.last = self.clock()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -237,13 +243,14 @@ class BatchDisplay:
         if self.progress is not None:
             self.progress.update(self.task, completed=done)
             return
-        tenths = 10 * done // self.batches
-        if tenths > self.tenths:
-            self.tenths = tenths
-            per = -(-self.examples // self.batches)
-            seen = min(done * per, self.examples)
-            plain(f"{self.label} {10 * tenths}%  {seen:,}/{self.examples:,} examples  "
-                  f"{time.perf_counter() - self.started:.1f} s")
+        now = self.clock()
+        if done < self.batches and now - self.last < PLAIN_SECONDS:
+            return
+        self.last = now
+        per = -(-self.examples // self.batches)
+        seen = min(done * per, self.examples)
+        plain(f"{self.label} {100 * done // self.batches}%  {seen:,}/{self.examples:,} "
+              f"examples  {now - self.started:.1f} s")
 
 
 class Display:

@@ -141,8 +141,8 @@ def test_unknown_gate_is_refused_before_training(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_evaluate_and_predict_in_a_log(ci_run: dict, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """evaluate: gates on its own metrics and a summary; predict on 6,000 images: one
-    progress line per 10%."""
+    """evaluate: gates on its own metrics and a summary headed by the run; predict on 6,000
+    images: progress by time, so a pass of a few seconds gets its final line only."""
     run = ci_run["run"]
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
@@ -152,6 +152,7 @@ def test_evaluate_and_predict_in_a_log(ci_run: dict, tmp_path: Path,
     evaluation = json.loads((run / "evaluation.json").read_text())
     assert "error: gate macro_f1 >= 1.5 FAILED: got " in result.stderr
     assert f"| accuracy | {evaluation['accuracy']:.4f} |" in summary.read_text()
+    assert summary.read_text().startswith(f"### mnist-cli evaluate: {run.name}\n")
     images = np.random.default_rng(0).integers(0, 17, size=(6000, 64))
     data = tmp_path / "many.csv"
     np.savetxt(data, images, fmt="%d", delimiter=",",
@@ -160,8 +161,7 @@ def test_evaluate_and_predict_in_a_log(ci_run: dict, tmp_path: Path,
                                       "--out", str(tmp_path / "p.csv")])
     assert result.exit_code == 0, result.output
     steps = re.findall(r"^predict (\d+)%  ([\d,]+)/6,000 examples", result.stderr, re.M)
-    assert [int(p) for p, _ in steps] == list(range(10, 101, 10)), result.stderr
-    assert steps[-1][1] == "6,000"
+    assert steps[-1] == ("100", "6,000") and len(steps) <= 2, result.stderr
     assert not any(c in result.stderr for c in BAR_CHARS)
 
 
