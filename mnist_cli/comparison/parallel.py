@@ -13,20 +13,18 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from mnist_cli.comparison.types import RunOutcome
+from mnist_cli.comparison.sub_run import sub_run_label
+from mnist_cli.comparison.types import Finished, RunOutcome
 from mnist_cli.comparison.variants import Variant
 from mnist_cli.data.types import Dataset
 from mnist_cli.errors import UsageError
 
 Job = tuple[Variant, int, Path]
 """(variant, seed, sub-run directory)."""
-Finished = Callable[[RunOutcome, int, int], None]
-"""Told of each finished sub-run: (its outcome, how many have finished, how many in all)."""
 
 STOP_SECONDS = 30.0
 """How long a stopped worker may take to finish its batch and write its backup."""
@@ -57,7 +55,7 @@ def _train(job: Job) -> RunOutcome:
     The parent's SIGTERM stops it as `train` stops: at the next batch, its backup and
     metrics.json written (so `train --resume` continues it); then the worker exits rather
     than start a queued sub-run."""
-    from mnist_cli.comparison.run import train_one
+    from mnist_cli.comparison.sub_run import train_one
     from mnist_cli.signals import Interrupted, handle_interrupts
 
     if "strategy" not in _WORKER:
@@ -77,8 +75,6 @@ def _train(job: Job) -> RunOutcome:
 
 def finished_line(outcome: RunOutcome, done: int, total: int, repeats: int) -> str:
     """`relu seed 7 done (2/4): val_acc 0.9500  test_acc 0.9400  3.2 s`, or its failure."""
-    from mnist_cli.comparison.run import sub_run_label
-
     name = sub_run_label(outcome.variant, outcome.seed, repeats)
     if outcome.status != "completed":
         return f"{name} FAILED ({done}/{total}): {outcome.error}"
