@@ -22,7 +22,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleRenderable, RenderHook
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from mnist_cli.errors import UsageError
@@ -74,6 +74,32 @@ def status(line: str) -> None:
 def plain(line: str) -> None:
     """One log line, never wrapped or styled (a CI log is not 80 columns of terminal)."""
     err.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def uncut(renderable: Any) -> Any:
+    """Fold, never cut, a value too long for its column (a path, a class name, a number in
+    a squeezed column) in every table in `renderable` (a Group's too): rich's default cuts
+    it with "…", which a CI log's 80 columns did. Wrapping columns are the ones rich narrows
+    first; a `no_wrap` column (numbers) keeps its width unless nothing else is left."""
+    from rich.console import Group
+    from rich.table import Table
+
+    if isinstance(renderable, Table):
+        for column in renderable.columns:
+            if not column.no_wrap:
+                column.overflow = "fold"
+    elif isinstance(renderable, Group):
+        for part in renderable.renderables:
+            uncut(part)
+    return renderable
+
+
+class UncutTables(RenderHook):
+    """A console render hook applying `uncut` to everything printed (the CLI's stdout)."""
+
+    def process_renderables(self, renderables: list[ConsoleRenderable]
+                            ) -> list[ConsoleRenderable]:
+        return [uncut(r) for r in renderables]
 
 
 def make_progress() -> Progress:
