@@ -20,10 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mnist_cli.errors import UsageError
-
-LOCK = ".lock"
-"""The lock file inside a locked run directory (absent once its writer has finished)."""
-
+from mnist_cli.runs.rundir import LOCK
 
 TRAINING = ("train", "compare", "compare sub-run", "tune trial")
 """Writers whose run directory holds a run in progress (the message says so)."""
