@@ -129,7 +129,7 @@ def evaluate(
             console.out.print(table)
         if ev.files:
             ui.notify("wrote " + ", ".join(ev.files.values()))
-    finish_gates(gates, res, ev.chief, Path(ev.run_dir or target).name)
+    finish_gates(gates, res, ev.chief, Path(ev.run_dir or target).resolve().name)
 
 
 def finish_gates(gates: list[Any], res: dict[str, Any], chief: bool = True,
