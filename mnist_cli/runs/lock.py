@@ -111,10 +111,15 @@ def hold(run_dir: Path, what: str, *, fresh: bool = False) -> Iterator[Path]:
                 run_dir.rmdir()  # only if empty: a failed start leaves nothing behind
 
 
+def multi_worker(scfg: Any) -> bool:
+    """Whether these strategy flags make a multi-worker cluster."""
+    return scfg.name == "multi-worker" or (scfg.name == "auto" and bool(scfg.workers))
+
+
 def keeps_run_dir(scfg: Any) -> bool:
     """Whether this process writes the run directory: all but a multi-worker non-chief,
     which trains into a discarded temporary directory (`distribute.run_dir_for`)."""
-    if not (scfg.name == "multi-worker" or (scfg.name == "auto" and scfg.workers)):
+    if not multi_worker(scfg):
         return True
     from mnist_cli.distribute.cluster import resolve_cluster
 
@@ -127,8 +132,12 @@ def keeps_run_dir(scfg: Any) -> bool:
 @contextlib.contextmanager
 def writing(run_dir: Path, what: str, scfg: Any = None, *, fresh: bool = False
             ) -> Iterator[None]:
-    """`hold` on the processes that keep the run directory; nothing on the others."""
-    if scfg is not None and not keeps_run_dir(scfg):
+    """`hold` on the processes that keep the run directory; nothing on the others. A
+    multi-worker chief locks only a directory that exists (a resumed run): joining the
+    cluster can end the process by a hard exit (`distribute.cluster.deadline`), which must
+    find nothing written, not even a directory holding a lock file."""
+    if scfg is not None and (not keeps_run_dir(scfg)
+                             or (multi_worker(scfg) and not Path(run_dir).exists())):
         yield
         return
     with hold(run_dir, what, fresh=fresh):
