@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mnist_cli.errors import UsageError
+from mnist_cli.runs.faults import describe
 from mnist_cli.runs.rundir import LOCK
 
 TRAINING = ("train", "compare", "compare sub-run", "tune trial")
@@ -88,9 +89,12 @@ def hold(run_dir: Path, what: str, *, fresh: bool = False) -> Iterator[Path]:
     writer's message; `fresh`: refuse a directory that another writer filled meanwhile."""
     run_dir = Path(run_dir)
     created = not run_dir.exists()
-    run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / LOCK
-    fd = _try_lock(path)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        fd = _try_lock(path)
+    except OSError as exc:  # read-only, full or vanished: the message the writes would give
+        raise UsageError(describe(exc, path)) from None
     if fd is None:
         raise RunDirBusy(busy_message(run_dir, holder(run_dir)))
     try:
