@@ -105,6 +105,11 @@ def side_measurements(repeats: int, quick: bool) -> dict[str, Any]:
     available = extras.compare_available()
     out["compare"] = (extras.compare_cost(1 if quick else repeats, 2 if quick else 10)
                       if available else "not measured: compare not available")
+    if available:
+        console.print("compare --repeats 4, --workers 1 vs 2 (short and long sub-runs) ...")
+        out["compare_workers"] = extras.compare_workers(4, 2 if quick else 20)
+        if not quick:
+            out["compare_workers_long"] = extras.compare_workers(4, 200)
     out["tensorboard"] = tensorboard_cost.tensorboard_cost(1 if quick else repeats,
                                                            QUICK_EPOCHS["mlp"] if quick else 10)
     return out
@@ -166,6 +171,14 @@ def side_table(side: dict[str, Any]) -> Table:
     table.add_row(f"TensorBoard: callback time / fit time, mlp {tb['epochs']} epochs",
                   f"{tb['hook_share_of_fit']:.1%} (fit on/off {tb['ratio_on_off']:.2f}x)",
                   "<= 3%")
+    for work, target in ((side.get("compare_workers"), "(worker start-up dominates)"),
+                         (side.get("compare_workers_long"), "> 1x on idle cores")):
+        if not work:
+            continue
+        table.add_row(f"compare --repeats {work['repeats']}, digits, {work['epochs']} epochs: "
+                      f"--workers 1 -> 2 ({work['cpus']} CPUs)",
+                      f"{work['workers_1']['seconds']:.1f} s -> "
+                      f"{work['workers_2']['seconds']:.1f} s ({work['ratio']:.2f}x)", target)
     return table
 
 

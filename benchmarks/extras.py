@@ -149,3 +149,23 @@ def compare_cost(repeats: int, epochs: int) -> dict[str, Any]:
             "exit_codes": [train[-1]["exit_code"], compare[-1]["exit_code"]]}
 
 
+def compare_workers(repeats: int, epochs: int) -> dict[str, Any]:
+    """Wall seconds of `mnist-cli compare --repeats N` (softmax vs relu, bundled digits) with
+    `--workers 1` and `--workers 2`, fresh processes, alternating, best of two each; `ratio`
+    is workers 1 over workers 2 (above 1: the workers pay off)."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench_compare_workers_"))
+    out: dict[str, Any] = {"repeats": repeats, "epochs": epochs, "cpus": os.cpu_count(),
+                           "load_average": os.getloadavg()}
+    try:
+        for workers in ("1", "2", "1", "2"):
+            run = tmp / f"w{workers}-{len(list(tmp.iterdir()))}"
+            timed = time_cli(["compare", "--data", "digits", "--seed", "0", "--epochs",
+                              str(epochs), "--repeats", str(repeats), "--workers", workers,
+                              "--json", "--run-dir", str(run)], 1)
+            best = out.get(f"workers_{workers}")
+            if best is None or timed["seconds"] < best["seconds"]:
+                out[f"workers_{workers}"] = timed
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    out["ratio"] = out["workers_1"]["seconds"] / out["workers_2"]["seconds"]
+    return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -143,13 +144,15 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
         target = new_target(cfg.name, run_dir)
     tracking = train_tracking(cfg, target, mlflow, mlflow_experiment, resume is None)
     ui.writing_to(target)
+    from mnist_cli.runs.lock import writing
     from mnist_cli.training.pipeline import train_into
 
     try:
-        result = train_into(
-            cfg, target, scfg, tracking.display(ui) if tracking else ui, plots=not no_plots,
-            command=redact_command(command or call_text(
-                "train", config, ov, run_dir=run_dir, resume=resume, strategy=strategy)))
+        with writing(target, "train", scfg, fresh=resume is None):
+            result = train_into(
+                cfg, target, scfg, tracking.display(ui) if tracking else ui,
+                plots=not no_plots, command=redact_command(command or call_text(
+                    "train", config, ov, run_dir=run_dir, resume=resume, strategy=strategy)))
     finally:
         if tracking:
             tracking.finish(ui)
@@ -201,12 +204,15 @@ def evaluate(target: str | Path, *, data: str | None = None, image_shape: Any = 
                            connect_timeout, tpu)
     ui.writing_to(Path(target) if Path(target).is_dir() else None)
     names = parse_flag(class_names) if isinstance(class_names, str) else class_names
+    from mnist_cli.runs.lock import writing
     from mnist_cli.scoring.session import score
 
-    loaded, result, files, chief = score(
-        target, scfg, ui, data=data, image_shape=image_shape_list(image_shape),
-        data_dir=data_dir, label_column=label_column, pixel_max=pixel_max, class_names=names,
-        plots=not no_plots, backend=backend)
+    out_dir = Path(target) if Path(target).is_dir() else Path(target).parent
+    with writing(out_dir, "evaluate", scfg) if Path(target).exists() else nullcontext():
+        loaded, result, files, chief = score(
+            target, scfg, ui, data=data, image_shape=image_shape_list(image_shape),
+            data_dir=data_dir, label_column=label_column, pixel_max=pixel_max,
+            class_names=names, plots=not no_plots, backend=backend)
     report = {**result.to_dict(), "output_form": loaded.output_form, "files": files}
     matrix = report["confusion_matrix"]
     confusion = pd.DataFrame(matrix, index=pd.Index(range(len(matrix)), name="true"),
@@ -269,14 +275,16 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
             cross_device_ops: str = "auto", worker: Any = None, task_index: int | None = None,
             connect_timeout: float = 60.0, tpu: str | None = None, progress: Progress = False,
             command: list[str] | None = None, mlflow: str | None = None,
-            mlflow_experiment: str | None = None) -> Comparison:
+            mlflow_experiment: str | None = None, workers: int = 1) -> Comparison:
     """Train several variants on the same data and seeds and compare them (McNemar's test),
     like `mnist-cli compare`. `config`, `activation` and `output` take one value or a list;
     with neither config nor activation: softmax vs relu, the seed notebook's experiment.
-    `mlflow`: a tracking URI (or `env`): a parent run with one child per variant x seed."""
+    `mlflow`: a tracking URI (or `env`): a parent run with one child per variant x seed.
+    `workers`: train the sub-runs in that many processes (results identical to 1)."""
     import pandas as pd
 
     from mnist_cli.comparison import build_variants, plan_seeds
+    from mnist_cli.comparison.parallel import check_workers
     from mnist_cli.comparison.report import sentences
 
     ui = Display.of(progress)
@@ -291,14 +299,18 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
     dims = [as_list(config), as_list(activation), as_list(output)]
     variants = build_variants(*dims, ov)
     seeds = plan_seeds(seed, repeats)
+    check_workers(workers, scfg)
     target = new_target("compare", run_dir)
     tracker = open_tracker(mlflow, mlflow_experiment, variants[0].config.mlflow)
     ui.writing_to(target)
     from mnist_cli.comparison.session import compare_into
+    from mnist_cli.runs.lock import writing
 
-    runs = compare_into(variants, seeds, target, scfg, ui, redact_command(command or call_text(
-        "compare", dims[0] or None, ov, activation=dims[1], output=dims[2], repeats=repeats,
-        run_dir=run_dir, strategy=strategy)))
+    with writing(target, "compare", scfg, fresh=True):
+        runs = compare_into(variants, seeds, target, scfg, ui, redact_command(
+            command or call_text("compare", dims[0] or None, ov, activation=dims[1],
+                                 output=dims[2], repeats=repeats, run_dir=run_dir,
+                                 strategy=strategy)), workers=workers)
     if tracker is not None:
         log_to(tracker, target, ui)
     summary = runs.summary

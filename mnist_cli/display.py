@@ -4,8 +4,8 @@ A `Display` is what one command (or API call) shows: status lines (data notes, t
 "evaluating ...") and progress in one of the `--progress` modes:
 
 - `bar`: a rich bar (in a terminal; in Jupyter only with ipywidgets, which rich needs there);
-- `plain`: one log line per epoch (per 10% of a long predict), never wrapped or styled, so a
-  CI log or a notebook without ipywidgets gets readable lines and no escape codes;
+- `plain`: one log line per epoch (every few seconds of a long predict), never wrapped or
+  styled, so a CI log or a notebook without ipywidgets gets readable lines and no escape codes;
 - `none`: no progress; `auto` picks `bar` where a bar can be drawn, else `plain`.
 
 Training progress is a `keras.callbacks.Callback` using only the standard hooks, so any loop
@@ -22,7 +22,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleRenderable, RenderHook
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from mnist_cli.errors import UsageError
@@ -42,6 +42,8 @@ MODES = ("auto", "bar", "plain", "none")
 SHORT = (("loss", "loss"), ("accuracy", "acc"), ("val_loss", "val_loss"),
          ("val_accuracy", "val_acc"))
 PROGRESS_MIN = 5000  # examples; a smaller predict/evaluate finishes before progress would help
+PLAIN_SECONDS = 5.0
+"""The most often a plain predict/evaluate progress line is printed (its last line aside)."""
 
 
 def jupyter_widgets() -> bool:
@@ -74,6 +76,32 @@ def plain(line: str) -> None:
     err.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
+def uncut(renderable: Any) -> Any:
+    """Fold, never cut, a value too long for its column (a path, a class name, a number in
+    a squeezed column) in every table in `renderable` (a Group's too): rich's default cuts
+    it with "…", which a CI log's 80 columns did. Wrapping columns are the ones rich narrows
+    first; a `no_wrap` column (numbers) keeps its width unless nothing else is left."""
+    from rich.console import Group
+    from rich.table import Table
+
+    if isinstance(renderable, Table):
+        for column in renderable.columns:
+            if not column.no_wrap:
+                column.overflow = "fold"
+    elif isinstance(renderable, Group):
+        for part in renderable.renderables:
+            uncut(part)
+    return renderable
+
+
+class UncutTables(RenderHook):
+    """A console render hook applying `uncut` to everything printed (the CLI's stdout)."""
+
+    def process_renderables(self, renderables: list[ConsoleRenderable]
+                            ) -> list[ConsoleRenderable]:
+        return [uncut(r) for r in renderables]
+
+
 def make_progress() -> Progress:
     """Label, bar, count, ETA, then the metrics last, so a narrow terminal cuts only those."""
     return Progress(
@@ -86,6 +114,14 @@ def make_progress() -> Progress:
         console=err,
         transient=False,
     )
+
+
+def close(progress: Progress | None, exc: tuple[object, ...]) -> None:
+    """Stop a live display on its finished state: rich's `Live.stop()` skips the final
+    refresh in Jupyter, which left a notebook's bar on a stale frame ("4/5")."""
+    if progress is not None:
+        progress.refresh()
+        progress.__exit__(*exc)  # type: ignore[arg-type]
 
 
 def _fmt(logs: dict[str, Any] | None) -> str:
@@ -166,14 +202,25 @@ class TrainDisplay:
         self.mode, self.samples, self.labelled = mode, samples, labelled
         self.hooks = list(hooks or [])
         self.progress = make_progress() if self.mode == "bar" else None
+        self.runs_task: Any = None
 
     def __enter__(self) -> TrainDisplay:
         (self.progress or nullcontext()).__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        close(self.progress, exc)
+
+    def sub_run_done(self, line: str, done: int, total: int) -> None:
+        """One finished sub-run of several running at once (compare --workers): a line, and
+        in a terminal a bar of sub-runs done."""
         if self.progress is not None:
-            self.progress.__exit__(*exc)
+            if self.runs_task is None:
+                self.runs_task = self.progress.add_task("sub-runs", total=total, stats="")
+            self.progress.update(self.runs_task, completed=done)
+            self.progress.console.print(line, markup=False, highlight=False)
+        elif self.mode == "plain":
+            plain(line)
 
     def callbacks(self, label: str) -> list[Any]:
         if self.progress is not None:
@@ -195,7 +242,11 @@ def batch_callback(display: BatchDisplay) -> Any:
 
 
 class BatchDisplay:
-    """Progress of a long predict/evaluate: a bar, or one plain line per ~10% of the batches."""
+    """Progress of a long predict/evaluate: a bar, or a plain line at most every
+    PLAIN_SECONDS and one when it ends (by time, not by percentage: a 0.2 s evaluate gets
+    one line, not ten)."""
+
+    clock = staticmethod(time.perf_counter)
 
     def __init__(self, mode: str, label: str, batches: int, examples: int) -> None:
         self.mode = mode
@@ -203,16 +254,15 @@ class BatchDisplay:
         self.progress = make_progress() if self.mode == "bar" else None
         self.task = (self.progress.add_task(label, total=self.batches, stats="")
                      if self.progress is not None else None)
-        self.tenths, self.started = 0, time.perf_counter()
+        self.started = self.last = self.clock()
 
     def __enter__(self) -> BatchDisplay:
         (self.progress or nullcontext()).__enter__()
-        self.started = time.perf_counter()
+        self.started = self.last = self.clock()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(*exc)
+        close(self.progress, exc)
 
     def callbacks(self) -> list[Any]:
         return [] if self.mode == "none" else [batch_callback(self)]
@@ -221,13 +271,14 @@ class BatchDisplay:
         if self.progress is not None:
             self.progress.update(self.task, completed=done)
             return
-        tenths = 10 * done // self.batches
-        if tenths > self.tenths:
-            self.tenths = tenths
-            per = -(-self.examples // self.batches)
-            seen = min(done * per, self.examples)
-            plain(f"{self.label} {10 * tenths}%  {seen:,}/{self.examples:,} examples  "
-                  f"{time.perf_counter() - self.started:.1f} s")
+        now = self.clock()
+        if done < self.batches and now - self.last < PLAIN_SECONDS:
+            return
+        self.last = now
+        per = -(-self.examples // self.batches)
+        seen = min(done * per, self.examples)
+        plain(f"{self.label} {100 * done // self.batches}%  {seen:,}/{self.examples:,} "
+              f"examples  {now - self.started:.1f} s")
 
 
 class Display:

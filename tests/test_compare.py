@@ -18,7 +18,7 @@ from scipy.stats import t as t_dist
 
 from mnist_cli.comparison import build_variants, plan_seeds, run_comparison
 from mnist_cli.comparison.report import csv_text, sentences, table
-from mnist_cli.comparison.run import divergence
+from mnist_cli.comparison.sub_run import divergence
 from mnist_cli.comparison.summary import summarize
 from mnist_cli.comparison.types import ComparisonRuns
 from mnist_cli.config import Overrides

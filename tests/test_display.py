@@ -127,3 +127,45 @@ def test_compare_with_ipywidgets_draws_a_bar_per_variant(widgets: list[Any],
     bars = [line.split()[0] for line in final.splitlines() if "2/2" in line]
     assert bars == ["softmax", "relu"]
     assert "\x1b" not in final
+
+
+def frames(shown: list[Any]) -> list[str]:
+    """The frames a live widget drew (rich prints an empty text as it stops)."""
+    return [text for text in texts(shown) if text.strip()]
+
+
+def test_a_notebook_bar_ends_on_its_finished_frame(widgets: list[Any]) -> None:
+    """rich's Live.stop() does not redraw in Jupyter: without a refresh first, the widget kept
+    whatever frame the refresh thread drew last (its first, here: 0/5)."""
+    with display.BatchDisplay("bar", "evaluate", 5, 5000) as shown:
+        for done in range(1, 6):
+            shown.advance(done)
+    assert "5/5" in frames(widgets)[-1]
+    with display.TrainDisplay("bar") as train:
+        assert train.progress is not None
+        task = train.progress.add_task("mlp", total=3, stats="")
+        train.progress.update(task, completed=3, stats="loss 0.1000")
+    assert "3/3" in frames(widgets)[-1] and "loss 0.1000" in frames(widgets)[-1]
+
+
+def test_plain_batch_progress_is_throttled_by_time(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A fast pass prints its last line only (it printed ten, one per 10%); a slow one a line
+    every PLAIN_SECONDS, whatever the percentage."""
+    monkeypatch.setattr(display, "err", Console(file=io.StringIO(), width=80))
+    now = [0.0]
+    monkeypatch.setattr(display.BatchDisplay, "clock", staticmethod(lambda: now[0]))
+    lines: list[str] = []
+    monkeypatch.setattr(display, "plain", lines.append)
+    with display.BatchDisplay("plain", "evaluate", 10, 10000) as fast:
+        for done in range(1, 11):
+            now[0] += 0.02
+            fast.advance(done)
+    assert lines == ["evaluate 100%  10,000/10,000 examples  0.2 s"]
+    lines.clear()
+    now[0] = 0.0
+    with display.BatchDisplay("plain", "predict", 100, 100000) as slow:
+        for done in range(1, 101):
+            now[0] += 0.25  # 25 s in all
+            slow.advance(done)
+    assert [line.split()[1] for line in lines] == ["20%", "40%", "60%", "80%", "100%"]

@@ -20,7 +20,7 @@ def read(run_dir: Path) -> dict:
 
 def test_every_metrics_record_has_the_schema_version(tmp_path: Path,
                                                       train_run: TrainRun) -> None:
-    from mnist_cli.comparison.run import mark_failed
+    from mnist_cli.comparison.sub_run import mark_failed
     from mnist_cli.modeling.io import read_run_config
     from mnist_cli.training.guards import Diverged, record_failure, record_fault
     from mnist_cli.training.resume import record_interrupt

@@ -56,13 +56,14 @@ def train_markdown(metrics: dict[str, Any], results: list[GateResult]) -> str:
     return f"{title}\n\n{table(rows, ['metric', 'value'])}{gates_section(results)}\n"
 
 
-def evaluate_markdown(result: dict[str, Any], results: list[GateResult]) -> str:
+def evaluate_markdown(result: dict[str, Any], results: list[GateResult], run: str) -> str:
+    """Headed by the run (or model file) scored, so two evaluate steps can be told apart."""
     rows = [["data", result.get("source", "-")],
             ["accuracy", _num(result.get("accuracy"))],
             ["balanced accuracy", _num(result.get("balanced_accuracy"))],
             ["loss", _num(result.get("loss"))],
             ["examples", f"{result.get('examples', 0):,}"]]
-    return (f"### mnist-cli evaluate\n\n{table(rows, ['metric', 'value'])}"
+    return (f"### mnist-cli evaluate: {run}\n\n{table(rows, ['metric', 'value'])}"
             f"{gates_section(results)}\n")
 
 

@@ -62,6 +62,10 @@ RepeatsOpt = Annotated[int, typer.Option(
     "--repeats", min=1, metavar="N", rich_help_panel=MODEL, show_default=False,
     help="Seeds per variant, the same for all (default 1): 2+ give a t-based 95% CI "
     "of the mean, 3+ a paired t-test between variants.")]
+WorkersOpt = Annotated[int, typer.Option(
+    "--workers", min=1, metavar="N", rich_help_panel=MODEL, show_default=False,
+    help="Train the variant x seed sub-runs in N processes (default 1); every sub-run is "
+    "bit-identical to --workers 1's.")]
 CompareDirOpt = Annotated[Path | None, typer.Option(
     "--run-dir", metavar="DIR", rich_help_panel=OUTPUT,
     help="New compare directory (default: under runs/).")]
@@ -97,6 +101,7 @@ def compare(
     activation: ActivationsOpt = None,
     output: OutputsOpt = None,
     repeats: RepeatsOpt = 1,
+    workers: WorkersOpt = 1,
     epochs: EpochsOpt = None,
     batch_size: BatchOpt = None,
     optimizer: OptimizerOpt = None,
@@ -130,8 +135,10 @@ def compare(
     mlflow: MlflowOpt = None,
     mlflow_experiment: MlflowExperimentOpt = None,
 ) -> None:
-    """Train several variants on the same data and seeds; rank them on validation accuracy and
-    test every pair for a significant difference on the test set."""
+    """Train several variants on the same data and seeds, rank them, test every pair.
+
+    Ranked on validation accuracy; every pair is tested for a significant difference on the
+    test set."""
     from mnist_cli.scoring.gates import COMPARE_METRICS, parse_gates
 
     ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
@@ -146,7 +153,7 @@ def compare(
         strategy=strategy, device=device,
         cross_device_ops=cross_device_ops, worker=worker, task_index=task_index,
         connect_timeout=connect_timeout, tpu=tpu, progress=ui, command=sys.argv,
-        mlflow=mlflow, mlflow_experiment=mlflow_experiment)
+        mlflow=mlflow, mlflow_experiment=mlflow_experiment, workers=workers)
     if json_out:
         console.print_json(result.summary)
     report(result.summary, ui)

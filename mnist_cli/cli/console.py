@@ -17,13 +17,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from mnist_cli.display import Display, err
+from mnist_cli.display import Display, UncutTables, err
 from mnist_cli.errors import MnistCliError
 from mnist_cli.redact import redact
 from mnist_cli.runs.faults import describe
 from mnist_cli.runs.rundir import ERROR_LOG
 
 out = Console(highlight=False)
+out.push_render_hook(UncutTables())  # no table cuts a value, whatever the width
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -66,10 +66,11 @@ def gradcheck(
         "entry is involved. 0 skips this check.")] = 16,
     backend: BackendOpt = None,
 ) -> None:
-    """Compare autodiff gradients with float64 finite differences, on sampled entries and
-    along random directions that involve every entry (pass < 1e-7 <= warning < 1e-5 <=
-    fail). Exit 1 on fail, or when nothing could be judged (inconclusive). On JAX the check
-    runs in JAX's x64 mode."""
+    """Compare autodiff gradients with float64 finite differences.
+
+    On sampled entries and along random directions that involve every entry (pass < 1e-7 <=
+    warning < 1e-5 <= fail). Exit 1 on fail, or when nothing could be judged
+    (inconclusive). On JAX the check runs in JAX's x64 mode."""
     ui = console.start(quiet=quiet, json_out=json_out, verbose=verbose)
     result = api.gradcheck(
         config, model=model, digit=digit, batch=batch, params=params, epsilon=epsilon,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from mnist_cli.comparison.identical import why_identical
 from mnist_cli.comparison.stats import ALPHA, format_p, holm, mcnemar_counts, mcnemar_p, paired_t
 from mnist_cli.comparison.types import ComparisonRuns
 
@@ -69,6 +70,9 @@ def pair_tests(comp: ComparisonRuns,
         t["significant"] = t["p_adjusted"] is not None and t["p_adjusted"] < ALPHA
     for p in pairs:
         conclude(p, len(family))
+        p["identical"] = why_identical(comp, p["a"], p["b"])
+        if p["identical"]:
+            p["sentence"] += f". Note: {p['identical']}."
     plan = {"method": method, "alpha": ALPHA, "tests": len(family),
             "correction": "Holm" if len(family) > 1 else "none (a single test)"}
     return plan, pairs

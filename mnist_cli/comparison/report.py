@@ -90,10 +90,10 @@ def table(summary: dict[str, Any]) -> Table:
     winner = summary["winner"] or "none (every variant failed)"
     title = f"Comparison: best on {METRIC_WORDS[summary['ranked_by']]}: [bold]{winner}[/]"
     t = Table(title=title, caption=_caption(summary), box=box.SIMPLE_HEAD, padding=(0, 1),
-              show_edge=False, caption_justify="left")
+              collapse_padding=True, show_edge=False, caption_justify="left", min_width=80)
     width = max(len(e["name"]) for e in summary["variants"])
     t.add_column("#", justify="right", no_wrap=True)
-    t.add_column("variant", overflow="fold", min_width=min(width, 24))
+    t.add_column("variant", overflow="fold", min_width=min(width, 12))
     for col in ("params", "val acc", "test acc", "loss", "val loss", "epochs", "sec"):
         t.add_column(col, justify="right", no_wrap=True)
     for e in summary["variants"]:

@@ -3,6 +3,7 @@ import them from here and never from each other (no import cycle in mnist_cli.co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,3 +46,7 @@ class ComparisonRuns:
 
     def runs_of(self, name: str) -> list[RunOutcome]:
         return [o for o in self.outcomes if o.variant == name]
+
+
+Finished = Callable[[RunOutcome, int, int], None]
+"""Told of each finished sub-run: (its outcome, how many have finished, how many in all)."""

@@ -31,6 +31,7 @@ GRADCHECK = "gradcheck.json"  # `gradcheck --run-dir`
 SPLIT = "split.json"  # the split seed and each split's fingerprint, written before training
 MLFLOW = "mlflow.json"  # the MLflow run(s) this directory was logged to (`--mlflow`, `log`)
 ERROR_LOG = "error.log"  # the traceback of an unexpected error
+LOCK = ".lock"  # held (flock) by the one process writing the directory; see runs/lock.py
 TENSORBOARD = "tensorboard"  # TensorBoard logs (folder)
 BACKUP_DIR = "backup"  # the epoch backup `--resume` restarts from, removed when a run completes
 KERAS_BACKUP = "keras"

@@ -86,12 +86,14 @@ def epoch_reporter(trial: Any, metric: str) -> Any:
 
 def train_trial(ctx: TrialContext, trial: Any, dataset: Any, reporter: Any) -> float:
     """Sample, validate and train one trial; its value is the kept epoch's metric."""
+    from mnist_cli.runs.lock import hold
     from mnist_cli.training import run_training
 
     values = {p.key: p.suggest(trial) for p in ctx.params}
     cfg = ctx.config(values, source=f"trial {trial.number}")
-    result = run_training(cfg, ctx.trial_dir(trial.number), dataset=dataset,
-                          callbacks=[reporter], command=ctx.command, score_test=False)
+    with hold(ctx.trial_dir(trial.number), "tune trial"):  # one writer per run dir
+        result = run_training(cfg, ctx.trial_dir(trial.number), dataset=dataset,
+                              callbacks=[reporter], command=ctx.command, score_test=False)
     value = result.metrics.get("final", {}).get(ctx.metric)
     if value is None:
         raise RunFailed(f"the run recorded no {ctx.metric}")
