@@ -133,6 +133,17 @@ def test_hard_exit_missing_is_loud(monkeypatch: pytest.MonkeyPatch) -> None:
         compat.exit_now(0)
 
 
+def test_process_pool_workers_missing_is_loud() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        assert compat.pool_processes(pool) == []  # none started yet: the dict is empty
+        del pool._processes
+        with pytest.raises(CompatError, match=r"ProcessPoolExecutor\._processes is missing"):
+            compat.pool_processes(pool)
+        pool._processes = {}  # shutdown reads it
+
+
 def test_users_get_one_warning_line_and_the_run_goes_on(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv(report.STRICT_ENV)

@@ -90,7 +90,9 @@ def _stop(pool: ProcessPoolExecutor, futures: list[Future]) -> None:
     written atomically, and the kernel releases their run-directory locks)."""
     for f in futures:
         f.cancel()
-    processes = list(getattr(pool, "_processes", {}).values())  # no public handle (3.11)
+    from mnist_cli.compat import pool_processes
+
+    processes = pool_processes(pool)  # no public handle on them
     pool.shutdown(wait=False, cancel_futures=True)
     for p in processes:
         if p.is_alive():
