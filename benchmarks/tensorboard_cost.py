@@ -26,7 +26,7 @@ HOOKS = ("on_epoch_begin", "on_epoch_end", "on_train_end", "write_test")
 
 def timed_boards(spent: list[float]) -> Any:
     """`board_callbacks` whose hooks add their wall seconds to `spent`."""
-    from mnist_cli.training import tensorboard
+    from mnist_cli.tracking import tensorboard
 
     original = tensorboard.board_callbacks
 
@@ -51,7 +51,7 @@ def timed_boards(spent: list[float]) -> Any:
 
 def one_run(seed: int, epochs: int, on: bool) -> dict[str, float]:
     """One (c) MLP run; with `on`, also the seconds inside the callback's hooks."""
-    from mnist_cli.training import tensorboard
+    from mnist_cli.tracking import tensorboard
 
     spent: list[float] = []
     original = tensorboard.board_callbacks  # the pipeline imports it at each run

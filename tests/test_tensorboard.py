@@ -13,8 +13,8 @@ import pytest
 from mnist_cli.comparison import build_variants, run_comparison
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.distribute import StrategyDescription
+from mnist_cli.tracking.tensorboard import board_callbacks, make_board
 from mnist_cli.training import run_training
-from mnist_cli.training.tensorboard import board_callbacks, make_board
 from tests.helpers import make_digits_dataset, run_cli
 
 
@@ -143,7 +143,7 @@ def test_event_records_are_tensorflows_own_bytes(tag: str, value: float | str, p
     from tensorflow.core.framework import summary_pb2
     from tensorflow.core.util import event_pb2
 
-    from mnist_cli.training import events
+    from mnist_cli.tracking import events
 
     data_class = (summary_pb2.DATA_CLASS_SCALAR if plugin == "scalars"
                   else summary_pb2.DATA_CLASS_TENSOR)

@@ -1,6 +1,7 @@
-"""Experiment tracking on MLflow (`--mlflow URI`, `mnist-cli log`).
+"""Experiment tracking: every run's TensorBoard event files (`tensorboard`, written through
+`events` without TensorFlow) and MLflow (`--mlflow URI`, `mnist-cli log`).
 
-One concept per module: `secrets` (credentials never leave the process), `client` (the
+For MLflow, one concept per module (credentials masked by `mnist_cli.redact`): `client` (the
 optional dependency, the URI, the reachability check), `record` (RUN_DIR/mlflow.json: which
 MLflow run a directory is), `params` (config -> dotted params), `upload` (one run directory
 -> one MLflow run, idempotently), `live` (per-epoch metrics while `train` runs), `nested`

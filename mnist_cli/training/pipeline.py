@@ -207,7 +207,7 @@ def train_and_record(cfg: RunConfig, run_dir: Path, data: Dataset, model: Any, e
     backup, score the test split with the engine's predict path, write every artifact."""
     from mnist_cli.backend import current_backend
     from mnist_cli.modeling.precision import precision_record
-    from mnist_cli.training.tensorboard import board_callbacks, write_test
+    from mnist_cli.tracking.tensorboard import board_callbacks, write_test
 
     rundir.check_split(run_dir, data.description, ("train", "validation", "test"),
                        "resuming would train on other data; start a new run")

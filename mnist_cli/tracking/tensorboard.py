@@ -9,7 +9,7 @@ sub-run, so `tensorboard` pointed at it overlays every variant and seed.
 The files are TensorFlow's own format: Event protos in a TFRecord file, each value tagged
 with the metadata TensorBoard's `scalars` / `text` plugins read (what the tensorboard
 package's `tf.summary.scalar` / `text` would write; TF 2.21 no longer ships them), encoded
-in `mnist_cli.training.events` so a JAX run needs no TensorFlow for them. Writing the records
+in `mnist_cli.tracking.events` so a JAX run needs no TensorFlow for them. Writing the records
 directly costs well under 0.1 ms a value where an eager `tf.summary.write` costs ~0.5 ms,
 which on 0.1 s epochs is the difference between ~3% and under 1% of the training time.
 
@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-import mnist_cli.training.events as events
+import mnist_cli.tracking.events as events
 from mnist_cli.backend import import_keras
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.distribute import StrategyDescription
@@ -48,7 +48,7 @@ def config_markdown(cfg: RunConfig) -> str:
 
 class EventWriter:
     """One new event file in `log_dir` (a resumed run adds another), written record by
-    record (`mnist_cli.training.events`: no TensorFlow); `flush` pushes what is buffered to
+    record (`mnist_cli.tracking.events`: no TensorFlow); `flush` pushes what is buffered to
     the file."""
 
     def __init__(self, log_dir: Path) -> None:
