@@ -1,4 +1,4 @@
-"""Every use of a library's internals, in one place (outside mnist_cli/training/).
+"""Every use of a library's internals, in one place.
 
 Each function says what it patches, why, and the versions it was checked against, and
 checks the internal before relying on it: a missing or changed one is reported naming it and
