@@ -191,8 +191,7 @@ PrecisionOpt = Annotated[str | None, typer.Option(
     autocompletion=completes(precisions), help="e.g. mixed_float16.")]
 MlflowOpt = Annotated[str | None, typer.Option(
     "--mlflow", metavar="URI|env", rich_help_panel=OUTPUT,
-    help="Log to this MLflow tracking server (e.g. http://127.0.0.1:5000; `env`: "
-    "MLFLOW_TRACKING_URI); default: the config's mlflow.uri. Needs the mlflow extra.")]
+    help="Log to this MLflow server.")]
 MlflowExperimentOpt = Annotated[str | None, typer.Option(
     "--mlflow-experiment", metavar="NAME", rich_help_panel=OUTPUT,
-    help="MLflow experiment (default: the config's mlflow.experiment, mnist-cli).")]
+    help="MLflow experiment name.")]
