@@ -137,8 +137,7 @@ def compare(
 ) -> None:
     """Train several variants on the same data and seeds, rank them, test every pair.
 
-    Ranked on validation accuracy; every pair is tested for a significant difference on the
-    test set."""
+    Ranked on validation accuracy; each pair tested for a significant difference on test."""
     from mnist_cli.scoring.gates import COMPARE_METRICS, parse_gates
 
     ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
@@ -149,9 +148,8 @@ def compare(
         sets=sets, data=data, test_data=test_data, validation_split=validation_split,
         image_shape=image_shape, data_dir=data_dir, label_column=label_column,
         pixel_max=pixel_max, class_names=class_names, run_dir=run_dir,
-        no_tensorboard=no_tensorboard, precision=precision, backend=backend,
-        strategy=strategy, device=device,
-        cross_device_ops=cross_device_ops, worker=worker, task_index=task_index,
+        no_tensorboard=no_tensorboard, precision=precision, backend=backend, strategy=strategy,
+        device=device, cross_device_ops=cross_device_ops, worker=worker, task_index=task_index,
         connect_timeout=connect_timeout, tpu=tpu, progress=ui, command=sys.argv,
         mlflow=mlflow, mlflow_experiment=mlflow_experiment, workers=workers)
     if json_out:

@@ -12,8 +12,10 @@ from mnist_cli.cli.options import JsonOpt, VerboseOpt
 
 
 def env(json_out: JsonOpt = False, verbose: VerboseOpt = False) -> None:
-    """Show library versions (pinned ones against their tested range), devices, usable
-    strategies (and why not), GPU hints and TF_CONFIG."""
+    """Show versions (against their tested ranges), devices, strategies, GPU hints, TF_CONFIG.
+
+    Usable strategies say why not where they are not; pinned libraries say whether they are
+    inside the range mnist-cli was tested with."""
     from mnist_cli.backend import set_verbose
     from mnist_cli.distribute import env_report
 

@@ -13,7 +13,9 @@ divergence) through `flush`, so only a hard kill loses the epochs since the last
 from __future__ import annotations
 
 import errno
+import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,9 @@ import mnist_cli.signals as signals
 import mnist_cli.training.extra_state as extra_state
 from mnist_cli.runs.rundir import CONFIG
 
-MIN_INTERVAL_S = 2.0
+MIN_INTERVAL_S = float(os.environ.get("MNIST_CLI_BACKUP_INTERVAL_S", "2.0"))
+"""At most one write per this many seconds; `MNIST_CLI_BACKUP_INTERVAL_S=0` writes every epoch
+(a slow epoch, or a test that kills a run at a known epoch)."""
 COST_SHARE = 0.02  # a write is due once 1/COST_SHARE times its last cost has passed
 STATE = extra_state.STATE_FILE
 
@@ -47,12 +51,14 @@ def check_run_dir(run_dir: Path | None) -> None:
 
 
 def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None,
-                 run_dir: Path | None = None, every_epoch: bool = False) -> Any:
+                 run_dir: Path | None = None, every_epoch: bool = False,
+                 before_write: Callable[[], None] | None = None) -> Any:
     """A keras Callback restoring the backup at train begin and writing it when due (see
     module doc), or at `every_epoch` end (multi-worker: every worker's backup then holds the
     same epochs); it carries the state of the `stopping` (early-stopping) callbacks, which
     must come before it in the callback list. With `run_dir`, every epoch end first checks
-    that the run directory is still in place."""
+    that the run directory is still in place; `before_write` runs before each write (the
+    history, so that it never lags the state)."""
     from mnist_cli.backend import import_keras
 
     keras = import_keras()
@@ -85,6 +91,8 @@ def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None,
 
         def _write(self, state: extra_state.TrainingState) -> None:
             start = time.monotonic()
+            if before_write is not None:
+                before_write()
             extra_state.write_state(state_path(backup_dir), state)
             self.written_at = time.monotonic()
             self.write_cost = self.written_at - start
@@ -99,8 +107,8 @@ def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None,
 
 
 def flush(callbacks: list[Any], recorder: Any = None) -> None:
-    """Write any unsaved completed epoch before a graceful stop, then the history
-    (`resume.history_callback`) that goes with it."""
+    """Write any unsaved completed epoch before a graceful stop (with its history first),
+    and the history (`resume.history_callback`) in any case."""
     for callback in callbacks:
         if hasattr(callback, "flush") and hasattr(callback, "snapshot"):
             callback.flush()

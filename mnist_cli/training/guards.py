@@ -124,16 +124,18 @@ def _all_finite(array: Any) -> bool:
 
 
 def training_callbacks(run_dir: Path, probe: Any = None, stopping: list[Any] | None = None,
-                       every_epoch: bool = False) -> list[Any]:
+                       every_epoch: bool = False, recorder: Any = None) -> list[Any]:
     """Guard first (so NaN weights are never backed up), then the epoch-end backup;
     `probe`: a few scaled training images to check probability outputs on; `stopping`:
     early-stopping callbacks whose state the backup carries; `every_epoch`: back up at
-    every epoch end (multi-worker)."""
+    every epoch end (multi-worker); `recorder` (`resume.history_callback`): goes between
+    them, and saves the history before each backup write."""
     from mnist_cli.training.backup import epoch_backup
 
-    return [guard_callback(probe),
-            epoch_backup(keras_backup_dir(run_dir), stopping, run_dir=Path(run_dir),
-                         every_epoch=every_epoch)]
+    backup = epoch_backup(keras_backup_dir(run_dir), stopping, run_dir=Path(run_dir),
+                          every_epoch=every_epoch,
+                          before_write=recorder.flush if recorder is not None else None)
+    return [guard_callback(probe), *([recorder] if recorder is not None else []), backup]
 
 
 def keep_last_good(run_dir: Path, model: Any) -> Path | None:

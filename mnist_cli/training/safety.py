@@ -45,12 +45,13 @@ def reliable_fit(cfg: RunConfig, data: Dataset, model: Any, engine: Any, global_
     recorded in metrics.json."""
     if stopping is None:  # before the backup, which saves and restores its state
         stopping = fit_callbacks(cfg)
+    recorder = resume.history_callback(run_dir)  # saved before each backup write
     safety = guards.training_callbacks(run_dir, probe_images(cfg, data), stopping,
-                                       every_epoch=engine.fixed_call_steps is not None)
-    recorder = resume.history_callback(run_dir, safety[-1])  # saved with the backup
+                                       every_epoch=engine.fixed_call_steps is not None,
+                                       recorder=recorder)
     try:
         _, seconds = engine.fit(cfg, data, model, global_batch,
-                                [*stopping, *safety, recorder, *callbacks], done)
+                                [*stopping, *safety, *callbacks], done)
     except guards.Diverged as exc:
         backup.flush(safety, recorder)
         raise guards.record_failure(run_dir, cfg, exc, model, recorder.history,
