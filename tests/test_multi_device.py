@@ -53,6 +53,7 @@ def test_a_one_seed_gives_bit_identical_weights(results: dict[str, Any]) -> None
     same_run(found)
     strategy = found["strategy"]  # metrics.json says how it ran
     assert (strategy["replicas"], strategy["global_batch_size"]) == (2, 32)
+    assert len(set(strategy["devices"])) == 2  # where the replicas ran
     assert strategy["name"] in ("mirrored", "data-parallel")
     assert strategy["why"] == "chosen by --strategy"
 

@@ -19,8 +19,27 @@ def strategy_record(strategy: Any, desc: StrategyDescription | None,
                  (default_name(strategy), "no strategy flag (library call)"))
     replicas = int(strategy.num_replicas_in_sync)
     return {"name": name, "why": why, "class": cls, "replicas": replicas,
+            "devices": replica_devices(strategy),
             "batch_size_per_replica": batch_per_replica,
             "global_batch_size": batch_per_replica * replicas}
+
+
+def replica_devices(strategy: Any) -> list[str]:
+    """The devices the replicas ran on (`CPU:0`, `GPU:1`, a JAX device): where the run
+    really trained, for a GPU user to check; [] for TensorFlow's default strategy, which
+    places ops where TensorFlow does (a visible GPU first)."""
+    extended = getattr(strategy, "extended", None)
+    if extended is not None:
+        try:
+            return [str(d).rsplit("device:", 1)[-1] for d in extended.worker_devices]
+        except RuntimeError:  # the default strategy has no device list
+            return []
+    devices = getattr(strategy, "devices", None) or [getattr(strategy, "device", None)]
+    if devices == [None]:
+        from mnist_cli.backend import import_jax
+
+        devices = import_jax().devices()[:1]
+    return [str(d) for d in devices]
 
 
 def default_name(strategy: Any) -> str:
