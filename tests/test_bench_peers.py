@@ -77,6 +77,7 @@ def test_steady_rate_is_the_median_after_the_first_epoch() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.extended
 def test_quick_bench_runs_every_available_contender(tmp_path: Path) -> None:
     """`--quick` on the CNN workload (every contender has a CNN, so each script runs once;
     two at a time to keep this short): same keys, sane numbers, plausible accuracy; a

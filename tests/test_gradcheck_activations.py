@@ -77,6 +77,7 @@ def _plant_straddles(model, x: np.ndarray, points: tuple[float, ...]) -> None:
 
 @pytest.mark.parametrize("name", USABLE)
 @pytest.mark.slow
+@pytest.mark.extended
 def test_every_activation_five_seeds_no_false_failure(digits, name: str) -> None:
     kinks = activation_kinks(name)
     points = kinks if isinstance(kinks, tuple) else ()

@@ -26,6 +26,9 @@ PARAMS, DIRECTIONS = 12, 3
 """As in the script: the same sampled entries and directions on both backends."""
 
 
+pytestmark = pytest.mark.extended  # one JAX process cross-checking TF: `make test-extended`
+
+
 @pytest.fixture(scope="module")
 @slow_fixture
 def jax_side(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
