@@ -12,6 +12,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -275,6 +276,76 @@ def test_sigint_on_one_worker_stops_both_and_resume_is_bit_identical(
                     model_weights(where / "w0" / "model.keras"), strict=True):
         np.testing.assert_array_equal(a, b)
     assert not (tmp_path / "w1").exists()
+
+
+def freeze_at_the_same_backup(run_dirs: list[Path], procs: list[subprocess.Popen]) -> int:
+    """SIGSTOP every worker once each holds a backup, at the same epoch count (they back up
+    every epoch, within one epoch of each other; retried until they agree); returns it."""
+    from mnist_cli.training.resume import completed_epochs
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and all(p.poll() is None for p in procs):
+        for p in procs:
+            p.send_signal(signal.SIGSTOP)
+        try:
+            done = {completed_epochs(run) for run in run_dirs}
+        except Exception:  # noqa: BLE001 (a backup caught mid-write: look again)
+            done = set()
+        if len(done) == 1 and 1 <= min(done) < MW_EPOCHS:
+            return min(done)
+        for p in procs:
+            p.send_signal(signal.SIGCONT)
+        time.sleep(0.02)
+    raise AssertionError("the workers never held the same backup mid-run")
+
+
+@pytest.mark.slow
+@pytest.mark.extended
+def test_kill_9_of_both_workers_then_resume_is_bit_identical(
+        reference_cluster: tuple, tmp_path: Path, cli_env: dict[str, str]) -> None:
+    """Guarantee b, hard kill: both workers SIGKILLed after a backup, then `--resume` on
+    each gives the uninterrupted run's weights and metrics, bit for bit."""
+    where, (chief, _) = reference_cluster
+    procs = start_workers(tmp_path, cli_env, "--epochs", str(MW_EPOCHS), "--quiet")
+    try:
+        saved = freeze_at_the_same_backup([tmp_path / "w0", tmp_path / "w1"], procs)
+    finally:
+        for p in procs:
+            p.kill()
+            p.communicate(timeout=60)
+    resumed = finish(start_workers(tmp_path, cli_env, "--resume", "--json"))
+    for p, _, err in resumed:
+        assert p.returncode == 0, err[-2000:]
+    again = json.loads(resumed[0][1])
+    assert again["resumed_from_epoch"] == saved
+    for key in ("final", "test_loss", "test_accuracy"):
+        assert again[key] == chief[key], key
+    for a, b in zip(model_weights(tmp_path / "w0" / "model.keras"),
+                    model_weights(where / "w0" / "model.keras"), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
+@pytest.mark.extended
+def test_a_non_finite_gradient_on_one_workers_replica_stops_both(tmp_path: Path,
+                                                                 cli_env: dict[str, str]) -> None:
+    """Guarantee c on one replica: an inf pixel in worker 1's rows of step 5 makes only its
+    gradient non-finite; both workers stop at that step with nothing applied."""
+    ports = free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    env = dict(cli_env, PYTHONPATH=str(ROOT))
+    procs = [subprocess.Popen(
+        [sys.executable, str(SCRIPTS / "bad_replica_worker.py"), str(tmp_path), "5"],
+        env=dict(env, TF_CONFIG=json.dumps({"cluster": cluster,
+                                            "task": {"type": "worker", "index": i}})),
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i in range(2)]
+    for p, _, err in finish(procs):
+        assert p.returncode == 0, err[-2000:]
+    for i in range(2):
+        found = json.loads((tmp_path / f"worker{i}.json").read_text())
+        assert "at epoch 1, step 5" in found["message"], found
+        assert found["iterations"] == 4 and found["finite"]
 
 
 @pytest.mark.slow

@@ -1,0 +1,57 @@
+"""One worker of a two-worker cluster (TF_CONFIG from the caller) training digits in which one
+image, in worker 1's replica's rows of step STEP, holds an inf pixel: only that replica's
+gradient is non-finite. Writes what happened to OUT/worker{index}.json for
+tests/test_strategy.py.
+
+Usage: python tests/strategy_scripts/bad_replica_worker.py OUT STEP
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+OUT, STEP = Path(sys.argv[1]), int(sys.argv[2])
+SEED, BATCH = 1, 32  # per replica: global batch 64
+
+
+def poisoned() -> object:
+    from mnist_cli.config.schema import DataConfig
+    from mnist_cli.data import load_dataset
+    from mnist_cli.training.epochs import epoch_order
+
+    data = load_dataset(DataConfig(spec="digits"), SEED)
+    order = epoch_order(SEED, 0, len(data.train))
+    x = data.train.x.astype(np.float32)
+    x[order[(STEP - 1) * 2 * BATCH + BATCH + 3]].flat[10] = np.inf  # replica 1's rows
+    return replace(data, train=replace(data.train, x=x))
+
+
+def main() -> None:
+    from mnist_cli.config import Overrides, resolve_config
+    from mnist_cli.distribute import StrategyConfig, make_strategy
+    from mnist_cli.errors import RunFailed
+    from mnist_cli.training import pipeline
+    from mnist_cli.training.fused import Engine
+
+    strategy, desc = make_strategy(StrategyConfig(name="multi-worker", connect_timeout=60))
+    cfg = resolve_config("mlp_relu", Overrides(seed=SEED, batch_size=BATCH, epochs=1))
+    data = pipeline.prepare(cfg, poisoned())
+    model = pipeline.build_in_scope(cfg, data, strategy)
+    try:
+        Engine.for_strategy(strategy).fit(cfg, data, model, 2 * BATCH, [])
+        message = "no divergence"
+    except RunFailed as exc:
+        message = str(exc)
+    index = desc.task.index if desc.task else 0
+    (OUT / f"worker{index}.json").write_text(json.dumps({
+        "message": message, "iterations": int(np.asarray(model.optimizer.iterations)),
+        "finite": all(bool(np.isfinite(w).all()) for w in model.get_weights())}))
+
+
+if __name__ == "__main__":
+    main()
