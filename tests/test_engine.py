@@ -241,6 +241,7 @@ def test_batchnorm_and_dropout_see_the_right_training_flag(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 @pytest.mark.slow
+@pytest.mark.extended
 def test_every_optimizer_learns_as_under_keras_fit(tmp_path: Path, optimizer: str) -> None:
     from mnist_cli.config.schema import DataConfig
     from mnist_cli.data import load_dataset

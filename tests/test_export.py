@@ -61,6 +61,7 @@ def test_float_exports_match_keras(run_dir: Path, images: np.ndarray, fmt: str) 
 
 @pytest.mark.parametrize("quantize", ["dynamic", "float16"])
 @pytest.mark.slow
+@pytest.mark.extended
 def test_quantized_tflite_keeps_labels_and_shrinks(run_dir: Path, images: np.ndarray,
                                                    quantize: str) -> None:
     plain = export_model(run_dir, "tflite", out=run_dir / "plain.tflite", force=True)

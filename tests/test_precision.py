@@ -40,6 +40,7 @@ def accuracy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[float]]
 
 @pytest.mark.parametrize("precision", MIXED)
 @pytest.mark.slow
+@pytest.mark.extended
 def test_mixed_accuracy_within_two_points_of_float32(accuracy: dict[str, list[float]],
                                                      precision: str) -> None:
     assert min(accuracy["float32"]) > 0.85  # the float32 baseline really learned
