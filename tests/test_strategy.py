@@ -349,6 +349,7 @@ def test_a_non_finite_gradient_on_one_workers_replica_stops_both(tmp_path: Path,
 
 
 @pytest.mark.slow
+@pytest.mark.extended
 def test_two_workers_stop_together_at_a_non_finite_step(tmp_path: Path,
                                                         cli_env: dict[str, str]) -> None:
     """The update is skipped on every worker or none (its all-reduce must not hang): both

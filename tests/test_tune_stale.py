@@ -16,6 +16,7 @@ from tests.tuning import kill_when_running, states, write_space, write_tiny
 
 
 @pytest.mark.slow
+@pytest.mark.extended
 def test_killed_workers_leave_no_running_trial_once_the_study_continues(tmp_path: Path) -> None:
     config, space, run = write_tiny(tmp_path, epochs=30), write_space(tmp_path), tmp_path / "run"
     args = ["tune", "-c", str(config), "--space", str(space), "--run-dir", str(run),
