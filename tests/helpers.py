@@ -163,3 +163,19 @@ def make_pair(
     put(d / f"{prefix}-images-idx3-ubyte{ext}", idx_images(x))
     put(d / f"{prefix}-labels-idx1-ubyte{ext}", idx_labels(y))
     return x, y
+
+
+def poisoned_digits(seed: int, position: int, value: float = np.inf) -> Dataset:
+    """The bundled digits split with `seed`, whose training image at `position` of the
+    engine's first-epoch order (`epochs.epoch_order(seed, 0)`) holds one pixel `value` (inf:
+    the gradients of the step and replica that train on it are non-finite)."""
+    from dataclasses import replace
+
+    from mnist_cli.config.schema import DataConfig
+    from mnist_cli.data import load_dataset
+    from mnist_cli.training.epochs import epoch_order
+
+    data = load_dataset(DataConfig(spec="digits"), seed)
+    x = data.train.x.astype(np.float32)
+    x[epoch_order(seed, 0, len(data.train))[position]].flat[10] = value
+    return replace(data, train=replace(data.train, x=x))

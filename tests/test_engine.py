@@ -8,7 +8,6 @@ import os
 import signal
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.config.optimizers import OPTIMIZERS
 from mnist_cli.errors import ConfigError, RunFailed
 from mnist_cli.training import fused
-from tests.helpers import BN_DROPOUT_LAYERS, digits_yaml
+from tests.helpers import BN_DROPOUT_LAYERS, digits_yaml, poisoned_digits
 
 BN_DROPOUT_YAML = digits_yaml("bn_dropout", BN_DROPOUT_LAYERS, epochs=2)
 
@@ -103,22 +102,9 @@ def test_results_do_not_depend_on_how_epochs_are_cut_into_calls(
         np.testing.assert_array_equal(a, b)
 
 
-def poisoned_dataset(seed: int, batch: int, step: int, value: float = np.inf,
-                     order: np.ndarray | None = None):
-    """Digits whose one training image, the one the (seed, epoch 0) order puts in `step`
-    (1-based), holds one pixel `value` (inf: that step's gradients are non-finite). `order`:
-    the epoch's example order, by default the engine's (`epochs.epoch_order`)."""
-    from mnist_cli.config.schema import DataConfig
-    from mnist_cli.data import load_dataset
-    from mnist_cli.training.epochs import epoch_order
-
-    data = load_dataset(DataConfig(spec="digits"), seed)
-    n = len(data.train)
-    if order is None:
-        order = epoch_order(seed, 0, n)
-    x = data.train.x.astype(np.float32)
-    x[order[(step - 1) * batch + 3]].flat[10] = value
-    return replace(data, train=replace(data.train, x=x))
+def poisoned_dataset(seed: int, batch: int, step: int, value: float = np.inf):
+    """Digits whose image at row 3 of `step` (1-based, epoch 1) holds one pixel `value`."""
+    return poisoned_digits(seed, (step - 1) * batch + 3, value)
 
 
 @pytest.mark.slow

@@ -71,11 +71,11 @@ class Engine:
         each epoch's last batch left out (TF, when fewer than the replicas: see
         `fused_graph.TrainGraph`)."""
         dtype = storage_dtype(data.train)
-        replicas = int(strategy.num_replicas_in_sync)
-        tail = len(data.train) % global_batch
+        dropped = 0 if is_jax() else self.graphs.dropped_rows(
+            len(data.train), global_batch, int(strategy.num_replicas_in_sync))
         return {"name": "fused", "why": self.why,
                 "images": dtype if dtype == "float32" else "uint8, scaled in the graph",
-                "dropped_per_epoch": tail if 0 < tail < replicas and not is_jax() else 0}
+                "dropped_per_epoch": dropped}
 
     def fit(self, cfg: RunConfig, data: Dataset, model: Any, global_batch: int,
             callbacks: list[Any], initial_epoch: int = 0

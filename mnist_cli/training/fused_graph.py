@@ -67,6 +67,13 @@ def hits(out: Any, y: Any) -> Any:
                                  tf.float64))
 
 
+def dropped_rows(n: int, batch: int, replicas: int) -> int:
+    """Rows of each epoch's last batch left out: all of them when fewer than the replicas (a
+    replica without rows would break batch statistics), else none."""
+    tail = n % batch
+    return tail if tail < replicas else 0
+
+
 def agreement(strategy: Any) -> Any:
     """`agree(flag) -> bool`: whether `flag` is true on any replica of any worker (a
     collective sum; every worker must call it at the same points)."""
@@ -100,9 +107,6 @@ class SplitGraph:
         self.n, self.batch, self.scale = len(split), int(batch), scale
         self.steps = -(-self.n // self.batch)
         self.sums = tf.Variable(tf.zeros([3], tf.float64), trainable=False)
-
-    def compile(self, steps: Any) -> Any:
-        return import_tf().function(steps, autograph=False)
 
     def bounds(self, step: Any) -> tuple[Any, Any]:
         tf = import_tf()
@@ -142,9 +146,8 @@ class TrainGraph(SplitGraph):
         super().__init__(model, split, batch, scale, dtype)
         tf = import_tf()
         self.order = tf.Variable(tf.range(self.n, dtype=tf.int32), trainable=False)
-        self.dropped = self.n % self.batch if self.n % self.batch < self.replicas else 0
-        self.steps -= bool(self.dropped)  # a replica without rows would break batch stats
-        self.run = self.compile(self._steps)
+        self.steps -= bool(dropped_rows(self.n, self.batch, self.replicas))
+        self.run = tf.function(self._steps, autograph=False)
 
     def shuffle(self, seed: int, epoch: int) -> None:
         """This epoch's order: `epoch_order(seed, epoch)`, so resume stays exact."""
@@ -234,7 +237,7 @@ class EvalGraph(SplitGraph):
 
     def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
         super().__init__(model, split, batch, scale, dtype)
-        self.run = self.compile(self._steps)
+        self.run = import_tf().function(self._steps, autograph=False)
 
     def _replica(self, low: Any, high: Any) -> tuple[Any, Any]:
         tf = import_tf()

@@ -28,31 +28,30 @@ def replica_devices(strategy: Any) -> list[str]:
     """The devices the replicas ran on (`CPU:0`, `GPU:1`, a JAX device): where the run
     really trained, for a GPU user to check; [] for TensorFlow's default strategy, which
     places ops where TensorFlow does (a visible GPU first)."""
-    extended = getattr(strategy, "extended", None)
-    if extended is not None:
-        try:
-            return [str(d).rsplit("device:", 1)[-1] for d in extended.worker_devices]
-        except RuntimeError:  # the default strategy has no device list
-            return []
-    devices = getattr(strategy, "devices", None) or [getattr(strategy, "device", None)]
-    if devices == [None]:
-        from mnist_cli.backend import import_jax
+    from mnist_cli.backend import import_jax, is_jax
 
-        devices = import_jax().devices()[:1]
-    return [str(d) for d in devices]
+    if is_jax():
+        devices = getattr(strategy, "devices", None) or [getattr(strategy, "device", None)]
+        return [str(d) for d in (import_jax().devices()[:1] if devices == [None] else devices)]
+    if is_tf_default(strategy):
+        return []
+    return [str(d).rsplit("device:", 1)[-1] for d in strategy.extended.worker_devices]
+
+
+def is_tf_default(strategy: Any) -> bool:
+    """TensorFlow's default strategy: what `get_strategy()` returns outside any scope."""
+    from mnist_cli.backend import import_tf
+
+    return strategy is import_tf().distribute.get_strategy()
 
 
 def default_name(strategy: Any) -> str:
-    """`default` for TensorFlow's default strategy (what `get_strategy()` returns outside
-    any scope) and JAX's one device, else the class name."""
+    """`default` for TensorFlow's default strategy and JAX's one device, else the class
+    name."""
     from mnist_cli.backend import is_jax
 
-    if is_jax():
-        return "default" if int(strategy.num_replicas_in_sync) == 1 else type(strategy).__name__
-    from mnist_cli.backend import import_tf
-
-    return "default" if strategy is import_tf().distribute.get_strategy() \
-        else type(strategy).__name__
+    one = int(strategy.num_replicas_in_sync) == 1 if is_jax() else is_tf_default(strategy)
+    return "default" if one else type(strategy).__name__
 
 
 def score_run(cfg: RunConfig, data: Dataset, model: Any, engine: Any, global_batch: int,

@@ -10,25 +10,16 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+
+from tests.helpers import poisoned_digits
 
 OUT, STEP = Path(sys.argv[1]), int(sys.argv[2])
 SEED, BATCH = 1, 32  # per replica: global batch 64
 
 
-def poisoned() -> object:
-    from mnist_cli.config.schema import DataConfig
-    from mnist_cli.data import load_dataset
-    from mnist_cli.training.epochs import epoch_order
-
-    data = load_dataset(DataConfig(spec="digits"), SEED)
-    order = epoch_order(SEED, 0, len(data.train))
-    x = data.train.x.astype(np.float32)
-    x[order[(STEP - 1) * 2 * BATCH + BATCH + 3]].flat[10] = np.inf  # replica 1's rows
-    return replace(data, train=replace(data.train, x=x))
 
 
 def main() -> None:
@@ -40,7 +31,7 @@ def main() -> None:
 
     strategy, desc = make_strategy(StrategyConfig(name="multi-worker", connect_timeout=60))
     cfg = resolve_config("mlp_relu", Overrides(seed=SEED, batch_size=BATCH, epochs=1))
-    data = pipeline.prepare(cfg, poisoned())
+    data = pipeline.prepare(cfg, poisoned_digits(SEED, (STEP - 1) * 2 * BATCH + BATCH + 3))
     model = pipeline.build_in_scope(cfg, data, strategy)
     try:
         Engine.for_strategy(strategy).fit(cfg, data, model, 2 * BATCH, [])

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "backend_scripts")]
 
 from recorder import save, scenario  # noqa: E402
 
-from tests.helpers import DROPOUT_LAYERS, digits_yaml  # noqa: E402
+from tests.helpers import DROPOUT_LAYERS, digits_yaml, poisoned_digits  # noqa: E402
 
 STRATEGY = "mirrored" if BACKEND == "tensorflow" else "data-parallel"
 EPOCHS, SEED, BATCH = 4, 3, 16  # per replica: global batch 32
@@ -174,15 +173,7 @@ def b_resume_after_sigint_and_kill() -> dict[str, Any]:
 def poisoned(seed: int, step: int, replica: int) -> Any:
     """Digits whose image at row 3 of `replica`'s half of `step` (1-based, epoch 1) holds an
     inf pixel: only that replica's gradient is non-finite."""
-    from mnist_cli.config.schema import DataConfig
-    from mnist_cli.data import load_dataset
-    from mnist_cli.training.epochs import epoch_order
-
-    data = load_dataset(DataConfig(spec="digits"), seed)
-    order = epoch_order(seed, 0, len(data.train))
-    x = data.train.x.astype(np.float32)
-    x[order[(step - 1) * 2 * BATCH + replica * BATCH + 3]].flat[10] = np.inf
-    return replace(data, train=replace(data.train, x=x))
+    return poisoned_digits(seed, (step - 1) * 2 * BATCH + replica * BATCH + 3)
 
 
 def c_one_bad_replica_stops_all() -> dict[str, Any]:
