@@ -29,8 +29,8 @@ def cfg_for(epochs: int = 3, seed: int = 5, **kw: object):
 
 def engine_fit(cfg, data, model, batch: int, callbacks: list | None = None):
     """The engine chosen for the model's strategy, trained directly."""
-    return fused.Engine.for_strategy(model.distribute_strategy).fit(cfg, data, model, batch,
-                                                                    callbacks or [])
+    engine = fused.Engine.for_strategy(model.distribute_strategy, model)
+    return engine.fit(cfg, data, model, batch, callbacks or [])
 
 
 def keras_fit(cfg, data) -> tuple[list[float], float]:
@@ -58,8 +58,9 @@ def test_engine_learns_as_keras_fit_and_records_itself(tmp_path: Path) -> None:
 
     cfg = cfg_for(epochs=10)
     run = run_training(cfg, tmp_path / "run")
-    assert run.metrics["engine"] == {"name": "fused", "why": "tf.function steps, 1 replica(s)",
-                                     "images": "float32", "dropped_per_epoch": 0}
+    why = "XLA-compiled tf.function steps (an MLP on the CPU), 1 replica"
+    assert run.metrics["engine"] == {"name": "fused", "why": why, "images": "float32",
+                                     "dropped_per_epoch": 0}
     assert run.metrics["test_accuracy"] > 0.9
     _, accuracy = keras_fit(cfg, load_dataset(DataConfig(spec="digits"), 5))
     # shuffle orders differ, so not equal: within the seed noise of Keras's own loop (360
@@ -246,17 +247,30 @@ def test_engine_key_is_validated() -> None:
         resolve_config("mlp_relu", Overrides(sets=["training.engine=turbo"]))
 
 
-def test_every_strategy_gets_the_one_engine() -> None:
-    """Chosen once per strategy: the same graphs for default, one-device and mirrored; the
-    call cut fixed only where processes must agree on it (multi-worker)."""
+def test_every_strategy_gets_the_one_engine(tmp_path: Path) -> None:
+    """Chosen once per strategy and model: the same graphs for default, one-device and
+    mirrored; XLA only for one replica on the CPU with an MLP's layers in float32
+    (`xla_wins`); the call cut fixed only where processes must agree on it (multi-worker)."""
     from mnist_cli.backend import import_tf
+    from mnist_cli.modeling.build import build_model
 
     tf = import_tf()
+
+    def model(config: str, precision: str = "float32"):
+        return build_model(resolve_config(config).model, (8, 8, 1), 10, precision=precision)
+
     strategies = [tf.distribute.get_strategy(), tf.distribute.OneDeviceStrategy("/cpu:0"),
                   tf.distribute.MirroredStrategy(["/cpu:0"])]
-    engines = [fused.Engine.for_strategy(s) for s in strategies]
+    engines = [fused.Engine.for_strategy(s, model("mlp_relu")) for s in strategies]
     assert {e.graphs.__name__ for e in engines} == {"mnist_cli.training.fused_graph"}
     assert [e.fixed_call_steps for e in engines] == [None, None, None]
+    assert [e.xla for e in engines] == [True, True, False]
+    dropout = tmp_path / "dropout.yaml"
+    dropout.write_text(digits_yaml("mlp_dropout", ("Flatten: {}", "Dropout: {rate: 0.5}",
+                                                   "Dense: {units: 10}"), epochs=1))
+    for other in (model("cnn"), model(str(dropout)),
+                  model("mlp_relu", precision="mixed_float16")):
+        assert not fused.Engine.for_strategy(strategies[0], other).xla
 
 
 @pytest.mark.slow

@@ -112,7 +112,7 @@ def test_engine_scales_the_loss() -> None:
     model = build_model(cfg.model, (8, 8, 1), 10, precision="mixed_float16")
     compile_model(model, cfg.model, cfg.training)
     assert type(model.optimizer).__name__ == "LossScaleOptimizer"
-    engine = Engine.for_strategy(tf.distribute.get_strategy())
+    engine = Engine.for_strategy(tf.distribute.get_strategy(), model)
     history, _ = engine.fit(cfg, make_digits_dataset(), model, 128, [])
     assert history["loss"][-1] < 0.8 * history["loss"][0]
 

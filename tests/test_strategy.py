@@ -149,7 +149,7 @@ def single_process_history(epochs: int) -> tuple[dict[str, list[float]], list[np
     model = build_model(cfg.model, data.description.image_shape, 10, cfg.name)
     compile_model(model, cfg.model, cfg.training)
     strategy = import_tf().distribute.get_strategy()
-    history, _ = Engine.for_strategy(strategy).fit(cfg, data, model, 64, [])
+    history, _ = Engine.for_strategy(strategy, model).fit(cfg, data, model, 64, [])
     return history, model.get_weights()
 
 

@@ -55,16 +55,21 @@ class Engine:
     why: str
     fixed_call_steps: int | None = None
     """Steps per call when every process must cut its epochs the same way (multi-worker)."""
+    xla: bool = False
+    """TensorFlow: full batches through XLA (`fused_graph.xla_wins`)."""
 
     @classmethod
-    def for_strategy(cls, strategy: Any) -> Engine:
+    def for_strategy(cls, strategy: Any, model: Any) -> Engine:
         if is_jax():
             return cls(kit(), "training.backend: jax (jitted steps)")
-        replicas = int(strategy.num_replicas_in_sync)
+        graphs, replicas = kit(), int(strategy.num_replicas_in_sync)
         if is_multi_worker(strategy):
-            return cls(kit(), f"tf.function steps, {replicas} replicas over the workers",
+            return cls(graphs, f"tf.function steps, {replicas} replicas over the workers",
                        WORKER_CALL_STEPS)
-        return cls(kit(), f"tf.function steps, {replicas} replica(s)")
+        if graphs.xla_wins(model, strategy):
+            return cls(graphs, "XLA-compiled tf.function steps (an MLP on the CPU), 1 replica",
+                       xla=True)
+        return cls(graphs, f"tf.function steps, {replicas} replica(s)")
 
     def record(self, data: Dataset, strategy: Any, global_batch: int) -> dict[str, Any]:
         """metrics.json's `engine`: its name, why, how it held the images, and the rows of
@@ -88,6 +93,8 @@ class Engine:
         with graphs.placement(model):
             model.optimizer.build(model.trainable_variables)
             train = graphs.TrainGraph(model, data.train, global_batch, cfg.data.scale, dtype)
+            if self.xla:
+                train.use_xla()
             check = None if val is None else graphs.EvalGraph(model, val, global_batch,
                                                               cfg.data.scale, dtype)
         cbs = import_keras().callbacks.CallbackList(callbacks, model=model, epochs=t.epochs,

@@ -163,7 +163,7 @@ def nan_loss() -> dict[str, Any]:
         saved, fused_jax.loops_slowly = fused_jax.loops_slowly, lambda _, s=stepwise: s
         try:
             with contextlib.suppress(RunFailed):
-                fused.Engine.for_strategy(None).fit(cfg, data, model, batch, [])
+                fused.Engine.for_strategy(None, model).fit(cfg, data, model, batch, [])
         finally:
             fused_jax.loops_slowly = saved
         found[mode] = {"weights_finite": all(np.isfinite(w).all() for w in weights(model)),
@@ -196,7 +196,7 @@ def nan_gradients() -> dict[str, Any]:
     model.compile(optimizer="adam",
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     try:
-        fused.Engine.for_strategy(None).fit(
+        fused.Engine.for_strategy(None, model).fit(
             cfg_for(epochs=1, seed=seed, batch_size=batch), data, model, batch, [])
         raised = None
     except RunFailed as exc:

@@ -34,7 +34,7 @@ def main() -> None:
     data = pipeline.prepare(cfg, poisoned_digits(SEED, (STEP - 1) * 2 * BATCH + BATCH + 3))
     model = pipeline.build_in_scope(cfg, data, strategy)
     try:
-        Engine.for_strategy(strategy).fit(cfg, data, model, 2 * BATCH, [])
+        Engine.for_strategy(strategy, model).fit(cfg, data, model, 2 * BATCH, [])
         message = "no divergence"
     except RunFailed as exc:
         message = str(exc)

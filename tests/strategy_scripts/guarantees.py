@@ -190,7 +190,7 @@ def c_one_bad_replica_stops_all() -> dict[str, Any]:
     from mnist_cli.training.fused import Engine
 
     try:
-        Engine.for_strategy(dist).fit(cfg, data, model, 2 * BATCH, [])
+        Engine.for_strategy(dist, model).fit(cfg, data, model, 2 * BATCH, [])
         message = "no divergence"
     except RunFailed as exc:
         message = str(exc)
