@@ -255,10 +255,8 @@ def predict(target: str | Path, *, data: str | None = None, out: str | Path | No
     ui.notes(notes)
     shown = ui.batches("predict", len(split), BATCH_SIZE)
     with shown:
-        result = predict_to_file(loaded, split, path, fmt, source=source, force=force,
-                                 callbacks=shown.callbacks(), class_names=names)
-    return Prediction(Path(result.path), result.format, result.examples, result.label_counts,
-                      source, result.class_names, result.backend)
+        return predict_to_file(loaded, split, path, fmt, source=source, force=force,
+                               callbacks=shown.callbacks(), class_names=names)
 
 
 @checked_keywords
