@@ -138,20 +138,12 @@ def compare(
     """Train several variants on the same data and seeds, rank them, test every pair.
 
     Ranked on validation accuracy; each pair tested for a significant difference on test."""
+    keywords = console.api_keywords(locals())
     from mnist_cli.scoring.gates import COMPARE_METRICS, parse_gates
 
     ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
     gates = parse_gates(fail_under, COMPARE_METRICS)  # exit 2 before anything runs
-    result = api.compare(
-        config, activation=activation, output=output, repeats=repeats, epochs=epochs,
-        batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate, seed=seed,
-        sets=sets, data=data, test_data=test_data, validation_split=validation_split,
-        image_shape=image_shape, data_dir=data_dir, label_column=label_column,
-        pixel_max=pixel_max, class_names=class_names, run_dir=run_dir,
-        no_tensorboard=no_tensorboard, precision=precision, backend=backend, strategy=strategy,
-        device=device, cross_device_ops=cross_device_ops, worker=worker, task_index=task_index,
-        connect_timeout=connect_timeout, tpu=tpu, progress=ui, command=sys.argv,
-        mlflow=mlflow, mlflow_experiment=mlflow_experiment, workers=workers)
+    result = api.compare(**keywords, progress=ui, command=sys.argv)
     if json_out:
         console.print_json(result.summary)
     report(result.summary, ui)

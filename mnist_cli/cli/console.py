@@ -40,6 +40,15 @@ def start(progress: str = "none", *, quiet: bool = False, json_out: bool = False
     return Display(progress, quiet=quiet or json_out, on_run_dir=set_run_dir)
 
 
+CLI_ONLY = ("json_out", "quiet", "verbose", "progress", "fail_under")
+
+
+def api_keywords(params: dict[str, Any]) -> dict[str, Any]:
+    """A command's parameters as its API function's keywords (flag and keyword share one
+    name, tests/test_flags.py), less the flags that only decide what the CLI prints."""
+    return {k: v for k, v in params.items() if k not in CLI_ONLY}
+
+
 def print_json(obj: Any) -> None:
     """Exactly one JSON document on stdout."""
     from mnist_cli.runs.artifacts import _jsonable

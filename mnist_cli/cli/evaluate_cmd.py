@@ -111,16 +111,12 @@ def evaluate(
     tpu: TpuOpt = None,
 ) -> None:
     """Score a trained model: loss, accuracy, balanced accuracy, per-class report, confusion."""
+    keywords = console.api_keywords(locals())
     from mnist_cli.scoring.gates import EVALUATE_METRICS, parse_gates
 
     ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
     gates = parse_gates(fail_under, EVALUATE_METRICS)  # exit 2 before anything runs
-    ev = api.evaluate(
-        target, data=data, image_shape=image_shape, data_dir=data_dir,
-        label_column=label_column, pixel_max=pixel_max, class_names=class_names,
-        no_plots=no_plots, backend=backend, strategy=strategy, device=device,
-        cross_device_ops=cross_device_ops, worker=worker, task_index=task_index,
-        connect_timeout=connect_timeout, tpu=tpu, progress=ui)
+    ev = api.evaluate(**keywords, progress=ui)
     res = ev.metrics
     if json_out:
         console.print_json(res)

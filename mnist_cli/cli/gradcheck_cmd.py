@@ -71,12 +71,9 @@ def gradcheck(
     On sampled entries and along random directions that involve every entry (pass < 1e-7 <=
     warning < 1e-5 <= fail). Exit 1 on fail, or when nothing could be judged
     (inconclusive). On JAX the check runs in JAX's x64 mode."""
+    keywords = console.api_keywords(locals())
     ui = console.start(quiet=quiet, json_out=json_out, verbose=verbose)
-    result = api.gradcheck(
-        config, model=model, digit=digit, batch=batch, params=params, epsilon=epsilon,
-        seed=seed, activation=activation, sets=sets, data=data, image_shape=image_shape,
-        data_dir=data_dir, label_column=label_column, pixel_max=pixel_max, run_dir=run_dir,
-        directions=directions, backend=backend, progress=ui)
+    result = api.gradcheck(**keywords, progress=ui)
     if json_out:
         console.print_json(result.report)
     elif not quiet:

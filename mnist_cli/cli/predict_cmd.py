@@ -65,11 +65,9 @@ def predict(
     progress: ProgressOpt = "auto",
 ) -> None:
     """Predict a label for every image and write csv, Kaggle csv or JSON."""
+    keywords = console.api_keywords(locals())
     ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
-    result = api.predict(target, data=data, out=out, format=format, force=force,
-                         image_shape=image_shape, data_dir=data_dir, label_column=label_column,
-                         pixel_max=pixel_max, class_names=class_names, backend=backend,
-                         progress=ui)
+    result = api.predict(**keywords, progress=ui)
     if json_out:
         console.print_json(result.to_dict())
     elif not quiet:

@@ -114,20 +114,12 @@ def train(
     mlflow_experiment: MlflowExperimentOpt = None,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
+    keywords = console.api_keywords(locals())
     from mnist_cli.scoring.gates import TRAIN_METRICS, parse_gates
 
     ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
     gates = parse_gates(fail_under, TRAIN_METRICS)  # exit 2 before anything runs
-    run = api.train(
-        config, activation=activation, epochs=epochs, batch_size=batch_size,
-        optimizer=optimizer, learning_rate=learning_rate, seed=seed, sets=sets, data=data,
-        test_data=test_data, validation_split=validation_split, image_shape=image_shape,
-        data_dir=data_dir, label_column=label_column, pixel_max=pixel_max,
-        class_names=class_names, run_dir=run_dir, resume=resume, deterministic=deterministic,
-        no_plots=no_plots, no_tensorboard=no_tensorboard, precision=precision,
-        backend=backend, strategy=strategy, device=device, cross_device_ops=cross_device_ops,
-        worker=worker, task_index=task_index, connect_timeout=connect_timeout, tpu=tpu, progress=ui,
-        command=sys.argv, mlflow=mlflow, mlflow_experiment=mlflow_experiment)
+    run = api.train(**keywords, progress=ui, command=sys.argv)
     # The record as train prints it (metrics.json adds its schema_version first).
     metrics = {k: v for k, v in run.metrics.items() if k != "schema_version"}
     show_result(metrics, json_out=json_out, quiet=quiet, verbose=verbose)

@@ -85,6 +85,7 @@ def tune(
 
     Run again with the same --run-dir (or --storage and --study) to continue the study.
     """
+    keywords = console.api_keywords(locals())
     import sys
 
     from mnist_cli import api
@@ -92,14 +93,7 @@ def tune(
 
     ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
     gates = parse_gates(fail_under, TRAIN_METRICS)  # a bad mode or gate: exit 2 first
-    result = api.tune(
-        config, space=space, trials=trials, timeout=timeout, storage=storage, study=study,
-        workers=workers, sampler=sampler, pruner=pruner, metric=metric, heartbeat=heartbeat,
-        seed=seed,
-        epochs=epochs, batch_size=batch_size, sets=sets, data=data, test_data=test_data,
-        validation_split=validation_split, data_dir=data_dir, run_dir=run_dir,
-        no_plots=no_plots, progress=ui, command=list(sys.argv), mlflow=mlflow,
-        mlflow_experiment=mlflow_experiment)
+    result = api.tune(**keywords, progress=ui, command=list(sys.argv))
     show(result, ui, json_out, quiet)
     check_gates(gates, result.best_metrics)
 
