@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 
 from mnist_cli.backend import current_backend
-from mnist_cli.data.class_names import ClassNames, label_text
+from mnist_cli.data.class_names import label_text
 from mnist_cli.data.types import Split
 from mnist_cli.errors import UsageError
 from mnist_cli.modeling.io import LoadedModel
 from mnist_cli.results import Prediction
 from mnist_cli.runs.artifacts import write_text
-from mnist_cli.scoring.evaluation import check_inputs, model_class_names, probabilities
+from mnist_cli.scoring.evaluation import probabilities
 
 FORMATS = ("csv", "kaggle", "json")
 SUFFIX = {"csv": "-predictions.csv", "kaggle": "-submission.csv", "json": "-predictions.json"}
@@ -98,15 +98,10 @@ def check_target(path: Path, force: bool) -> None:
 
 
 def predict_to_file(loaded: LoadedModel, split: Split, path: Path, fmt: str, *,
-                    source: str = "data", force: bool = False,
-                    callbacks: list[Any] | None = None,
-                    class_names: ClassNames = None) -> Prediction:
-    """Predict every image and write the file in the chosen format; `class_names` (a list
-    or 'fashion') overrides the run's recorded names."""
-    fmt = check_format(fmt)
-    check_target(path, force)
-    names = model_class_names(loaded, class_names)
-    check_inputs(split, loaded, source, require_labels=False)
+                    source: str = "data", callbacks: list[Any] | None = None,
+                    names: list[str] | None = None) -> Prediction:
+    """Predict every image and write the file: `api.predict` has checked the format, the
+    target, the data against the model and the label `names` (`model_class_names`)."""
     probs = probabilities(loaded, split, callbacks)
     write_text(path, render(probs, fmt, source, names))
     labels, counts = np.unique(probs.argmax(axis=1), return_counts=True)
