@@ -10,64 +10,30 @@ import typer
 
 from mnist_cli import api
 from mnist_cli.cli import console
-from mnist_cli.cli.options import (
-    MODEL,
-    OUTPUT,
-    BackendOpt,
-    BatchOpt,
-    ClassNamesOpt,
-    ConnectTimeoutOpt,
-    CrossOpsOpt,
-    DataDirOpt,
-    DataOpt,
-    DeviceOpt,
-    EpochsOpt,
-    FailUnderOpt,
-    ImageShapeOpt,
-    JsonOpt,
-    LabelColumnOpt,
-    LrOpt,
-    MlflowExperimentOpt,
-    MlflowOpt,
-    NoTensorboardOpt,
-    OptimizerOpt,
-    PixelMaxOpt,
-    PrecisionOpt,
-    ProgressOpt,
-    QuietOpt,
-    SeedOpt,
-    SetOpt,
-    StrategyOpt,
-    TaskIndexOpt,
-    TestDataOpt,
-    TpuOpt,
-    ValSplitOpt,
-    VerboseOpt,
-    WorkerOpt,
-    complete_config,
-)
+from mnist_cli.cli import options as opt
 from mnist_cli.display import Display
 from mnist_cli.distribute import CrossDeviceOps
 
 ConfigsOpt = Annotated[list[str] | None, typer.Option(
-    "--config", "-c", metavar="NAME|FILE", rich_help_panel=MODEL,
-    autocompletion=complete_config, help="A variant's config file or shipped name (repeatable).")]
+    "--config", "-c", metavar="NAME|FILE", rich_help_panel=opt.MODEL,
+    autocompletion=opt.complete_config,
+    help="A variant's config file or shipped name (repeatable).")]
 ActivationsOpt = Annotated[list[str] | None, typer.Option(
-    "--activation", metavar="NAME", rich_help_panel=MODEL,
+    "--activation", metavar="NAME", rich_help_panel=opt.MODEL,
     help="A hidden-layer activation to compare (repeatable; default softmax vs relu).")]
 OutputsOpt = Annotated[list[str] | None, typer.Option(
-    "--output", metavar="FORM", rich_help_panel=MODEL,
+    "--output", metavar="FORM", rich_help_panel=opt.MODEL,
     help="logits and/or probabilities, crossed with the variants (repeatable).")]
 RepeatsOpt = Annotated[int, typer.Option(
-    "--repeats", min=1, metavar="N", rich_help_panel=MODEL, show_default=False,
+    "--repeats", min=1, metavar="N", rich_help_panel=opt.MODEL, show_default=False,
     help="Seeds per variant, the same for all (default 1): 2+ give a t-based 95% CI "
     "of the mean, 3+ a paired t-test between variants.")]
 WorkersOpt = Annotated[int, typer.Option(
-    "--workers", min=1, metavar="N", rich_help_panel=MODEL, show_default=False,
+    "--workers", min=1, metavar="N", rich_help_panel=opt.MODEL, show_default=False,
     help="Train the variant x seed sub-runs in N processes (default 1); every sub-run is "
     "bit-identical to --workers 1's.")]
 CompareDirOpt = Annotated[Path | None, typer.Option(
-    "--run-dir", metavar="DIR", rich_help_panel=OUTPUT,
+    "--run-dir", metavar="DIR", rich_help_panel=opt.OUTPUT,
     help="New compare directory (default: under runs/).")]
 
 
@@ -102,38 +68,38 @@ def compare(
     output: OutputsOpt = None,
     repeats: RepeatsOpt = 1,
     workers: WorkersOpt = 1,
-    epochs: EpochsOpt = None,
-    batch_size: BatchOpt = None,
-    optimizer: OptimizerOpt = None,
-    learning_rate: LrOpt = None,
-    seed: SeedOpt = None,
-    sets: SetOpt = None,
-    data: DataOpt = None,
-    test_data: TestDataOpt = None,
-    validation_split: ValSplitOpt = None,
-    image_shape: ImageShapeOpt = None,
-    data_dir: DataDirOpt = None,
-    label_column: LabelColumnOpt = None,
-    pixel_max: PixelMaxOpt = None,
-    class_names: ClassNamesOpt = None,
+    epochs: opt.EpochsOpt = None,
+    batch_size: opt.BatchOpt = None,
+    optimizer: opt.OptimizerOpt = None,
+    learning_rate: opt.LrOpt = None,
+    seed: opt.SeedOpt = None,
+    sets: opt.SetOpt = None,
+    data: opt.DataOpt = None,
+    test_data: opt.TestDataOpt = None,
+    validation_split: opt.ValSplitOpt = None,
+    image_shape: opt.ImageShapeOpt = None,
+    data_dir: opt.DataDirOpt = None,
+    label_column: opt.LabelColumnOpt = None,
+    pixel_max: opt.PixelMaxOpt = None,
+    class_names: opt.ClassNamesOpt = None,
     run_dir: CompareDirOpt = None,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
-    no_tensorboard: NoTensorboardOpt = False,
-    progress: ProgressOpt = "auto",
-    fail_under: FailUnderOpt = None,
-    strategy: StrategyOpt = "auto",
-    device: DeviceOpt = None,
-    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
-    worker: WorkerOpt = None,
-    task_index: TaskIndexOpt = None,
-    connect_timeout: ConnectTimeoutOpt = 60.0,
-    tpu: TpuOpt = None,
-    precision: PrecisionOpt = None,
-    backend: BackendOpt = None,
-    mlflow: MlflowOpt = None,
-    mlflow_experiment: MlflowExperimentOpt = None,
+    json_out: opt.JsonOpt = False,
+    quiet: opt.QuietOpt = False,
+    verbose: opt.VerboseOpt = False,
+    no_tensorboard: opt.NoTensorboardOpt = False,
+    progress: opt.ProgressOpt = "auto",
+    fail_under: opt.FailUnderOpt = None,
+    strategy: opt.StrategyOpt = "auto",
+    device: opt.DeviceOpt = None,
+    cross_device_ops: opt.CrossOpsOpt = CrossDeviceOps.auto,
+    worker: opt.WorkerOpt = None,
+    task_index: opt.TaskIndexOpt = None,
+    connect_timeout: opt.ConnectTimeoutOpt = 60.0,
+    tpu: opt.TpuOpt = None,
+    precision: opt.PrecisionOpt = None,
+    backend: opt.BackendOpt = None,
+    mlflow: opt.MlflowOpt = None,
+    mlflow_experiment: opt.MlflowExperimentOpt = None,
 ) -> None:
     """Train several variants on the same data and seeds, rank them, test every pair.
 

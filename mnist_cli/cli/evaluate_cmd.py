@@ -11,28 +11,7 @@ from rich.table import Table
 
 from mnist_cli import api
 from mnist_cli.cli import console
-from mnist_cli.cli.options import (
-    BackendOpt,
-    ClassNamesOpt,
-    ConnectTimeoutOpt,
-    CrossOpsOpt,
-    DataDirOpt,
-    DataOpt,
-    DeviceOpt,
-    FailUnderOpt,
-    ImageShapeOpt,
-    JsonOpt,
-    LabelColumnOpt,
-    NoPlotsOpt,
-    PixelMaxOpt,
-    ProgressOpt,
-    QuietOpt,
-    StrategyOpt,
-    TaskIndexOpt,
-    TpuOpt,
-    VerboseOpt,
-    WorkerOpt,
-)
+from mnist_cli.cli import options as opt
 from mnist_cli.distribute import CrossDeviceOps
 
 TargetArg = Annotated[Path, typer.Argument(
@@ -89,26 +68,26 @@ def confusion_table(res: dict[str, Any]) -> Table:
 
 def evaluate(
     target: TargetArg,
-    data: DataOpt = None,
-    image_shape: ImageShapeOpt = None,
-    data_dir: DataDirOpt = None,
-    label_column: LabelColumnOpt = None,
-    pixel_max: PixelMaxOpt = None,
-    class_names: ClassNamesOpt = None,
-    no_plots: NoPlotsOpt = False,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
-    progress: ProgressOpt = "auto",
-    fail_under: FailUnderOpt = None,
-    backend: BackendOpt = None,
-    strategy: StrategyOpt = "auto",
-    device: DeviceOpt = None,
-    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
-    worker: WorkerOpt = None,
-    task_index: TaskIndexOpt = None,
-    connect_timeout: ConnectTimeoutOpt = 60.0,
-    tpu: TpuOpt = None,
+    data: opt.DataOpt = None,
+    image_shape: opt.ImageShapeOpt = None,
+    data_dir: opt.DataDirOpt = None,
+    label_column: opt.LabelColumnOpt = None,
+    pixel_max: opt.PixelMaxOpt = None,
+    class_names: opt.ClassNamesOpt = None,
+    no_plots: opt.NoPlotsOpt = False,
+    json_out: opt.JsonOpt = False,
+    quiet: opt.QuietOpt = False,
+    verbose: opt.VerboseOpt = False,
+    progress: opt.ProgressOpt = "auto",
+    fail_under: opt.FailUnderOpt = None,
+    backend: opt.BackendOpt = None,
+    strategy: opt.StrategyOpt = "auto",
+    device: opt.DeviceOpt = None,
+    cross_device_ops: opt.CrossOpsOpt = CrossDeviceOps.auto,
+    worker: opt.WorkerOpt = None,
+    task_index: opt.TaskIndexOpt = None,
+    connect_timeout: opt.ConnectTimeoutOpt = 60.0,
+    tpu: opt.TpuOpt = None,
 ) -> None:
     """Score a trained model: loss, accuracy, balanced accuracy, per-class report, confusion."""
     keywords = console.api_keywords(locals())

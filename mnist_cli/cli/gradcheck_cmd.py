@@ -10,20 +10,7 @@ import typer
 
 from mnist_cli import api
 from mnist_cli.cli import console
-from mnist_cli.cli.options import (
-    ActivationOpt,
-    BackendOpt,
-    ConfigOpt,
-    DataDirOpt,
-    DataOpt,
-    ImageShapeOpt,
-    JsonOpt,
-    LabelColumnOpt,
-    PixelMaxOpt,
-    QuietOpt,
-    SetOpt,
-    VerboseOpt,
-)
+from mnist_cli.cli import options as opt
 
 
 class ModelKind(str, Enum):
@@ -32,7 +19,7 @@ class ModelKind(str, Enum):
 
 
 def gradcheck(
-    config: ConfigOpt = None,
+    config: opt.ConfigOpt = None,
     model: Annotated[ModelKind, typer.Option(
         help="'config': the config's network; 'logistic': the seed's hand-derived logistic "
              "regression checked against finite differences and autodiff.")] = ModelKind.config,
@@ -48,23 +35,23 @@ def gradcheck(
         help="Finite-difference step (float64). 1e-5 balances rounding against ReLU kinks.")]
     = 1e-5,
     seed: Annotated[int, typer.Option(help="Seed for weights, data split and sampling.")] = 0,
-    activation: ActivationOpt = None,
-    data: DataOpt = None,
-    image_shape: ImageShapeOpt = None,
-    data_dir: DataDirOpt = None,
-    label_column: LabelColumnOpt = None,
-    pixel_max: PixelMaxOpt = None,
-    sets: SetOpt = None,
+    activation: opt.ActivationOpt = None,
+    data: opt.DataOpt = None,
+    image_shape: opt.ImageShapeOpt = None,
+    data_dir: opt.DataDirOpt = None,
+    label_column: opt.LabelColumnOpt = None,
+    pixel_max: opt.PixelMaxOpt = None,
+    sets: opt.SetOpt = None,
     run_dir: Annotated[Path | None, typer.Option(
         "--run-dir", help="Also write gradcheck.json into this directory.")] = None,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
+    json_out: opt.JsonOpt = False,
+    quiet: opt.QuietOpt = False,
+    verbose: opt.VerboseOpt = False,
     directions: Annotated[int, typer.Option(
         "--directions", help="Random unit directions (seeded) along which autodiff g·v is "
         "compared with finite differences, over the whole model and per variable: every "
         "entry is involved. 0 skips this check.")] = 16,
-    backend: BackendOpt = None,
+    backend: opt.BackendOpt = None,
 ) -> None:
     """Compare autodiff gradients with float64 finite differences.
 

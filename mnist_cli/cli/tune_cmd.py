@@ -8,26 +8,7 @@ import typer
 from rich.table import Table
 
 from mnist_cli.cli import console
-from mnist_cli.cli.options import (
-    BatchOpt,
-    ConfigOpt,
-    DataDirOpt,
-    DataOpt,
-    EpochsOpt,
-    FailUnderOpt,
-    JsonOpt,
-    MlflowExperimentOpt,
-    MlflowOpt,
-    NoPlotsOpt,
-    ProgressOpt,
-    QuietOpt,
-    RunDirOpt,
-    SeedOpt,
-    SetOpt,
-    TestDataOpt,
-    ValSplitOpt,
-    VerboseOpt,
-)
+from mnist_cli.cli import options as opt
 
 TUNE = "Search"
 TOP = 5
@@ -65,17 +46,17 @@ MetricOpt = Annotated[str, typer.Option(
 
 
 def tune(
-    config: ConfigOpt = None, space: SpaceOpt = None, trials: TrialsOpt = 20,
+    config: opt.ConfigOpt = None, space: SpaceOpt = None, trials: TrialsOpt = 20,
     timeout: TimeoutOpt = None, storage: StorageOpt = None, study: StudyOpt = None,
     workers: WorkersOpt = 1, sampler: SamplerOpt = "tpe", pruner: PrunerOpt = "median",
-    metric: MetricOpt = "val_accuracy", heartbeat: HeartbeatOpt = 10, seed: SeedOpt = None,
-    epochs: EpochsOpt = None,
-    batch_size: BatchOpt = None, sets: SetOpt = None, data: DataOpt = None,
-    test_data: TestDataOpt = None, validation_split: ValSplitOpt = None,
-    data_dir: DataDirOpt = None, run_dir: RunDirOpt = None, json_out: JsonOpt = False,
-    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_plots: NoPlotsOpt = False,
-    progress: ProgressOpt = "auto", fail_under: FailUnderOpt = None,
-    mlflow: MlflowOpt = None, mlflow_experiment: MlflowExperimentOpt = None,
+    metric: MetricOpt = "val_accuracy", heartbeat: HeartbeatOpt = 10, seed: opt.SeedOpt = None,
+    epochs: opt.EpochsOpt = None,
+    batch_size: opt.BatchOpt = None, sets: opt.SetOpt = None, data: opt.DataOpt = None,
+    test_data: opt.TestDataOpt = None, validation_split: opt.ValSplitOpt = None,
+    data_dir: opt.DataDirOpt = None, run_dir: opt.RunDirOpt = None, json_out: opt.JsonOpt = False,
+    quiet: opt.QuietOpt = False, verbose: opt.VerboseOpt = False, no_plots: opt.NoPlotsOpt = False,
+    progress: opt.ProgressOpt = "auto", fail_under: opt.FailUnderOpt = None,
+    mlflow: opt.MlflowOpt = None, mlflow_experiment: opt.MlflowExperimentOpt = None,
 ) -> None:
     """Search hyperparameters with Optuna; rank trials on validation data, test the best once.
 
