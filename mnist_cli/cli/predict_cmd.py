@@ -12,13 +12,6 @@ from mnist_cli.cli import console
 from mnist_cli.cli import options as opt
 from mnist_cli.cli.evaluate_cmd import TargetArg
 
-
-def formats() -> tuple[str, ...]:
-    from mnist_cli.predictions import FORMATS
-
-    return FORMATS
-
-
 PredictDataOpt = Annotated[str | None, typer.Option(
     "--data", metavar="SPEC", rich_help_panel=opt.DATA,
     help="Images to label: a .csv/.npz/IDX path (labels optional), digits, mnist...")]
@@ -27,7 +20,7 @@ OutOpt = Annotated[Path | None, typer.Option(
     help="Output file (default: <input>-predictions.csv in the run directory).")]
 FormatOpt = Annotated[str, typer.Option(
     "--format", metavar="FORMAT", rich_help_panel=opt.OUTPUT, show_default=False,
-    autocompletion=opt.completes(formats),
+    autocompletion=opt.completes("mnist_cli.predictions:FORMATS"),
     help="csv (default: label and probabilities), kaggle (ImageId,Label) or json.")]
 ForceOpt = Annotated[bool, typer.Option(
     "--force", metavar="", rich_help_panel=opt.OUTPUT, help="Overwrite an existing output file.")]
