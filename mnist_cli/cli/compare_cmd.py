@@ -113,17 +113,9 @@ def compare(
     if json_out:
         console.print_json(result.summary)
     report(result.summary, ui)
-    finish_gates(gates, result.summary, result.chief)
-
-
-def finish_gates(gates: list[Any], summary: dict[str, Any], chief: bool = True) -> None:
-    """Gates apply to the winner (best mean over seeds); step summary first, then exit 1
-    on any failed gate."""
     from mnist_cli.cli.ci_summary import compare_markdown
-    from mnist_cli.scoring.gates import enforce, evaluate_gates
 
+    summary = result.summary  # gates apply to the winner (best mean over seeds)
     best = next((v for v in summary["variants"] if v["name"] == summary["winner"]), {})
-    results = evaluate_gates(gates, best)
-    if chief:
-        console.step_summary(compare_markdown(summary, results))
-    enforce(results)
+    console.finish_gates(gates, best, (lambda results: compare_markdown(summary, results))
+                         if result.chief else None)

@@ -82,6 +82,19 @@ def step_summary(markdown: str) -> None:
                   f" ({ENV}): {escape(exc.strerror or str(exc))}", soft_wrap=True)
 
 
+def finish_gates(gates: list[Any], metrics: dict[str, Any],
+                 summary: Callable[[list[Any]], str] | None = None) -> None:
+    """`--fail-under` on `metrics`, now that every artifact is written: the job summary
+    `summary(results)` first (when given and GITHUB_STEP_SUMMARY is set), then exit 1
+    naming each failed gate."""
+    from mnist_cli.scoring.gates import enforce, evaluate_gates
+
+    results = evaluate_gates(gates, metrics)
+    if summary is not None:
+        step_summary(summary(results))
+    enforce(results)
+
+
 class Context:
     """Where the current command writes, so an internal error can leave its traceback there."""
 

@@ -104,17 +104,8 @@ def evaluate(
             console.out.print(table)
         if ev.files:
             ui.notify("wrote " + ", ".join(ev.files.values()))
-    finish_gates(gates, res, ev.chief, Path(ev.run_dir or target).resolve().name)
-
-
-def finish_gates(gates: list[Any], res: dict[str, Any], chief: bool = True,
-                 run: str = "") -> None:
-    """Step summary (when GITHUB_STEP_SUMMARY is set) headed by `run`, then exit 1 on any
-    failed gate."""
     from mnist_cli.cli.ci_summary import evaluate_markdown
-    from mnist_cli.scoring.gates import enforce, evaluate_gates
 
-    results = evaluate_gates(gates, res)
-    if chief:
-        console.step_summary(evaluate_markdown(res, results, run))
-    enforce(results)
+    run = Path(ev.run_dir or target).resolve().name  # heads the job summary
+    console.finish_gates(gates, res, (lambda results: evaluate_markdown(res, results, run))
+                         if ev.chief else None)

@@ -85,7 +85,10 @@ def train(
     # The record as train prints it (metrics.json adds its schema_version first).
     metrics = {k: v for k, v in run.metrics.items() if k != "schema_version"}
     show_result(metrics, json_out=json_out, quiet=quiet, verbose=verbose)
-    finish_gates(gates, metrics, run.chief)
+    from mnist_cli.cli.ci_summary import train_markdown
+
+    console.finish_gates(gates, metrics, (lambda results: train_markdown(metrics, results))
+                         if run.chief else None)
 
 
 def show_result(metrics: dict[str, Any], *, json_out: bool, quiet: bool, verbose: bool) -> None:
@@ -99,15 +102,3 @@ def show_result(metrics: dict[str, Any], *, json_out: bool, quiet: bool, verbose
         from mnist_cli.runs.timings import timings_line
 
         plain(timings_line(metrics["timings"]))
-
-
-def finish_gates(gates: list[Any], metrics: dict[str, Any], chief: bool = True) -> None:
-    """Step summary (when GITHUB_STEP_SUMMARY is set), then the gates: exit 1 naming each
-    failed one, now that every artifact is written."""
-    from mnist_cli.cli.ci_summary import train_markdown
-    from mnist_cli.scoring.gates import enforce, evaluate_gates
-
-    results = evaluate_gates(gates, metrics)
-    if chief:
-        console.step_summary(train_markdown(metrics, results))
-    enforce(results)

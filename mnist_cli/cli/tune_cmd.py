@@ -76,7 +76,7 @@ def tune(
     gates = parse_gates(fail_under, TRAIN_METRICS)  # a bad mode or gate: exit 2 first
     result = api.tune(**keywords, progress=ui, command=list(sys.argv))
     show(result, ui, json_out, quiet)
-    check_gates(gates, result.best_metrics)
+    console.finish_gates(gates, result.best_metrics)  # on the best config's tested run
 
 
 def show(result: Any, ui: Any, json_out: bool, quiet: bool) -> None:
@@ -141,10 +141,3 @@ def result_table(result: Any) -> Table:
     for key, value in rows:
         table.add_row(key, value)
     return table
-
-
-def check_gates(gates: list[Any], metrics: dict[str, Any]) -> None:
-    """`--fail-under`: checked on the best config's tested run, after everything is written."""
-    from mnist_cli.scoring.gates import enforce, evaluate_gates
-
-    enforce(evaluate_gates(gates, metrics))
