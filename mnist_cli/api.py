@@ -245,7 +245,7 @@ def predict(target: str | Path, *, data: str | None = None, out: str | Path | No
     notes: list[str] = []
     choose_backend(backend, target, notes)  # before Keras loads
     loaded = load_model(target)
-    model_class_names(loaded, names)  # a wrong count is refused before reading data
+    names = model_class_names(loaded, names)  # a wrong count is refused before reading data
     path = Path(out) if out is not None else default_out(loaded, data, fmt)
     check_target(path, force)
     split, source = load_split(loaded, data, image_shape=image_shape_list(image_shape),
@@ -255,10 +255,8 @@ def predict(target: str | Path, *, data: str | None = None, out: str | Path | No
     ui.notes(notes)
     shown = ui.batches("predict", len(split), BATCH_SIZE)
     with shown:
-        result = predict_to_file(loaded, split, path, fmt, source=source, force=force,
-                                 callbacks=shown.callbacks(), class_names=names)
-    return Prediction(Path(result.path), result.format, result.examples, result.label_counts,
-                      source, result.class_names, result.backend)
+        return predict_to_file(loaded, split, path, fmt, source=source,
+                               callbacks=shown.callbacks(), names=names)
 
 
 @checked_keywords

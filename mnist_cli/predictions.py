@@ -9,42 +9,22 @@ import csv
 import io
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mnist_cli.backend import current_backend
-from mnist_cli.data.class_names import ClassNames, label_text
+from mnist_cli.data.class_names import label_text
 from mnist_cli.data.types import Split
 from mnist_cli.errors import UsageError
 from mnist_cli.modeling.io import LoadedModel
+from mnist_cli.results import Prediction
 from mnist_cli.runs.artifacts import write_text
-from mnist_cli.scoring.evaluation import check_inputs, model_class_names, probabilities
+from mnist_cli.scoring.evaluation import probabilities
 
 FORMATS = ("csv", "kaggle", "json")
 SUFFIX = {"csv": "-predictions.csv", "kaggle": "-submission.csv", "json": "-predictions.json"}
-
-
-@dataclass
-class PredictResult:
-    """Where the predictions went and a summary of them."""
-
-    path: Path
-    format: str
-    examples: int
-    label_counts: dict[int, int]
-    class_names: list[str] | None = None
-    backend: str | None = None
-    """The Keras backend that ran the model."""
-
-    def to_dict(self) -> dict[str, Any]:
-        named = {"class_names": self.class_names} if self.class_names else {}
-        ran = {"backend": self.backend} if self.backend else {}
-        return {"path": str(self.path), "format": self.format, "examples": self.examples,
-                "label_counts": {str(k): v for k, v in self.label_counts.items()}, **named,
-                **ran}
 
 
 def check_format(fmt: str) -> str:
@@ -118,18 +98,13 @@ def check_target(path: Path, force: bool) -> None:
 
 
 def predict_to_file(loaded: LoadedModel, split: Split, path: Path, fmt: str, *,
-                    source: str = "data", force: bool = False,
-                    callbacks: list[Any] | None = None,
-                    class_names: ClassNames = None) -> PredictResult:
-    """Predict every image and write the file in the chosen format; `class_names` (a list
-    or 'fashion') overrides the run's recorded names."""
-    fmt = check_format(fmt)
-    check_target(path, force)
-    names = model_class_names(loaded, class_names)
-    check_inputs(split, loaded, source, require_labels=False)
+                    source: str = "data", callbacks: list[Any] | None = None,
+                    names: list[str] | None = None) -> Prediction:
+    """Predict every image and write the file: `api.predict` has checked the format, the
+    target, the data against the model and the label `names` (`model_class_names`)."""
     probs = probabilities(loaded, split, callbacks)
     write_text(path, render(probs, fmt, source, names))
     labels, counts = np.unique(probs.argmax(axis=1), return_counts=True)
-    return PredictResult(path, fmt, len(split),
-                         {int(k): int(v) for k, v in zip(labels, counts, strict=True)}, names,
-                         current_backend())
+    return Prediction(path, fmt, len(split),
+                      {int(k): int(v) for k, v in zip(labels, counts, strict=True)}, source,
+                      names, current_backend())

@@ -10,64 +10,30 @@ import typer
 
 from mnist_cli import api
 from mnist_cli.cli import console
-from mnist_cli.cli.options import (
-    MODEL,
-    OUTPUT,
-    BackendOpt,
-    BatchOpt,
-    ClassNamesOpt,
-    ConnectTimeoutOpt,
-    CrossOpsOpt,
-    DataDirOpt,
-    DataOpt,
-    DeviceOpt,
-    EpochsOpt,
-    FailUnderOpt,
-    ImageShapeOpt,
-    JsonOpt,
-    LabelColumnOpt,
-    LrOpt,
-    MlflowExperimentOpt,
-    MlflowOpt,
-    NoTensorboardOpt,
-    OptimizerOpt,
-    PixelMaxOpt,
-    PrecisionOpt,
-    ProgressOpt,
-    QuietOpt,
-    SeedOpt,
-    SetOpt,
-    StrategyOpt,
-    TaskIndexOpt,
-    TestDataOpt,
-    TpuOpt,
-    ValSplitOpt,
-    VerboseOpt,
-    WorkerOpt,
-    complete_config,
-)
+from mnist_cli.cli import options as opt
 from mnist_cli.display import Display
 from mnist_cli.distribute import CrossDeviceOps
 
 ConfigsOpt = Annotated[list[str] | None, typer.Option(
-    "--config", "-c", metavar="NAME|FILE", rich_help_panel=MODEL,
-    autocompletion=complete_config, help="A variant's config file or shipped name (repeatable).")]
+    "--config", "-c", metavar="NAME|FILE", rich_help_panel=opt.MODEL,
+    autocompletion=opt.complete_config,
+    help="A variant's config file or shipped name (repeatable).")]
 ActivationsOpt = Annotated[list[str] | None, typer.Option(
-    "--activation", metavar="NAME", rich_help_panel=MODEL,
+    "--activation", metavar="NAME", rich_help_panel=opt.MODEL,
     help="A hidden-layer activation to compare (repeatable; default softmax vs relu).")]
 OutputsOpt = Annotated[list[str] | None, typer.Option(
-    "--output", metavar="FORM", rich_help_panel=MODEL,
+    "--output", metavar="FORM", rich_help_panel=opt.MODEL,
     help="logits and/or probabilities, crossed with the variants (repeatable).")]
 RepeatsOpt = Annotated[int, typer.Option(
-    "--repeats", min=1, metavar="N", rich_help_panel=MODEL, show_default=False,
+    "--repeats", min=1, metavar="N", rich_help_panel=opt.MODEL, show_default=False,
     help="Seeds per variant, the same for all (default 1): 2+ give a t-based 95% CI "
     "of the mean, 3+ a paired t-test between variants.")]
 WorkersOpt = Annotated[int, typer.Option(
-    "--workers", min=1, metavar="N", rich_help_panel=MODEL, show_default=False,
+    "--workers", min=1, metavar="N", rich_help_panel=opt.MODEL, show_default=False,
     help="Train the variant x seed sub-runs in N processes (default 1); every sub-run is "
     "bit-identical to --workers 1's.")]
 CompareDirOpt = Annotated[Path | None, typer.Option(
-    "--run-dir", metavar="DIR", rich_help_panel=OUTPUT,
+    "--run-dir", metavar="DIR", rich_help_panel=opt.OUTPUT,
     help="New compare directory (default: under runs/).")]
 
 
@@ -102,70 +68,54 @@ def compare(
     output: OutputsOpt = None,
     repeats: RepeatsOpt = 1,
     workers: WorkersOpt = 1,
-    epochs: EpochsOpt = None,
-    batch_size: BatchOpt = None,
-    optimizer: OptimizerOpt = None,
-    learning_rate: LrOpt = None,
-    seed: SeedOpt = None,
-    sets: SetOpt = None,
-    data: DataOpt = None,
-    test_data: TestDataOpt = None,
-    validation_split: ValSplitOpt = None,
-    image_shape: ImageShapeOpt = None,
-    data_dir: DataDirOpt = None,
-    label_column: LabelColumnOpt = None,
-    pixel_max: PixelMaxOpt = None,
-    class_names: ClassNamesOpt = None,
+    epochs: opt.EpochsOpt = None,
+    batch_size: opt.BatchOpt = None,
+    optimizer: opt.OptimizerOpt = None,
+    learning_rate: opt.LrOpt = None,
+    seed: opt.SeedOpt = None,
+    sets: opt.SetOpt = None,
+    data: opt.DataOpt = None,
+    test_data: opt.TestDataOpt = None,
+    validation_split: opt.ValSplitOpt = None,
+    image_shape: opt.ImageShapeOpt = None,
+    data_dir: opt.DataDirOpt = None,
+    label_column: opt.LabelColumnOpt = None,
+    pixel_max: opt.PixelMaxOpt = None,
+    class_names: opt.ClassNamesOpt = None,
     run_dir: CompareDirOpt = None,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
-    no_tensorboard: NoTensorboardOpt = False,
-    progress: ProgressOpt = "auto",
-    fail_under: FailUnderOpt = None,
-    strategy: StrategyOpt = "auto",
-    device: DeviceOpt = None,
-    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
-    worker: WorkerOpt = None,
-    task_index: TaskIndexOpt = None,
-    connect_timeout: ConnectTimeoutOpt = 60.0,
-    tpu: TpuOpt = None,
-    precision: PrecisionOpt = None,
-    backend: BackendOpt = None,
-    mlflow: MlflowOpt = None,
-    mlflow_experiment: MlflowExperimentOpt = None,
+    json_out: opt.JsonOpt = False,
+    quiet: opt.QuietOpt = False,
+    verbose: opt.VerboseOpt = False,
+    no_tensorboard: opt.NoTensorboardOpt = False,
+    progress: opt.ProgressOpt = "auto",
+    fail_under: opt.FailUnderOpt = None,
+    strategy: opt.StrategyOpt = "auto",
+    device: opt.DeviceOpt = None,
+    cross_device_ops: opt.CrossOpsOpt = CrossDeviceOps.auto,
+    worker: opt.WorkerOpt = None,
+    task_index: opt.TaskIndexOpt = None,
+    connect_timeout: opt.ConnectTimeoutOpt = 60.0,
+    tpu: opt.TpuOpt = None,
+    precision: opt.PrecisionOpt = None,
+    backend: opt.BackendOpt = None,
+    mlflow: opt.MlflowOpt = None,
+    mlflow_experiment: opt.MlflowExperimentOpt = None,
 ) -> None:
     """Train several variants on the same data and seeds, rank them, test every pair.
 
     Ranked on validation accuracy; each pair tested for a significant difference on test."""
+    keywords = console.api_keywords(locals())
     from mnist_cli.scoring.gates import COMPARE_METRICS, parse_gates
 
     ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
     gates = parse_gates(fail_under, COMPARE_METRICS)  # exit 2 before anything runs
-    result = api.compare(
-        config, activation=activation, output=output, repeats=repeats, epochs=epochs,
-        batch_size=batch_size, optimizer=optimizer, learning_rate=learning_rate, seed=seed,
-        sets=sets, data=data, test_data=test_data, validation_split=validation_split,
-        image_shape=image_shape, data_dir=data_dir, label_column=label_column,
-        pixel_max=pixel_max, class_names=class_names, run_dir=run_dir,
-        no_tensorboard=no_tensorboard, precision=precision, backend=backend, strategy=strategy,
-        device=device, cross_device_ops=cross_device_ops, worker=worker, task_index=task_index,
-        connect_timeout=connect_timeout, tpu=tpu, progress=ui, command=sys.argv,
-        mlflow=mlflow, mlflow_experiment=mlflow_experiment, workers=workers)
+    result = api.compare(**keywords, progress=ui, command=sys.argv)
     if json_out:
         console.print_json(result.summary)
     report(result.summary, ui)
-    finish_gates(gates, result.summary, result.chief)
-
-
-def finish_gates(gates: list[Any], summary: dict[str, Any], chief: bool = True) -> None:
-    """Gates apply to the winner (best mean over seeds); step summary first, then exit 1
-    on any failed gate."""
     from mnist_cli.cli.ci_summary import compare_markdown
-    from mnist_cli.scoring.gates import enforce, evaluate_gates
 
+    summary = result.summary  # gates apply to the winner (best mean over seeds)
     best = next((v for v in summary["variants"] if v["name"] == summary["winner"]), {})
-    results = evaluate_gates(gates, best)
-    if chief:
-        console.step_summary(compare_markdown(summary, results))
-    enforce(results)
+    console.finish_gates(gates, best, (lambda results: compare_markdown(summary, results))
+                         if result.chief else None)

@@ -10,42 +10,29 @@ import yaml
 from rich.syntax import Syntax
 
 from mnist_cli.cli import console
+from mnist_cli.cli import options as opt
 from mnist_cli.cli.console import guarded
-from mnist_cli.cli.options import (
-    OUTPUT,
-    ActivationOpt,
-    BatchOpt,
-    Command,
-    ConfigOpt,
-    DataOpt,
-    EpochsOpt,
-    JsonOpt,
-    LrOpt,
-    OptimizerOpt,
-    SeedOpt,
-    SetOpt,
-)
 from mnist_cli.config import Overrides, resolve_config
 from mnist_cli.config.load import shipped_configs
 
 app = typer.Typer(no_args_is_help=True, help="Show, validate and list model configs.")
 
 
-@app.command(cls=Command)
+@app.command(cls=opt.Command)
 @guarded
 def show(
-    config: ConfigOpt = None,
-    activation: ActivationOpt = None,
-    epochs: EpochsOpt = None,
-    batch_size: BatchOpt = None,
-    optimizer: OptimizerOpt = None,
-    learning_rate: LrOpt = None,
-    seed: SeedOpt = None,
-    sets: SetOpt = None,
-    data: DataOpt = None,
-    json_out: JsonOpt = False,
+    config: opt.ConfigOpt = None,
+    activation: opt.ActivationOpt = None,
+    epochs: opt.EpochsOpt = None,
+    batch_size: opt.BatchOpt = None,
+    optimizer: opt.OptimizerOpt = None,
+    learning_rate: opt.LrOpt = None,
+    seed: opt.SeedOpt = None,
+    sets: opt.SetOpt = None,
+    data: opt.DataOpt = None,
+    json_out: opt.JsonOpt = False,
     explain: Annotated[bool, typer.Option(
-        "--explain", metavar="", rich_help_panel=OUTPUT,
+        "--explain", metavar="", rich_help_panel=opt.OUTPUT,
         help="Document each key (YAML comments; with --json: value and doc).")] = False,
 ) -> None:
     """Print the resolved config (file + flags) without training."""
@@ -62,7 +49,7 @@ def show(
         console.out.print(Syntax(text, "yaml"))
 
 
-@app.command(cls=Command)
+@app.command(cls=opt.Command)
 @guarded
 def validate(
     path: Annotated[Path, typer.Argument(help="YAML config to check.")],
@@ -80,7 +67,7 @@ def validate(
     console.out.print(f"[green]ok:[/] {path} ({layers} layers, output {cfg.model.output})")
 
 
-@app.command("list", cls=Command)
+@app.command("list", cls=opt.Command)
 def list_configs() -> None:
     """List the shipped configs."""
     for name, path in shipped_configs().items():

@@ -40,6 +40,15 @@ def start(progress: str = "none", *, quiet: bool = False, json_out: bool = False
     return Display(progress, quiet=quiet or json_out, on_run_dir=set_run_dir)
 
 
+CLI_ONLY = ("json_out", "quiet", "verbose", "progress", "fail_under")
+
+
+def api_keywords(params: dict[str, Any]) -> dict[str, Any]:
+    """A command's parameters as its API function's keywords (flag and keyword share one
+    name, tests/test_flags.py), less the flags that only decide what the CLI prints."""
+    return {k: v for k, v in params.items() if k not in CLI_ONLY}
+
+
 def print_json(obj: Any) -> None:
     """Exactly one JSON document on stdout."""
     from mnist_cli.runs.artifacts import _jsonable
@@ -71,6 +80,19 @@ def step_summary(markdown: str) -> None:
         where = exc.filename or os.environ.get(ENV)
         err.print(f"[yellow]warning:[/] cannot append the job summary to {escape(str(where))}"
                   f" ({ENV}): {escape(exc.strerror or str(exc))}", soft_wrap=True)
+
+
+def finish_gates(gates: list[Any], metrics: dict[str, Any],
+                 summary: Callable[[list[Any]], str] | None = None) -> None:
+    """`--fail-under` on `metrics`, now that every artifact is written: the job summary
+    `summary(results)` first (when given and GITHUB_STEP_SUMMARY is set), then exit 1
+    naming each failed gate."""
+    from mnist_cli.scoring.gates import enforce, evaluate_gates
+
+    results = evaluate_gates(gates, metrics)
+    if summary is not None:
+        step_summary(summary(results))
+    enforce(results)
 
 
 class Context:

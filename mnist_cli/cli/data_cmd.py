@@ -8,18 +8,8 @@ import typer
 from rich.table import Table
 
 from mnist_cli.cli import console
+from mnist_cli.cli import options as opt
 from mnist_cli.cli.console import guarded
-from mnist_cli.cli.options import (
-    Command,
-    DataDirOpt,
-    ImageShapeOpt,
-    JsonOpt,
-    LabelColumnOpt,
-    PixelMaxOpt,
-    SeedOpt,
-    TestDataOpt,
-    ValSplitOpt,
-)
 from mnist_cli.config import DataConfig
 from mnist_cli.display import status
 
@@ -40,18 +30,18 @@ def description_table(desc: dict[str, Any]) -> Table:
     return table
 
 
-@app.command(cls=Command)
+@app.command(cls=opt.Command)
 @guarded
 def info(
     spec: Annotated[str, typer.Argument(help="auto, digits, mnist, tfds:NAME or a path.")] = "auto",
-    test_data: TestDataOpt = None,
-    validation_split: ValSplitOpt = 0.1,
-    image_shape: ImageShapeOpt = None,
-    data_dir: DataDirOpt = None,
-    label_column: LabelColumnOpt = None,
-    pixel_max: PixelMaxOpt = None,
-    seed: SeedOpt = 0,
-    json_out: JsonOpt = False,
+    test_data: opt.TestDataOpt = None,
+    validation_split: opt.ValSplitOpt = 0.1,
+    image_shape: opt.ImageShapeOpt = None,
+    data_dir: opt.DataDirOpt = None,
+    label_column: opt.LabelColumnOpt = None,
+    pixel_max: opt.PixelMaxOpt = None,
+    seed: opt.SeedOpt = 0,
+    json_out: opt.JsonOpt = False,
 ) -> None:
     """Load a data source and describe it: splits, shape, class counts, sha256 (an unlabeled
     file, such as Kaggle's test.csv, as one set)."""

@@ -11,28 +11,7 @@ from rich.table import Table
 
 from mnist_cli import api
 from mnist_cli.cli import console
-from mnist_cli.cli.options import (
-    BackendOpt,
-    ClassNamesOpt,
-    ConnectTimeoutOpt,
-    CrossOpsOpt,
-    DataDirOpt,
-    DataOpt,
-    DeviceOpt,
-    FailUnderOpt,
-    ImageShapeOpt,
-    JsonOpt,
-    LabelColumnOpt,
-    NoPlotsOpt,
-    PixelMaxOpt,
-    ProgressOpt,
-    QuietOpt,
-    StrategyOpt,
-    TaskIndexOpt,
-    TpuOpt,
-    VerboseOpt,
-    WorkerOpt,
-)
+from mnist_cli.cli import options as opt
 from mnist_cli.distribute import CrossDeviceOps
 
 TargetArg = Annotated[Path, typer.Argument(
@@ -89,38 +68,34 @@ def confusion_table(res: dict[str, Any]) -> Table:
 
 def evaluate(
     target: TargetArg,
-    data: DataOpt = None,
-    image_shape: ImageShapeOpt = None,
-    data_dir: DataDirOpt = None,
-    label_column: LabelColumnOpt = None,
-    pixel_max: PixelMaxOpt = None,
-    class_names: ClassNamesOpt = None,
-    no_plots: NoPlotsOpt = False,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
-    progress: ProgressOpt = "auto",
-    fail_under: FailUnderOpt = None,
-    backend: BackendOpt = None,
-    strategy: StrategyOpt = "auto",
-    device: DeviceOpt = None,
-    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
-    worker: WorkerOpt = None,
-    task_index: TaskIndexOpt = None,
-    connect_timeout: ConnectTimeoutOpt = 60.0,
-    tpu: TpuOpt = None,
+    data: opt.DataOpt = None,
+    image_shape: opt.ImageShapeOpt = None,
+    data_dir: opt.DataDirOpt = None,
+    label_column: opt.LabelColumnOpt = None,
+    pixel_max: opt.PixelMaxOpt = None,
+    class_names: opt.ClassNamesOpt = None,
+    no_plots: opt.NoPlotsOpt = False,
+    json_out: opt.JsonOpt = False,
+    quiet: opt.QuietOpt = False,
+    verbose: opt.VerboseOpt = False,
+    progress: opt.ProgressOpt = "auto",
+    fail_under: opt.FailUnderOpt = None,
+    backend: opt.BackendOpt = None,
+    strategy: opt.StrategyOpt = "auto",
+    device: opt.DeviceOpt = None,
+    cross_device_ops: opt.CrossOpsOpt = CrossDeviceOps.auto,
+    worker: opt.WorkerOpt = None,
+    task_index: opt.TaskIndexOpt = None,
+    connect_timeout: opt.ConnectTimeoutOpt = 60.0,
+    tpu: opt.TpuOpt = None,
 ) -> None:
     """Score a trained model: loss, accuracy, balanced accuracy, per-class report, confusion."""
+    keywords = console.api_keywords(locals())
     from mnist_cli.scoring.gates import EVALUATE_METRICS, parse_gates
 
     ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
     gates = parse_gates(fail_under, EVALUATE_METRICS)  # exit 2 before anything runs
-    ev = api.evaluate(
-        target, data=data, image_shape=image_shape, data_dir=data_dir,
-        label_column=label_column, pixel_max=pixel_max, class_names=class_names,
-        no_plots=no_plots, backend=backend, strategy=strategy, device=device,
-        cross_device_ops=cross_device_ops, worker=worker, task_index=task_index,
-        connect_timeout=connect_timeout, tpu=tpu, progress=ui)
+    ev = api.evaluate(**keywords, progress=ui)
     res = ev.metrics
     if json_out:
         console.print_json(res)
@@ -129,17 +104,8 @@ def evaluate(
             console.out.print(table)
         if ev.files:
             ui.notify("wrote " + ", ".join(ev.files.values()))
-    finish_gates(gates, res, ev.chief, Path(ev.run_dir or target).resolve().name)
-
-
-def finish_gates(gates: list[Any], res: dict[str, Any], chief: bool = True,
-                 run: str = "") -> None:
-    """Step summary (when GITHUB_STEP_SUMMARY is set) headed by `run`, then exit 1 on any
-    failed gate."""
     from mnist_cli.cli.ci_summary import evaluate_markdown
-    from mnist_cli.scoring.gates import enforce, evaluate_gates
 
-    results = evaluate_gates(gates, res)
-    if chief:
-        console.step_summary(evaluate_markdown(res, results, run))
-    enforce(results)
+    run = Path(ev.run_dir or target).resolve().name  # heads the job summary
+    console.finish_gates(gates, res, (lambda results: evaluate_markdown(res, results, run))
+                         if ev.chief else None)

@@ -13,25 +13,14 @@ from mnist_cli.cli import console
 from mnist_cli.cli.evaluate_cmd import TargetArg
 from mnist_cli.cli.options import JsonOpt, QuietOpt, VerboseOpt, completes
 
-
-def formats() -> tuple[str, ...]:
-    from mnist_cli.modeling.export import FORMATS
-
-    return FORMATS
-
-
-def quantizations() -> tuple[str, ...]:
-    from mnist_cli.modeling.export import QUANTIZE
-
-    return QUANTIZE
-
-
 ExportFormatOpt = Annotated[str, typer.Option(
-    "--format", metavar="saved-model|tflite|onnx", autocompletion=completes(formats),
+    "--format", metavar="saved-model|tflite|onnx",
+    autocompletion=completes("mnist_cli.modeling.export:FORMATS"),
     help="saved-model (TensorFlow Serving, tf.saved_model.load), tflite (LiteRT) or onnx "
     "(needs the onnx extra).")]
 QuantizeOpt = Annotated[str | None, typer.Option(
-    "--quantize", metavar="dynamic|float16", autocompletion=completes(quantizations),
+    "--quantize", metavar="dynamic|float16",
+    autocompletion=completes("mnist_cli.modeling.export:QUANTIZE"),
     help="TFLite only: dynamic-range int8 weights (~4x smaller) or float16 weights (~2x).")]
 ExportOutOpt = Annotated[Path | None, typer.Option(
     "--out", help="Where to write (default RUN_DIR/export/saved_model, "

@@ -10,20 +10,7 @@ import typer
 
 from mnist_cli import api
 from mnist_cli.cli import console
-from mnist_cli.cli.options import (
-    ActivationOpt,
-    BackendOpt,
-    ConfigOpt,
-    DataDirOpt,
-    DataOpt,
-    ImageShapeOpt,
-    JsonOpt,
-    LabelColumnOpt,
-    PixelMaxOpt,
-    QuietOpt,
-    SetOpt,
-    VerboseOpt,
-)
+from mnist_cli.cli import options as opt
 
 
 class ModelKind(str, Enum):
@@ -32,7 +19,7 @@ class ModelKind(str, Enum):
 
 
 def gradcheck(
-    config: ConfigOpt = None,
+    config: opt.ConfigOpt = None,
     model: Annotated[ModelKind, typer.Option(
         help="'config': the config's network; 'logistic': the seed's hand-derived logistic "
              "regression checked against finite differences and autodiff.")] = ModelKind.config,
@@ -48,35 +35,32 @@ def gradcheck(
         help="Finite-difference step (float64). 1e-5 balances rounding against ReLU kinks.")]
     = 1e-5,
     seed: Annotated[int, typer.Option(help="Seed for weights, data split and sampling.")] = 0,
-    activation: ActivationOpt = None,
-    data: DataOpt = None,
-    image_shape: ImageShapeOpt = None,
-    data_dir: DataDirOpt = None,
-    label_column: LabelColumnOpt = None,
-    pixel_max: PixelMaxOpt = None,
-    sets: SetOpt = None,
+    activation: opt.ActivationOpt = None,
+    data: opt.DataOpt = None,
+    image_shape: opt.ImageShapeOpt = None,
+    data_dir: opt.DataDirOpt = None,
+    label_column: opt.LabelColumnOpt = None,
+    pixel_max: opt.PixelMaxOpt = None,
+    sets: opt.SetOpt = None,
     run_dir: Annotated[Path | None, typer.Option(
         "--run-dir", help="Also write gradcheck.json into this directory.")] = None,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
+    json_out: opt.JsonOpt = False,
+    quiet: opt.QuietOpt = False,
+    verbose: opt.VerboseOpt = False,
     directions: Annotated[int, typer.Option(
         "--directions", help="Random unit directions (seeded) along which autodiff g·v is "
         "compared with finite differences, over the whole model and per variable: every "
         "entry is involved. 0 skips this check.")] = 16,
-    backend: BackendOpt = None,
+    backend: opt.BackendOpt = None,
 ) -> None:
     """Compare autodiff gradients with float64 finite differences.
 
     On sampled entries and along random directions that involve every entry (pass < 1e-7 <=
     warning < 1e-5 <= fail). Exit 1 on fail, or when nothing could be judged
     (inconclusive). On JAX the check runs in JAX's x64 mode."""
+    keywords = console.api_keywords(locals())
     ui = console.start(quiet=quiet, json_out=json_out, verbose=verbose)
-    result = api.gradcheck(
-        config, model=model, digit=digit, batch=batch, params=params, epsilon=epsilon,
-        seed=seed, activation=activation, sets=sets, data=data, image_shape=image_shape,
-        data_dir=data_dir, label_column=label_column, pixel_max=pixel_max, run_dir=run_dir,
-        directions=directions, backend=backend, progress=ui)
+    result = api.gradcheck(**keywords, progress=ui)
     if json_out:
         console.print_json(result.report)
     elif not quiet:

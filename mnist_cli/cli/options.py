@@ -7,6 +7,7 @@ shell (`mnist-cli --install-completion`).
 from __future__ import annotations
 
 import glob
+import importlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,11 +19,17 @@ from mnist_cli.distribute import CrossDeviceOps
 from mnist_cli.distribute import choices as strategy_choices
 
 
-def completes(values: Callable[[], Iterable[str]]) -> Callable[[str], list[str]]:
-    """A typer `autocompletion` offering `values()` that start with what was typed."""
+def completes(values: Callable[[], Iterable[str]] | str) -> Callable[[str], list[str]]:
+    """A typer `autocompletion` offering the `values()` (or the tuple named `module:NAME`,
+    imported only when completing) that start with what was typed."""
 
     def complete(incomplete: str) -> list[str]:
-        return [v for v in values() if v.startswith(incomplete)]
+        if isinstance(values, str):
+            module, _, name = values.partition(":")
+            found = getattr(importlib.import_module(module), name)
+        else:
+            found = values()
+        return [v for v in found if v.startswith(incomplete)]
 
     return complete
 
@@ -35,24 +42,6 @@ def complete_config(incomplete: str) -> list[str]:
     names = [n for n in shipped_configs() if n.startswith(incomplete)]
     paths = sorted(glob.glob(glob.escape(incomplete) + "*"))
     return names + [p for p in paths if p.endswith((".yaml", ".yml")) and Path(p).is_file()]
-
-
-def progress_modes() -> tuple[str, ...]:
-    from mnist_cli.display import MODES
-
-    return MODES
-
-
-def backends() -> tuple[str, ...]:
-    from mnist_cli.backend import BACKENDS
-
-    return BACKENDS
-
-
-def precisions() -> tuple[str, ...]:
-    from mnist_cli.modeling.precision import PRECISIONS
-
-    return PRECISIONS
 
 
 LABEL_COLUMNS = ("auto", "first", "last")  # or a CSV header name
@@ -143,7 +132,8 @@ NoPlotsOpt = Annotated[bool, typer.Option(
     "--no-plots", metavar="", rich_help_panel=OUTPUT, help="Do not draw PNG plots.")]
 ProgressOpt = Annotated[str, typer.Option(
     "--progress", metavar="MODE", rich_help_panel=OUTPUT, show_default=False,
-    autocompletion=completes(progress_modes), help="auto, bar, plain (log lines) or none.")]
+    autocompletion=completes("mnist_cli.display:MODES"),
+    help="auto, bar, plain (log lines) or none.")]
 FailUnderOpt = Annotated[list[str] | None, typer.Option(
     "--fail-under", metavar="METRIC=VALUE", rich_help_panel=OUTPUT,
     help="Exit 1 if METRIC < VALUE (repeatable).")]
@@ -185,10 +175,12 @@ NoTensorboardOpt = Annotated[bool, typer.Option(
     help="Do not write TensorBoard event files.")]
 BackendOpt = Annotated[str | None, typer.Option(
     "--backend", metavar="NAME", rich_help_panel=MODEL,
-    autocompletion=completes(backends), help="Keras backend: tensorflow or jax.")]
+    autocompletion=completes("mnist_cli.backend:BACKENDS"),
+    help="Keras backend: tensorflow or jax.")]
 PrecisionOpt = Annotated[str | None, typer.Option(
     "--precision", metavar="POLICY", rich_help_panel=MODEL,
-    autocompletion=completes(precisions), help="e.g. mixed_float16.")]
+    autocompletion=completes("mnist_cli.modeling.precision:PRECISIONS"),
+    help="e.g. mixed_float16.")]
 MlflowOpt = Annotated[str | None, typer.Option(
     "--mlflow", metavar="URI|env", rich_help_panel=OUTPUT,
     help="Log to this MLflow server.")]

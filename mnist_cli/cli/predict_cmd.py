@@ -9,42 +9,21 @@ import typer
 
 from mnist_cli import api
 from mnist_cli.cli import console
+from mnist_cli.cli import options as opt
 from mnist_cli.cli.evaluate_cmd import TargetArg
-from mnist_cli.cli.options import (
-    DATA,
-    OUTPUT,
-    BackendOpt,
-    ClassNamesOpt,
-    DataDirOpt,
-    ImageShapeOpt,
-    JsonOpt,
-    LabelColumnOpt,
-    PixelMaxOpt,
-    ProgressOpt,
-    QuietOpt,
-    VerboseOpt,
-    completes,
-)
-
-
-def formats() -> tuple[str, ...]:
-    from mnist_cli.predictions import FORMATS
-
-    return FORMATS
-
 
 PredictDataOpt = Annotated[str | None, typer.Option(
-    "--data", metavar="SPEC", rich_help_panel=DATA,
+    "--data", metavar="SPEC", rich_help_panel=opt.DATA,
     help="Images to label: a .csv/.npz/IDX path (labels optional), digits, mnist...")]
 OutOpt = Annotated[Path | None, typer.Option(
-    "--out", metavar="FILE", rich_help_panel=OUTPUT,
+    "--out", metavar="FILE", rich_help_panel=opt.OUTPUT,
     help="Output file (default: <input>-predictions.csv in the run directory).")]
 FormatOpt = Annotated[str, typer.Option(
-    "--format", metavar="FORMAT", rich_help_panel=OUTPUT, show_default=False,
-    autocompletion=completes(formats),
+    "--format", metavar="FORMAT", rich_help_panel=opt.OUTPUT, show_default=False,
+    autocompletion=opt.completes("mnist_cli.predictions:FORMATS"),
     help="csv (default: label and probabilities), kaggle (ImageId,Label) or json.")]
 ForceOpt = Annotated[bool, typer.Option(
-    "--force", metavar="", rich_help_panel=OUTPUT, help="Overwrite an existing output file.")]
+    "--force", metavar="", rich_help_panel=opt.OUTPUT, help="Overwrite an existing output file.")]
 
 
 def predict(
@@ -53,23 +32,21 @@ def predict(
     out: OutOpt = None,
     format: FormatOpt = "csv",
     force: ForceOpt = False,
-    image_shape: ImageShapeOpt = None,
-    data_dir: DataDirOpt = None,
-    label_column: LabelColumnOpt = None,
-    pixel_max: PixelMaxOpt = None,
-    class_names: ClassNamesOpt = None,
-    backend: BackendOpt = None,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
-    progress: ProgressOpt = "auto",
+    image_shape: opt.ImageShapeOpt = None,
+    data_dir: opt.DataDirOpt = None,
+    label_column: opt.LabelColumnOpt = None,
+    pixel_max: opt.PixelMaxOpt = None,
+    class_names: opt.ClassNamesOpt = None,
+    backend: opt.BackendOpt = None,
+    json_out: opt.JsonOpt = False,
+    quiet: opt.QuietOpt = False,
+    verbose: opt.VerboseOpt = False,
+    progress: opt.ProgressOpt = "auto",
 ) -> None:
     """Predict a label for every image and write csv, Kaggle csv or JSON."""
+    keywords = console.api_keywords(locals())
     ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
-    result = api.predict(target, data=data, out=out, format=format, force=force,
-                         image_shape=image_shape, data_dir=data_dir, label_column=label_column,
-                         pixel_max=pixel_max, class_names=class_names, backend=backend,
-                         progress=ui)
+    result = api.predict(**keywords, progress=ui)
     if json_out:
         console.print_json(result.to_dict())
     elif not quiet:

@@ -9,45 +9,7 @@ from rich.table import Table
 
 from mnist_cli import api
 from mnist_cli.cli import console
-from mnist_cli.cli.options import (
-    ActivationOpt,
-    BackendOpt,
-    BatchOpt,
-    ClassNamesOpt,
-    ConfigOpt,
-    ConnectTimeoutOpt,
-    CrossOpsOpt,
-    DataDirOpt,
-    DataOpt,
-    DeterministicOpt,
-    DeviceOpt,
-    EpochsOpt,
-    FailUnderOpt,
-    ImageShapeOpt,
-    JsonOpt,
-    LabelColumnOpt,
-    LrOpt,
-    MlflowExperimentOpt,
-    MlflowOpt,
-    NoPlotsOpt,
-    NoTensorboardOpt,
-    OptimizerOpt,
-    PixelMaxOpt,
-    PrecisionOpt,
-    ProgressOpt,
-    QuietOpt,
-    ResumeOpt,
-    RunDirOpt,
-    SeedOpt,
-    SetOpt,
-    StrategyOpt,
-    TaskIndexOpt,
-    TestDataOpt,
-    TpuOpt,
-    ValSplitOpt,
-    VerboseOpt,
-    WorkerOpt,
-)
+from mnist_cli.cli import options as opt
 from mnist_cli.distribute import CrossDeviceOps
 
 
@@ -75,63 +37,58 @@ def summary_table(metrics: dict[str, Any]) -> Table:
 
 
 def train(
-    config: ConfigOpt = None,
-    activation: ActivationOpt = None,
-    epochs: EpochsOpt = None,
-    batch_size: BatchOpt = None,
-    optimizer: OptimizerOpt = None,
-    learning_rate: LrOpt = None,
-    seed: SeedOpt = None,
-    sets: SetOpt = None,
-    data: DataOpt = None,
-    test_data: TestDataOpt = None,
-    validation_split: ValSplitOpt = None,
-    image_shape: ImageShapeOpt = None,
-    data_dir: DataDirOpt = None,
-    label_column: LabelColumnOpt = None,
-    pixel_max: PixelMaxOpt = None,
-    class_names: ClassNamesOpt = None,
-    run_dir: RunDirOpt = None,
-    resume: ResumeOpt = None,
-    deterministic: DeterministicOpt = None,
-    json_out: JsonOpt = False,
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
-    no_plots: NoPlotsOpt = False,
-    no_tensorboard: NoTensorboardOpt = False,
-    progress: ProgressOpt = "auto",
-    fail_under: FailUnderOpt = None,
-    strategy: StrategyOpt = "auto",
-    device: DeviceOpt = None,
-    cross_device_ops: CrossOpsOpt = CrossDeviceOps.auto,
-    worker: WorkerOpt = None,
-    task_index: TaskIndexOpt = None,
-    connect_timeout: ConnectTimeoutOpt = 60.0,
-    tpu: TpuOpt = None,
-    precision: PrecisionOpt = None,
-    backend: BackendOpt = None,
-    mlflow: MlflowOpt = None,
-    mlflow_experiment: MlflowExperimentOpt = None,
+    config: opt.ConfigOpt = None,
+    activation: opt.ActivationOpt = None,
+    epochs: opt.EpochsOpt = None,
+    batch_size: opt.BatchOpt = None,
+    optimizer: opt.OptimizerOpt = None,
+    learning_rate: opt.LrOpt = None,
+    seed: opt.SeedOpt = None,
+    sets: opt.SetOpt = None,
+    data: opt.DataOpt = None,
+    test_data: opt.TestDataOpt = None,
+    validation_split: opt.ValSplitOpt = None,
+    image_shape: opt.ImageShapeOpt = None,
+    data_dir: opt.DataDirOpt = None,
+    label_column: opt.LabelColumnOpt = None,
+    pixel_max: opt.PixelMaxOpt = None,
+    class_names: opt.ClassNamesOpt = None,
+    run_dir: opt.RunDirOpt = None,
+    resume: opt.ResumeOpt = None,
+    deterministic: opt.DeterministicOpt = None,
+    json_out: opt.JsonOpt = False,
+    quiet: opt.QuietOpt = False,
+    verbose: opt.VerboseOpt = False,
+    no_plots: opt.NoPlotsOpt = False,
+    no_tensorboard: opt.NoTensorboardOpt = False,
+    progress: opt.ProgressOpt = "auto",
+    fail_under: opt.FailUnderOpt = None,
+    strategy: opt.StrategyOpt = "auto",
+    device: opt.DeviceOpt = None,
+    cross_device_ops: opt.CrossOpsOpt = CrossDeviceOps.auto,
+    worker: opt.WorkerOpt = None,
+    task_index: opt.TaskIndexOpt = None,
+    connect_timeout: opt.ConnectTimeoutOpt = 60.0,
+    tpu: opt.TpuOpt = None,
+    precision: opt.PrecisionOpt = None,
+    backend: opt.BackendOpt = None,
+    mlflow: opt.MlflowOpt = None,
+    mlflow_experiment: opt.MlflowExperimentOpt = None,
 ) -> None:
     """Train a model from a YAML config and write a run directory."""
+    keywords = console.api_keywords(locals())
     from mnist_cli.scoring.gates import TRAIN_METRICS, parse_gates
 
     ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
     gates = parse_gates(fail_under, TRAIN_METRICS)  # exit 2 before anything runs
-    run = api.train(
-        config, activation=activation, epochs=epochs, batch_size=batch_size,
-        optimizer=optimizer, learning_rate=learning_rate, seed=seed, sets=sets, data=data,
-        test_data=test_data, validation_split=validation_split, image_shape=image_shape,
-        data_dir=data_dir, label_column=label_column, pixel_max=pixel_max,
-        class_names=class_names, run_dir=run_dir, resume=resume, deterministic=deterministic,
-        no_plots=no_plots, no_tensorboard=no_tensorboard, precision=precision,
-        backend=backend, strategy=strategy, device=device, cross_device_ops=cross_device_ops,
-        worker=worker, task_index=task_index, connect_timeout=connect_timeout, tpu=tpu, progress=ui,
-        command=sys.argv, mlflow=mlflow, mlflow_experiment=mlflow_experiment)
+    run = api.train(**keywords, progress=ui, command=sys.argv)
     # The record as train prints it (metrics.json adds its schema_version first).
     metrics = {k: v for k, v in run.metrics.items() if k != "schema_version"}
     show_result(metrics, json_out=json_out, quiet=quiet, verbose=verbose)
-    finish_gates(gates, metrics, run.chief)
+    from mnist_cli.cli.ci_summary import train_markdown
+
+    console.finish_gates(gates, metrics, (lambda results: train_markdown(metrics, results))
+                         if run.chief else None)
 
 
 def show_result(metrics: dict[str, Any], *, json_out: bool, quiet: bool, verbose: bool) -> None:
@@ -145,15 +102,3 @@ def show_result(metrics: dict[str, Any], *, json_out: bool, quiet: bool, verbose
         from mnist_cli.runs.timings import timings_line
 
         plain(timings_line(metrics["timings"]))
-
-
-def finish_gates(gates: list[Any], metrics: dict[str, Any], chief: bool = True) -> None:
-    """Step summary (when GITHUB_STEP_SUMMARY is set), then the gates: exit 1 naming each
-    failed one, now that every artifact is written."""
-    from mnist_cli.cli.ci_summary import train_markdown
-    from mnist_cli.scoring.gates import enforce, evaluate_gates
-
-    results = evaluate_gates(gates, metrics)
-    if chief:
-        console.step_summary(train_markdown(metrics, results))
-    enforce(results)

@@ -8,26 +8,7 @@ import typer
 from rich.table import Table
 
 from mnist_cli.cli import console
-from mnist_cli.cli.options import (
-    BatchOpt,
-    ConfigOpt,
-    DataDirOpt,
-    DataOpt,
-    EpochsOpt,
-    FailUnderOpt,
-    JsonOpt,
-    MlflowExperimentOpt,
-    MlflowOpt,
-    NoPlotsOpt,
-    ProgressOpt,
-    QuietOpt,
-    RunDirOpt,
-    SeedOpt,
-    SetOpt,
-    TestDataOpt,
-    ValSplitOpt,
-    VerboseOpt,
-)
+from mnist_cli.cli import options as opt
 
 TUNE = "Search"
 TOP = 5
@@ -65,17 +46,17 @@ MetricOpt = Annotated[str, typer.Option(
 
 
 def tune(
-    config: ConfigOpt = None, space: SpaceOpt = None, trials: TrialsOpt = 20,
+    config: opt.ConfigOpt = None, space: SpaceOpt = None, trials: TrialsOpt = 20,
     timeout: TimeoutOpt = None, storage: StorageOpt = None, study: StudyOpt = None,
     workers: WorkersOpt = 1, sampler: SamplerOpt = "tpe", pruner: PrunerOpt = "median",
-    metric: MetricOpt = "val_accuracy", heartbeat: HeartbeatOpt = 10, seed: SeedOpt = None,
-    epochs: EpochsOpt = None,
-    batch_size: BatchOpt = None, sets: SetOpt = None, data: DataOpt = None,
-    test_data: TestDataOpt = None, validation_split: ValSplitOpt = None,
-    data_dir: DataDirOpt = None, run_dir: RunDirOpt = None, json_out: JsonOpt = False,
-    quiet: QuietOpt = False, verbose: VerboseOpt = False, no_plots: NoPlotsOpt = False,
-    progress: ProgressOpt = "auto", fail_under: FailUnderOpt = None,
-    mlflow: MlflowOpt = None, mlflow_experiment: MlflowExperimentOpt = None,
+    metric: MetricOpt = "val_accuracy", heartbeat: HeartbeatOpt = 10, seed: opt.SeedOpt = None,
+    epochs: opt.EpochsOpt = None,
+    batch_size: opt.BatchOpt = None, sets: opt.SetOpt = None, data: opt.DataOpt = None,
+    test_data: opt.TestDataOpt = None, validation_split: opt.ValSplitOpt = None,
+    data_dir: opt.DataDirOpt = None, run_dir: opt.RunDirOpt = None, json_out: opt.JsonOpt = False,
+    quiet: opt.QuietOpt = False, verbose: opt.VerboseOpt = False, no_plots: opt.NoPlotsOpt = False,
+    progress: opt.ProgressOpt = "auto", fail_under: opt.FailUnderOpt = None,
+    mlflow: opt.MlflowOpt = None, mlflow_experiment: opt.MlflowExperimentOpt = None,
 ) -> None:
     """Search hyperparameters with Optuna; rank trials on validation data, test the best once.
 
@@ -85,6 +66,7 @@ def tune(
 
     Run again with the same --run-dir (or --storage and --study) to continue the study.
     """
+    keywords = console.api_keywords(locals())
     import sys
 
     from mnist_cli import api
@@ -92,16 +74,9 @@ def tune(
 
     ui = console.start(progress, quiet=quiet, json_out=json_out, verbose=verbose)
     gates = parse_gates(fail_under, TRAIN_METRICS)  # a bad mode or gate: exit 2 first
-    result = api.tune(
-        config, space=space, trials=trials, timeout=timeout, storage=storage, study=study,
-        workers=workers, sampler=sampler, pruner=pruner, metric=metric, heartbeat=heartbeat,
-        seed=seed,
-        epochs=epochs, batch_size=batch_size, sets=sets, data=data, test_data=test_data,
-        validation_split=validation_split, data_dir=data_dir, run_dir=run_dir,
-        no_plots=no_plots, progress=ui, command=list(sys.argv), mlflow=mlflow,
-        mlflow_experiment=mlflow_experiment)
+    result = api.tune(**keywords, progress=ui, command=list(sys.argv))
     show(result, ui, json_out, quiet)
-    check_gates(gates, result.best_metrics)
+    console.finish_gates(gates, result.best_metrics)  # on the best config's tested run
 
 
 def show(result: Any, ui: Any, json_out: bool, quiet: bool) -> None:
@@ -166,10 +141,3 @@ def result_table(result: Any) -> Table:
     for key, value in rows:
         table.add_row(key, value)
     return table
-
-
-def check_gates(gates: list[Any], metrics: dict[str, Any]) -> None:
-    """`--fail-under`: checked on the best config's tested run, after everything is written."""
-    from mnist_cli.scoring.gates import enforce, evaluate_gates
-
-    enforce(evaluate_gates(gates, metrics))

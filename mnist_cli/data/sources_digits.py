@@ -7,8 +7,6 @@ import numpy as np
 from mnist_cli.data.raw import RawData, hash_arrays
 from mnist_cli.data.types import Split
 
-DIGITS_COUNT = 1797
-
 
 def load_digits() -> RawData:
     """1,797 images, 0..16 rescaled to 0..255 (round(v*255/16)) so they look like MNIST pixels."""

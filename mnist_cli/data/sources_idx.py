@@ -19,10 +19,6 @@ LABELS_MAGIC = 0x00000801
 PREFIXES = {"train": "train", "test": "t10k"}
 
 
-def is_idx_name(path: Path) -> bool:
-    return "idx1-ubyte" in path.name or "idx3-ubyte" in path.name
-
-
 def find(directory: Path, stem: str) -> Path | None:
     """`stem` or `stem.gz` in `directory`, whichever exists."""
     for name in (stem, stem + ".gz"):

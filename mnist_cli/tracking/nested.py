@@ -22,14 +22,13 @@ from mnist_cli.redact import redact
 from mnist_cli.runs.rundir import COMPARISON
 from mnist_cli.tracking.client import Tracker
 from mnist_cli.tracking.params import text
-from mnist_cli.tracking.record import record_run
 from mnist_cli.tracking.upload import (
     TAG,
     attempt,
-    find_or_create,
     log_metrics,
     log_params,
     log_tags,
+    open_run,
     run_files,
     upload_files,
     upload_run,
@@ -44,18 +43,6 @@ NOTE = "mlflow.note.content"  # the run's description in the MLflow UI
 def metric_key(name: str) -> str:
     """A variant name as a valid MLflow metric key."""
     return re.sub(r"[^A-Za-z0-9_\-. /]", "_", name)
-
-
-def open_parent(tracker: Tracker, run_dir: Path, run_id: str | None) -> str | None:
-    """The parent run of a compare/tune directory, recorded in its mlflow.json."""
-    run_id = attempt(tracker, f"the run of {run_dir}",
-                     lambda: find_or_create(tracker, run_dir, run_id=run_id))
-    if run_id is not None:
-        try:
-            record_run(run_dir, tracker.uri, tracker.experiment_id, run_id)
-        except OSError as exc:
-            tracker.problems.append(f"mlflow.json in {run_dir} ({exc})")
-    return run_id
 
 
 def log_text(tracker: Tracker, run_id: str, name: str, body: str) -> None:
@@ -73,7 +60,7 @@ def upload_comparison(tracker: Tracker, compare_dir: Path, run_id: str | None = 
 
     compare_dir = Path(compare_dir)
     summary = json.loads((compare_dir / COMPARISON["json"]).read_text(encoding="utf-8"))
-    parent = open_parent(tracker, compare_dir, run_id)
+    parent = open_run(tracker, compare_dir, run_id=run_id)
     if parent is None:
         return None
     for variant in summary["variants"]:
@@ -167,7 +154,7 @@ def upload_study(tracker: Tracker, tune_dir: Path, run_id: str | None = None) ->
     """Log a tune directory: parent + one child per trial; the parent's id."""
     tune_dir = Path(tune_dir)
     summary = json.loads((tune_dir / tune_files.SUMMARY).read_text(encoding="utf-8"))
-    parent = open_parent(tracker, tune_dir, run_id)
+    parent = open_run(tracker, tune_dir, run_id=run_id)
     if parent is None:
         return None
     metric = str(summary.get("metric", "value"))

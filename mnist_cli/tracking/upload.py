@@ -126,6 +126,19 @@ def find_or_create(tracker: Tracker, run_dir: Path, *, run_id: str | None = None
     return str(run.info.run_id)
 
 
+def open_run(tracker: Tracker, run_dir: Path, **found: Any) -> str | None:
+    """The MLflow run of `run_dir` (`find_or_create` with `found`), recorded in its
+    mlflow.json; None when the server failed (named in `tracker.problems`)."""
+    run_id = attempt(tracker, f"the run of {run_dir}",
+                     lambda: find_or_create(tracker, run_dir, **found))
+    if run_id is not None:
+        try:
+            record_run(run_dir, tracker.uri, tracker.experiment_id, run_id)
+        except OSError as exc:
+            tracker.problems.append(f"{rundir.MLFLOW} in {run_dir} ({exc})")
+    return run_id
+
+
 def missing_metrics(tracker: Tracker, run_id: str, wanted: dict[str, dict[int, float]]
                     ) -> list[Any]:
     """Metric points of `wanted` ({key: {step: value}}) not yet in the run's histories."""
@@ -213,18 +226,13 @@ def upload_run(tracker: Tracker, run_dir: Path, *, run_id: str | None = None,
     when even finding/creating the run failed. `finish`: set the run's end status from
     metrics.json's `status` (RUNNING while no record exists)."""
     run_dir = Path(run_dir)
-    run_id = attempt(tracker, f"the run of {run_dir}", lambda: find_or_create(
-        tracker, run_dir, run_id=run_id, parent_id=parent_id, name=name))
+    run_id = open_run(tracker, run_dir, run_id=run_id, parent_id=parent_id, name=name)
     if run_id is None:
         epochs = len(read_history(run_dir))
         files = [n for n in run_files(run_dir) if (run_dir / n).is_file()]
         tracker.problems.append(f"params, tags, per-epoch metrics (epochs 1-{epochs}), test "
                                 f"metrics, artifacts {', '.join(files)}")
         return None
-    try:
-        record_run(run_dir, tracker.uri, tracker.experiment_id, run_id)
-    except OSError as exc:
-        tracker.problems.append(f"{rundir.MLFLOW} in {run_dir} ({exc})")
     record = read_record(run_dir)
     params = flatten(redacted(read_config(run_dir)))
     attempt(tracker, "params", lambda: log_params(tracker, run_id, params))
