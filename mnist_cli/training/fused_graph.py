@@ -14,8 +14,8 @@ way into variables, so an epoch's metrics do not depend on how it was cut into c
 explicit `tf.while_loop`/`tf.cond` without autograph (traces in about half the time).
 
 Where XLA wins (`xla_wins`: one replica on the CPU, float32, only the layers of `XLA_LAYERS`)
-the full batches run through an XLA-compiled copy of the same loop, with static batch shapes;
-an epoch's last, partial batch runs through the plain graph.
+the same loop is one XLA program with static batch shapes: a loop over the full batches, then
+the last, partial batch (as the JAX engine does for models with batch statistics).
 """
 
 from __future__ import annotations
@@ -131,11 +131,11 @@ class SplitGraph:
         self.steps = -(-self.n // self.batch)
         self.sums = tf.Variable(tf.zeros([3], tf.float64), trainable=False)
 
-    def bounds(self, step: Any, full: bool = False) -> tuple[Any, Any]:
-        """Rows [low, high) of `step`; `full`: a full batch (a static size for XLA)."""
+    def bounds(self, step: Any, size: int | None = None) -> tuple[Any, Any]:
+        """Rows [low, high) of `step`; `size`: its row count when static (XLA)."""
         tf = import_tf()
         low = step * self.batch
-        return low, low + self.batch if full else tf.minimum(low + self.batch, self.n)
+        return low, low + size if size else tf.minimum(low + self.batch, self.n)
 
     def total(self, value: Any) -> Any:
         """Sum a per-replica value over every replica (of every worker)."""
@@ -172,25 +172,21 @@ class TrainGraph(SplitGraph):
         self.order = tf.Variable(tf.range(self.n, dtype=tf.int32), trainable=False)
         self.steps -= bool(dropped_rows(self.n, self.batch, self.replicas))
         self.run = tf.function(self._steps, autograph=False)
-        self.full_steps, self.run_full = 0, None
 
     def use_xla(self) -> None:
-        """Run the full batches through an XLA-compiled copy of the loop (see `xla_wins`)."""
-        tf = import_tf()
-        self.full_steps = self.n // self.batch
-        self.run_full = tf.function(lambda start, count: self._steps(start, count, True),
-                                    autograph=False, jit_compile=True)
+        """Run the steps as one XLA program (one replica: see `xla_wins`) in which the full
+        batches and the last, partial one each have a static size."""
+        self.run = import_tf().function(self._xla_steps, autograph=False, jit_compile=True)
 
-    def call(self, start: int, count: int) -> Any:
-        """As `SplitGraph.call`, the full batches through XLA when `use_xla` was called."""
-        full = max(0, min(count, self.full_steps - start))
-        if full:
-            tf = import_tf()
-            result = self.run_full(tf.constant(start, tf.int32), tf.constant(full, tf.int32))
-            result = tf.nest.map_structure(np.asarray, result)
-            if full == count or int(result[0]) >= 0:
-                return result
-        return super().call(start + full, count - full)
+    def _xla_steps(self, start: Any, count: Any) -> tuple[Any, Any, Any]:
+        tf = import_tf()
+        full = tf.minimum(count, tf.maximum(self.n // self.batch - start, 0))
+        result = self._steps(start, full, self.batch)
+        tail = self.n % self.batch
+        if not tail:
+            return result
+        return tf.cond(tf.logical_and(count > full, result[0] < 0),
+                       lambda: self._steps(start + full, count - full, tail), lambda: result)
 
     def shuffle(self, seed: int, epoch: int) -> None:
         """This epoch's order: `epoch_order(seed, epoch)`, so resume stays exact."""
@@ -198,13 +194,14 @@ class TrainGraph(SplitGraph):
 
         self.order.assign(epoch_order(seed, epoch, self.n))
 
-    def _replica(self, low: Any, high: Any, full: bool) -> tuple[Any, ...]:
+    def _replica(self, low: Any, high: Any, size: int | None) -> tuple[Any, ...]:
         """One replica's share of the step: (gradients, loss sum, correct, loss bad, gradients
-        bad), the flags 1.0/0.0 so that their sum over replicas counts the bad ones. `full`:
-        one replica's full batch, sliced with a static size."""
+        bad), the flags 1.0/0.0 so that their sum over replicas counts the bad ones. `size`:
+        the rows of one replica's batch when static (a gather: a slice would make XLA
+        compile again for every `start`)."""
         tf, model = import_tf(), self.model
         first, last = replica_rows(low, high, self.replicas)
-        idx = tf.slice(self.order, [first], [self.batch]) if full else self.order[first:last]
+        idx = tf.gather(self.order, first + tf.range(size)) if size else self.order[first:last]
         x, y = prepare_batch(tf.gather(self.x, idx), self.scale), tf.gather(self.y, idx)
         with tf.GradientTape() as tape:
             out = model(x, training=True)
@@ -237,13 +234,13 @@ class TrainGraph(SplitGraph):
         for variable, value in zip(shared, local, strict=True):
             variable.value.assign(strategy.reduce("MEAN", value, axis=None))
 
-    def _steps(self, start: Any, count: Any, full: bool = False) -> tuple[Any, Any, Any]:
+    def _steps(self, start: Any, count: Any, size: int | None = None) -> tuple[Any, Any, Any]:
         tf, strategy = import_tf(), self.strategy
 
         def body(i: Any, bad: Any, bad_loss: Any, grads_ok: Any) -> tuple[Any, ...]:
-            low, high = self.bounds(start + i, full)
+            low, high = self.bounds(start + i, size)
             grads, loss_sum, correct, loss_bad, grads_bad = strategy.run(
-                self._replica, args=(low, high, full))
+                self._replica, args=(low, high, size))
             loss_ok, grads_ok = self.total(loss_bad) == 0, self.total(grads_bad) == 0
             loss_sum, correct = self.total(loss_sum), self.total(correct)
             mean = tf.cast(loss_sum / tf.cast(high - low, tf.float64), tf.float32)
