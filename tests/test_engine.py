@@ -58,9 +58,8 @@ def test_engine_learns_as_keras_fit_and_records_itself(tmp_path: Path) -> None:
 
     cfg = cfg_for(epochs=10)
     run = run_training(cfg, tmp_path / "run")
-    why = "XLA-compiled tf.function steps (an MLP on the CPU), 1 replica"
-    assert run.metrics["engine"] == {"name": "fused", "why": why, "images": "float32",
-                                     "dropped_per_epoch": 0}
+    assert run.metrics["engine"] == {"name": "fused", "why": "tf.function steps, 1 replica(s)",
+                                     "images": "float32", "dropped_per_epoch": 0}
     assert run.metrics["test_accuracy"] > 0.9
     _, accuracy = keras_fit(cfg, load_dataset(DataConfig(spec="digits"), 5))
     # shuffle orders differ, so not equal: within the seed noise of Keras's own loop (360
@@ -103,15 +102,54 @@ def test_results_do_not_depend_on_how_epochs_are_cut_into_calls(
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
+def test_xla_steps_train_as_the_graph_and_do_not_depend_on_the_cut(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long run of an XLA-eligible model (a BatchNorm MLP, whose last partial batch is its
+    own program) is XLA-compiled: whole epochs per call and one step per call give
+    bit-identical weights and history, and it learns as the plain graph does (XLA fuses
+    and rounds differently, so close, not equal)."""
+    from mnist_cli.training import run_training
+
+    path = tmp_path / "bn_mlp.yaml"
+    layers = ("Flatten: {}", "Dense: {units: 32}", "BatchNormalization: {}",
+              "Activation: {activation: relu}", "Dense: {units: 10}")
+    path.write_text(digits_yaml("bn_mlp", layers, epochs=3))
+
+    def run(name: str):
+        return run_training(resolve_config(str(path), Overrides(seed=3)), tmp_path / name)
+
+    monkeypatch.setattr(fused, "XLA_MIN_STEPS", 10**9)
+    graph = run("graph")
+    monkeypatch.setattr(fused, "XLA_MIN_STEPS", 0)
+    whole = run("whole")
+    assert whole.metrics["engine"]["why"].startswith("XLA-compiled")
+    assert whole.metrics["dataset"]["sizes"]["train"] % 32  # a partial last batch
+    monkeypatch.setattr(fused, "TARGET_CALL_S", 1e-9)  # every call: one step
+    monkeypatch.setattr(fused, "FIRST_CALL_STEPS", 1)
+    single = run("single")
+    assert single.history == whole.history
+    for a, b in zip(weights_of(whole.model), weights_of(single.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # rounding differences grow with the steps: epoch 1 within 1e-4, later ones within 1e-2
+    assert whole.history["loss"][0] == pytest.approx(graph.history["loss"][0], rel=1e-4)
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(whole.history[key], graph.history[key], atol=1e-2)
+
+
 def poisoned_dataset(seed: int, batch: int, step: int, value: float = np.inf):
     """Digits whose image at row 3 of `step` (1-based, epoch 1) holds one pixel `value`."""
     return poisoned_digits(seed, (step - 1) * batch + 3, value)
 
 
+@pytest.mark.parametrize("xla", [False, True])
 @pytest.mark.slow
-def test_divergence_is_caught_in_graph_at_the_exact_step(tmp_path: Path) -> None:
+def test_divergence_is_caught_in_graph_at_the_exact_step(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xla: bool) -> None:
     from mnist_cli.training import run_training
     from mnist_cli.training.guards import Diverged
+
+    monkeypatch.setattr(fused, "XLA_MIN_STEPS", 0 if xla else 10**9)
 
     seed, batch, step = 4, 16, 23  # step 23 lies inside a multi-step call
     data = poisoned_dataset(seed, batch, step)
@@ -261,16 +299,18 @@ def test_every_strategy_gets_the_one_engine(tmp_path: Path) -> None:
 
     strategies = [tf.distribute.get_strategy(), tf.distribute.OneDeviceStrategy("/cpu:0"),
                   tf.distribute.MirroredStrategy(["/cpu:0"])]
-    engines = [fused.Engine.for_strategy(s, model("mlp_relu")) for s in strategies]
+    long = fused.XLA_MIN_STEPS
+    engines = [fused.Engine.for_strategy(s, model("mlp_relu"), long) for s in strategies]
     assert {e.graphs.__name__ for e in engines} == {"mnist_cli.training.fused_graph"}
     assert [e.fixed_call_steps for e in engines] == [None, None, None]
     assert [e.xla for e in engines] == [True, True, False]
+    assert not fused.Engine.for_strategy(strategies[0], model("mlp_relu"), long - 1).xla
     dropout = tmp_path / "dropout.yaml"
     dropout.write_text(digits_yaml("mlp_dropout", ("Flatten: {}", "Dropout: {rate: 0.5}",
                                                    "Dense: {units: 10}"), epochs=1))
     for other in (model("cnn"), model(str(dropout)),
                   model("mlp_relu", precision="mixed_float16")):
-        assert not fused.Engine.for_strategy(strategies[0], other).xla
+        assert not fused.Engine.for_strategy(strategies[0], other, long).xla
 
 
 @pytest.mark.slow

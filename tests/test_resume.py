@@ -130,13 +130,16 @@ def interrupt_at_end_of_epoch(epoch: int):
 
 
 @pytest.mark.slow
-def test_resume_keeps_early_stopping_state(tmp_path: Path) -> None:
+@pytest.mark.parametrize("xla", [False, True])
+def test_resume_keeps_early_stopping_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           xla: bool) -> None:
     """Patience 2: early stopping ends the run at epoch `stop`, 2 epochs after the best one,
-    whose weights it restores (stop = 7 on `fit`, 4 on the fused engine: the shuffle orders
-    differ). A run interrupted after epoch stop - 1 must resume with its patience counter
-    and best weights."""
+    whose weights it restores. A run interrupted after epoch stop - 1 must resume with its
+    patience counter and best weights, on the plain graph and on XLA (a long run's engine)."""
     from mnist_cli.signals import Interrupted
-    from mnist_cli.training import run_training
+    from mnist_cli.training import fused, run_training
+
+    monkeypatch.setattr(fused, "XLA_MIN_STEPS", 0 if xla else 10**9)
 
     def cfg():
         return resolve_config("mlp_relu", Overrides(
@@ -152,6 +155,7 @@ def test_resume_keeps_early_stopping_state(tmp_path: Path) -> None:
     assert json.loads((run / "metrics.json").read_text())["epochs_completed"] == stop - 1
     resumed = run_training(cfg(), run).metrics
     assert resumed["resumed_from_epoch"] == stop - 1
+    assert resumed["engine"]["why"].startswith("XLA") == xla
     for key in ("epochs_run", "test_loss", "test_accuracy", "final"):
         assert resumed[key] == reference[key], key
 

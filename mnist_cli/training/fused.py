@@ -36,6 +36,9 @@ from mnist_cli.training.guards import Diverged
 TARGET_CALL_S = 0.2  # <= ~0.25 s per call with margin for a noisy step time
 FIRST_CALL_STEPS = 4  # the first call traces; the second measures the step time
 WORKER_CALL_STEPS = 16  # multi-worker: the same cut on every worker (collectives pair up)
+# From this many planned steps XLA pays for its compile (~2 s on 2 cores, against ~0.25 ms
+# saved a step on the MLP): shorter runs keep the plain graph, which traces in ~0.4 s.
+XLA_MIN_STEPS = 8000
 
 
 def kit() -> ModuleType:
@@ -59,14 +62,16 @@ class Engine:
     """TensorFlow: full batches through XLA (`fused_graph.xla_wins`)."""
 
     @classmethod
-    def for_strategy(cls, strategy: Any, model: Any) -> Engine:
+    def for_strategy(cls, strategy: Any, model: Any, steps: int = 0) -> Engine:
+        """`steps`: the run's planned training steps (epochs x steps per epoch), fixed for a
+        run and its resumes, so a resumed run keeps its engine."""
         if is_jax():
             return cls(kit(), "training.backend: jax (jitted steps)")
         graphs, replicas = kit(), int(strategy.num_replicas_in_sync)
         if is_multi_worker(strategy):
             return cls(graphs, f"tf.function steps, {replicas} replicas over the workers",
                        WORKER_CALL_STEPS)
-        if graphs.xla_wins(model, strategy):
+        if steps >= XLA_MIN_STEPS and graphs.xla_wins(model, strategy):
             return cls(graphs, "XLA-compiled tf.function steps (an MLP on the CPU), 1 replica",
                        xla=True)
         return cls(graphs, f"tf.function steps, {replicas} replica(s)")

@@ -184,7 +184,8 @@ def run_training(
         strategy = strategy or default_strategy()
         global_batch = cfg.training.batch_size * int(strategy.num_replicas_in_sync)
         model = build_in_scope(cfg, data, strategy)
-        engine = Engine.for_strategy(strategy, model)
+        engine = Engine.for_strategy(
+            strategy, model, cfg.training.epochs * -(-len(data.train) // global_batch))
     hooks = list(callbacks or [])
     shown: Any = nullcontext()
     if ui is not None:
