@@ -109,7 +109,7 @@ class Engine:
         val_pacer = Pacer(self.fixed_call_steps)
         together = contextlib.nullcontext()
         if self.fixed_call_steps:  # multi-worker (TF): same start, same stop on every worker
-            from mnist_cli.training.fused_graph import agreement
+            from mnist_cli.distribute.collectives import agreement
 
             check_same_start(model.distribute_strategy, initial_epoch)
             together = signals.agreed(agreement(model.distribute_strategy))
@@ -133,7 +133,7 @@ class Engine:
 
 def check_same_start(strategy: Any, initial_epoch: int) -> None:
     """Every worker must resume from the same epoch (each restores its own backup)."""
-    from mnist_cli.training.fused_graph import same_everywhere
+    from mnist_cli.distribute.collectives import same_everywhere
 
     if not same_everywhere(strategy, initial_epoch):
         from mnist_cli.errors import UsageError

@@ -10,8 +10,8 @@ per-example loss / b), and the optimizer all-reduces (sums) the gradients, so R 
 the step one device would. Every replica's finiteness flags are summed across replicas before
 the `tf.cond` that applies the update: a non-finite loss or gradient on any replica stops every
 replica at that step with nothing applied. Loss sums and correct counts are reduced the same
-way into variables, so an epoch's metrics do not depend on how it was cut into calls. Loops are
-explicit `tf.while_loop`/`tf.cond` without autograph (traces in about half the time).
+way into variables, so an epoch's metrics do not depend on how it was cut into calls. No
+autograph: explicit `tf.while_loop`/`tf.cond` trace in about half the time.
 
 Where XLA wins (`xla_wins`: one replica on the CPU, float32, only the layers of `XLA_LAYERS`)
 the same loop is one XLA program with static batch shapes: a loop over the full batches, then
@@ -95,28 +95,6 @@ def dropped_rows(n: int, batch: int, replicas: int) -> int:
     replica without rows would break batch statistics), else none."""
     tail = n % batch
     return tail if tail < replicas else 0
-
-
-def agreement(strategy: Any) -> Any:
-    """`agree(flag) -> bool`: whether `flag` is true on any replica of any worker (a
-    collective sum; every worker must call it at the same points)."""
-    tf = import_tf()
-
-    @tf.function(autograph=False)
-    def total(flag: Any) -> Any:
-        return strategy.reduce("SUM", strategy.run(tf.identity, args=(flag,)), axis=None)
-
-    return lambda flag: float(total(tf.constant(float(flag)))) > 0
-
-
-def same_everywhere(strategy: Any, value: int) -> bool:
-    """Whether every replica of every worker holds the same `value` (sums of the value and
-    of its square over R replicas: equal iff R * sum(v^2) == sum(v)^2)."""
-    tf = import_tf()
-    both = strategy.reduce("SUM", strategy.run(
-        lambda: tf.constant([float(value), float(value) ** 2], tf.float64)), axis=None)
-    total, squares = (float(v) for v in np.asarray(both))
-    return int(strategy.num_replicas_in_sync) * squares == total ** 2
 
 
 class SplitGraph:
@@ -301,32 +279,24 @@ class EvalGraph(SplitGraph):
         return tf.while_loop(lambda i: i < count, body, (tf.constant(0),))
 
 
-class PredictGraph:
+class PredictGraph(SplitGraph):
     """Model outputs in order (`training=False`), computed in this process from the
     variables' values (a replicated variable reads its first copy, identical to the others):
     `run(start, count)` -> those steps' rows. The one predict path of TensorFlow runs:
     their own test score, `evaluate` and `predict`, under any strategy."""
 
     def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
-        tf = import_tf()
-        self.model, self.x = model, to_tensors(Split(split.x, None), scale, dtype)[0]
-        self.n, self.batch, self.scale = len(split), int(batch), scale
-        self.steps = -(-self.n // self.batch)
-        self.run = tf.function(self._steps, autograph=False)
+        super().__init__(model, Split(split.x, None), batch, scale, dtype)
+        self.run = import_tf().function(self._steps, autograph=False)
 
     def _steps(self, start: Any, count: Any) -> Any:
         tf = import_tf()
 
         def body(i: Any, parts: Any) -> tuple[Any, Any]:
-            low = (start + i) * self.batch
-            high = tf.minimum(low + self.batch, self.n)
+            low, high = self.bounds(start + i)
             out = self.model(prepare_batch(self.x[low:high], self.scale), training=False)
             return i + 1, parts.write(i, tf.cast(out, tf.float32))
 
         parts = tf.TensorArray(tf.float32, size=count, infer_shape=False)
         _, parts = tf.while_loop(lambda i, _: i < count, body, (tf.constant(0), parts))
         return parts.concat()
-
-    def call(self, start: int, count: int) -> np.ndarray:
-        tf = import_tf()
-        return self.run(tf.constant(start, tf.int32), tf.constant(count, tf.int32)).numpy()
