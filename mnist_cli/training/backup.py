@@ -27,17 +27,15 @@ MIN_INTERVAL_S = float(os.environ.get("MNIST_CLI_BACKUP_INTERVAL_S", "2.0"))
 """At most one write per this many seconds; `MNIST_CLI_BACKUP_INTERVAL_S=0` writes every epoch
 (a slow epoch, or a test that kills a run at a known epoch)."""
 COST_SHARE = 0.02  # a write is due once 1/COST_SHARE times its last cost has passed
-STATE = extra_state.STATE_FILE
 
 
 def state_path(backup_dir: Path) -> Path:
-    return Path(backup_dir) / STATE
+    return Path(backup_dir) / extra_state.STATE_FILE
 
 
 def saved_epochs(backup_dir: Path) -> int:
-    """Epochs completed in the backup in `backup_dir` (0 if there is none).
-
-    A backup that exists but cannot be read is a `UsageError` naming it (exit 2)."""
+    """Epochs completed in the backup in `backup_dir` (0 if there is none); one that exists
+    but cannot be read is a `UsageError` naming it (exit 2)."""
     state = extra_state.read_state(state_path(backup_dir))
     return 0 if state is None else state.epoch
 
@@ -82,12 +80,10 @@ def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None,
             check_run_dir(run_dir)
             self.snapshot = extra_state.capture(epoch + 1, self.model, stoppers)
             last = epoch + 1 >= self.params.get("epochs", 0)
-            if last or every_epoch or signals.pending() is not None or self._due():
-                self._write(self.snapshot)
-
-        def _due(self) -> bool:
             waited = time.monotonic() - self.written_at
-            return waited >= max(MIN_INTERVAL_S, self.write_cost / COST_SHARE)
+            due = waited >= max(MIN_INTERVAL_S, self.write_cost / COST_SHARE)
+            if last or every_epoch or signals.pending() is not None or due:
+                self._write(self.snapshot)
 
         def _write(self, state: extra_state.TrainingState) -> None:
             start = time.monotonic()

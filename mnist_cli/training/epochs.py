@@ -30,14 +30,13 @@ def drive_epochs(cbs: Any, model: Any, epochs: int, initial_epoch: int,
     model.stop_training = False
     start = time.perf_counter()
     cbs.on_train_begin()
-    first = initial_epoch
-    for epoch in range(first, epochs):
+    for epoch in range(initial_epoch, epochs):
         cbs.on_epoch_begin(epoch)
         logs = run_epoch(epoch)
         for key, value in logs.items():
             history.setdefault(key, []).append(value)
         cbs.on_epoch_end(epoch, logs)
-        if epoch == first:
+        if epoch == initial_epoch:
             startup.settle()
         if model.stop_training:
             break

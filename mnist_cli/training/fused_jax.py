@@ -24,7 +24,6 @@ gradient all-reduce.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -48,10 +47,8 @@ CONVOLUTIONS = frozenset({"Conv1D", "Conv2D", "Conv2DTranspose", "SeparableConv2
                           "DepthwiseConv2D"})
 
 
-@contextlib.contextmanager
-def placement(model: Any) -> Iterator[None]:
-    """Nothing to enter: the graphs follow the device mesh the model's variables live on."""
-    yield
+# `placement(model)`: nothing to enter, the graphs follow the mesh the variables live on.
+placement = contextlib.nullcontext
 
 
 def loss_function(model: Any) -> Any:
@@ -119,11 +116,12 @@ class TrainGraph(SplitGraph):
 
     def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
         super().__init__(model, split, batch, scale, dtype, padded=per_example(model))
-        self.order = self.put(np.arange(self.steps * self.batch, dtype=np.int32) % self.n)
         step = train_step(model)
         self.stepwise = loops_slowly(model)
-        self.loop = self.jax.jit(self._single(step) if self.stepwise else self._loop(step))
-        self.tail = None if self.full == self.steps else self.jax.jit(self._tail(step))
+        self.loop = self.jax.jit(self._one(step, self.batch) if self.stepwise else
+                                 self._loop(step))
+        self.tail = None if self.full == self.steps else self.jax.jit(
+            self._one(step, self.n - self.full * self.batch))
 
     def shuffle(self, seed: int, epoch: int) -> None:
         """This epoch's order (`epoch_order`), padded up to whole batches with copies of its
@@ -144,16 +142,24 @@ class TrainGraph(SplitGraph):
             x = self.jax.numpy.where(mask.reshape((-1,) + (1,) * (x.ndim - 1)), x, 0)
         return self.constrain(x), y[idx], mask
 
+    def _one(self, step: Any, size: int) -> Any:
+        """One step of `size` rows at batch `index`: each step when `stepwise` (see
+        `loops_slowly`), and the partial last batch of a model that is not `per_example`."""
+
+        def run(state: Any, sums: Any, data: Any, index: Any) -> Any:
+            state, sums, finite, loss, grads_ok = step(
+                state, sums, *self.batch_at(data, index * self.batch, size))
+            return state, sums, self.jax.numpy.where(finite, -1, index), loss, grads_ok
+
+        return run
+
     def _loop(self, step: Any) -> Any:
-        jax, batch = self.jax, self.batch
+        jax, one = self.jax, self._one(step, self.batch)
 
         def run(state: Any, sums: Any, data: Any, start: Any, count: Any) -> Any:
             def body(carry: Any) -> Any:
                 i, state, sums, _, _, _ = carry
-                state, sums, finite, loss, grads_ok = step(
-                    state, sums, *self.batch_at(data, (start + i) * batch, batch))
-                return i + 1, state, sums, jax.numpy.where(finite, -1, start + i), loss, \
-                    grads_ok
+                return i + 1, *one(state, sums, data, start + i)
 
             carry = (jax.numpy.int32(0), state, sums, jax.numpy.int32(-1),
                      jax.numpy.float32(0), jax.numpy.asarray(True))
@@ -163,88 +169,59 @@ class TrainGraph(SplitGraph):
 
         return run
 
-    def _single(self, step: Any) -> Any:
-        """One step at batch `index` (see `loops_slowly`)."""
-
-        def run(state: Any, sums: Any, data: Any, index: Any) -> Any:
-            state, sums, finite, loss, grads_ok = step(
-                state, sums, *self.batch_at(data, index * self.batch, self.batch))
-            return state, sums, self.jax.numpy.where(finite, -1, index), loss, grads_ok
-
-        return run
-
-    def run_loop(self, state: Any, data: Any, start: int, stop: int) -> tuple[Any, ...]:
-        """Steps [start, stop) in one call of the loop, or one call per step (checking each
-        for divergence before the next) when `stepwise`."""
-        if not self.stepwise:
-            state, self.sums, bad, loss, grads_ok = self.loop(state, self.sums, data, start,
-                                                              stop - start)
-            return state, bad, loss, grads_ok
+    def call(self, start: int, count: int) -> tuple[int, float, bool]:
+        """Steps [start, start + count): the full batches in one call of the loop (one call
+        per step when `stepwise`), then the partial one if due; a call that diverged ends it."""
+        stop = min(start + count, self.full)
+        if self.stepwise:
+            calls = [(self.loop, (index,)) for index in range(start, stop)]
+        else:
+            calls = [(self.loop, (start, stop - start))] if start < stop else []
+        if self.tail is not None and start + count > self.full:
+            calls.append((self.tail, (self.full,)))
+        state, data = model_state(self.model), (self.order, self.x, self.y)
         bad, loss, grads_ok = -1, 0.0, True
-        for index in range(start, stop):
-            state, self.sums, bad, loss, grads_ok = self.loop(state, self.sums, data, index)
+        for graph, args in calls:
+            state, self.sums, bad, loss, grads_ok = graph(state, self.sums, data, *args)
             if int(bad) >= 0:
                 break
-        return state, bad, loss, grads_ok
-
-    def _tail(self, step: Any) -> Any:
-        """The partial last batch as its own step (models that are not `per_example`)."""
-        low, size = self.full * self.batch, self.n - self.full * self.batch
-
-        def run(state: Any, sums: Any, data: Any) -> Any:
-            state, sums, finite, loss, grads_ok = step(state, sums,
-                                                       *self.batch_at(data, low, size))
-            return state, sums, self.jax.numpy.where(finite, -1, self.full), loss, grads_ok
-
-        return run
-
-    def call(self, start: int, count: int) -> tuple[int, float, bool]:
-        """Steps [start, start + count): those in the loop, then the partial one if due."""
-        state, end = model_state(self.model), start + count
-        data, bad, loss, grads_ok = (self.order, self.x, self.y), -1, 0.0, True
-        if start < self.full:
-            state, bad, loss, grads_ok = self.run_loop(state, data, start, min(end, self.full))
-        if self.tail is not None and end > self.full and int(bad) < 0:
-            state, self.sums, bad, loss, grads_ok = self.tail(state, self.sums, data)
         write_state(self.model, state)
         return int(bad), float(loss), bool(grads_ok)
 
 
-def infer(model: Any) -> Any:
-    """(trainable, non_trainable, x) -> (outputs, regularization loss), `training=False`."""
-    jnp = import_jax().numpy
+class InferGraph(SplitGraph):
+    """Steps in order (`training=False`), each batch's outputs folded into what the loop
+    carries (`fold`); data: the images first."""
 
-    def run(trainable: Any, non_trainable: Any, x: Any) -> Any:
-        out, _, losses = model.stateless_call(trainable, non_trainable, x, training=False,
-                                              return_losses=True)
-        return out, sum(losses) if losses else jnp.float32(0)
+    def _loop(self) -> Any:
+        jax, batch = self.jax, self.batch
 
-    return run
+        def run(variables: Any, carried: Any, data: Any, start: Any, count: Any) -> Any:
+            def body(i: Any, carried: Any) -> Any:
+                low = (start + i) * batch
+                x = jax.lax.dynamic_slice_in_dim(data[0], low, batch)
+                out, _, losses = self.model.stateless_call(
+                    *variables, self.constrain(prepare(x, self.table)), training=False,
+                    return_losses=True)  # losses: the regularization penalties
+                extra = sum(losses) if losses else jax.numpy.float32(0)
+                return self.fold(carried, data, low, out, extra)
+
+            return jax.lax.fori_loop(0, count, body, carried)
+
+        return run
 
 
-class EvalGraph(SplitGraph):
+class EvalGraph(InferGraph):
     """Evaluation steps in order (`training=False`): `call(start, count)` accumulates."""
 
     def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
         super().__init__(model, split, batch, scale, dtype, padded=True)
-        self.loop = self.jax.jit(self._loop(infer(model)))
+        self.loop = self.jax.jit(self._loop())
 
-    def _loop(self, forward: Any) -> Any:
-        jax, batch = self.jax, self.batch
-
-        def run(variables: Any, sums: Any, data: Any, start: Any, count: Any) -> Any:
-            def body(i: Any, sums: Any) -> Any:
-                low = (start + i) * batch
-                x = jax.lax.dynamic_slice_in_dim(data[0], low, batch)
-                y = jax.lax.dynamic_slice_in_dim(data[1], low, batch)
-                out, extra = forward(*variables, self.constrain(prepare(x, self.table)))
-                mask = self.mask(low, batch)
-                return accumulate(sums, mean_loss(self.model, y, out, mask) + extra, out, y,
-                                  mask)
-
-            return jax.lax.fori_loop(0, count, body, sums)
-
-        return run
+    def fold(self, sums: Any, data: Any, low: Any, out: Any, extra: Any) -> Any:
+        y = self.jax.lax.dynamic_slice_in_dim(data[1], low, self.batch)
+        mask = self.mask(low, self.batch)
+        return accumulate(sums, mean_loss(self.model, y, out, mask) + extra, out, y, mask)
 
     def call(self, start: int, count: int) -> None:
         self.sums = self.loop(model_state(self.model, optimizer=False), self.sums,
@@ -252,34 +229,23 @@ class EvalGraph(SplitGraph):
         self.sums[2].block_until_ready()
 
 
-class PredictGraph(SplitGraph):
+class PredictGraph(InferGraph):
     """Model outputs in order (`training=False`): `call(start, count)` -> those steps' rows."""
 
     def __init__(self, model: Any, split: Split, batch: int, scale: bool, dtype: str) -> None:
         super().__init__(model, Split(split.x, None), batch, scale, dtype, padded=True)
         self.buffer: Any = None
-        self.loop = self.jax.jit(self._loop(infer(model)), donate_argnums=1)
+        self.loop = self.jax.jit(self._loop(), donate_argnums=1)
 
-    def _loop(self, forward: Any) -> Any:
-        jax, batch = self.jax, self.batch
-
-        def run(variables: Any, buffer: Any, images: Any, start: Any, count: Any) -> Any:
-            def body(i: Any, buffer: Any) -> Any:
-                low = (start + i) * batch
-                x = jax.lax.dynamic_slice_in_dim(images, low, batch)
-                out, _ = forward(*variables, self.constrain(prepare(x, self.table)))
-                return jax.lax.dynamic_update_slice_in_dim(
-                    buffer, out.astype(buffer.dtype), low, 0)
-
-            return jax.lax.fori_loop(0, count, body, buffer)
-
-        return run
+    def fold(self, buffer: Any, data: Any, low: Any, out: Any, extra: Any) -> Any:
+        return self.jax.lax.dynamic_update_slice_in_dim(buffer, out.astype(buffer.dtype),
+                                                        low, 0)
 
     def call(self, start: int, count: int) -> np.ndarray:
         variables = model_state(self.model, optimizer=False)
         if self.buffer is None:
             width = self.model.output_shape[-1]
             self.buffer = self.put(np.zeros((self.steps * self.batch, width), np.float32))
-        self.buffer = self.loop(variables, self.buffer, self.x, start, count)
+        self.buffer = self.loop(variables, self.buffer, (self.x,), start, count)
         low, high = start * self.batch, min((start + count) * self.batch, self.n)
         return np.asarray(self.buffer)[low:high]

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 import mnist_cli.runs.rundir as rundir
 import mnist_cli.signals as signals
 from mnist_cli.config.schema import RunConfig
@@ -20,7 +22,6 @@ from mnist_cli.runs.artifacts import save_model, write_text
 from mnist_cli.runs.faults import WriteFailed, describe
 from mnist_cli.runs.rundir import keras_backup_dir
 
-LAST_GOOD = rundir.LAST_GOOD
 # Learning rates above which an optimizer usually diverges on MNIST-style data.
 LR_LIMITS = {"sgd": 1.0, "adagrad": 1.0}
 ADAPTIVE_LR_LIMIT = 0.1
@@ -95,7 +96,7 @@ def guard_callback(probe: Any = None) -> Any:
             for key in ("loss", "val_loss"):
                 if key in (logs or {}) and not _finite(logs[key]):
                     raise Diverged(key, float(logs[key]), epoch + 1, None)
-            if not all(_all_finite(w) for w in self.model.get_weights()):
+            if not all(np.isfinite(w).all() for w in self.model.get_weights()):
                 raise Diverged("the weights", float("nan"), epoch + 1, None)
             if probe is not None:
                 check_probabilities(self.model, probe, epoch + 1)
@@ -106,8 +107,6 @@ def guard_callback(probe: Any = None) -> Any:
 def check_probabilities(model: Any, probe: Any, epoch: int) -> None:
     """Probability outputs must be distributions. Keras clips them inside the loss, so a
     ReLU output layer no longer shows up as NaN: it trains silently to a useless model."""
-    import numpy as np
-
     outputs = np.asarray(model(probe, training=False))
     sums = outputs.sum(axis=-1)
     if not np.isfinite(outputs).all():
@@ -117,47 +116,20 @@ def check_probabilities(model: Any, probe: Any, epoch: int) -> None:
                        what_detail="are not probabilities (rows should sum to 1; one sums to")
 
 
-def _all_finite(array: Any) -> bool:
-    import numpy as np
-
-    return bool(np.isfinite(array).all())
-
-
-def training_callbacks(run_dir: Path, probe: Any = None, stopping: list[Any] | None = None,
-                       every_epoch: bool = False, recorder: Any = None) -> list[Any]:
-    """Guard first (so NaN weights are never backed up), then the epoch-end backup;
-    `probe`: a few scaled training images to check probability outputs on; `stopping`:
-    early-stopping callbacks whose state the backup carries; `every_epoch`: back up at
-    every epoch end (multi-worker); `recorder` (`resume.history_callback`): goes between
-    them, and saves the history before each backup write."""
-    from mnist_cli.training.backup import epoch_backup
-
-    backup = epoch_backup(keras_backup_dir(run_dir), stopping, run_dir=Path(run_dir),
-                          every_epoch=every_epoch,
-                          before_write=recorder.flush if recorder is not None else None)
-    return [guard_callback(probe), *([recorder] if recorder is not None else []), backup]
-
-
-def keep_last_good(run_dir: Path, model: Any) -> Path | None:
-    """Save the last completed epoch's backed-up weights as a loadable model."""
-    from mnist_cli.training.extra_state import STATE_FILE, read_state
-
-    state = read_state(keras_backup_dir(run_dir) / STATE_FILE)
-    if state is None:
-        return None
-    model.set_weights(state.weights)
-    return save_model(model, Path(run_dir) / LAST_GOOD)
-
-
 def record_failure(run_dir: Path, cfg: RunConfig, exc: Diverged, model: Any,
                    history: dict[str, list[float]], command: list[str] | None) -> Diverged:
     """Mark the run failed in metrics.json, keep the last good weights; returns `exc`
     with a message that says where everything is and what to change."""
     from mnist_cli.runs.outputs import history_csv
+    from mnist_cli.training.extra_state import STATE_FILE, read_state
 
     run_dir = Path(run_dir)
     exc.causes = likely_causes(cfg)
-    kept = keep_last_good(run_dir, model)
+    kept = None
+    state = read_state(keras_backup_dir(run_dir) / STATE_FILE)
+    if state is not None:  # the last completed epoch's weights, as a loadable model
+        model.set_weights(state.weights)
+        kept = save_model(model, run_dir / rundir.LAST_GOOD)
     write_text(run_dir / rundir.HISTORY, history_csv(history))
     rundir.write_metrics(run_dir, {
         "status": "failed",

@@ -31,14 +31,19 @@ def completed_epochs(run_dir: Path) -> int:
     return saved_epochs(keras_backup_dir(run_dir))
 
 
+def backup_json(run_dir: Path, name: str) -> Any:
+    """A JSON file kept beside the backup; None when it is missing or unreadable."""
+    try:
+        return json.loads((Path(run_dir) / BACKUP_DIR / name).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def saved_history(run_dir: Path) -> dict[str, list[float]]:
     """Per-epoch metrics of the completed epochs, trimmed to the backed-up epoch count."""
     done = completed_epochs(run_dir)
-    try:
-        hist = json.loads((Path(run_dir) / BACKUP_DIR / HISTORY).read_text())
-    except (OSError, ValueError):
-        return {}
-    return {k: [float(x) for x in v[:done]] for k, v in hist.items()}
+    hist = backup_json(run_dir, HISTORY)
+    return {} if hist is None else {k: [float(x) for x in v[:done]] for k, v in hist.items()}
 
 
 def history_callback(run_dir: Path) -> Any:
@@ -79,22 +84,15 @@ def record_strategy(run_dir: Path, record: dict[str, Any]) -> None:
                {k: record[k] for k in ("name", "replicas")})
 
 
-def recorded_strategy(run_dir: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads((Path(run_dir) / BACKUP_DIR / STRATEGY).read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def resume_strategy(run_dir: Path, name: str) -> str:
     """The strategy a resume runs: the run's own for `auto` (the default), else `name`."""
-    recorded = recorded_strategy(run_dir)
+    recorded = backup_json(run_dir, STRATEGY)
     return recorded["name"] if recorded and name == "auto" else name
 
 
 def check_same_replicas(run_dir: Path, name: str, replicas: int) -> None:
     """Refuse to resume on another replica count than the run trained on (exit 2)."""
-    recorded = recorded_strategy(run_dir)
+    recorded = backup_json(run_dir, STRATEGY)
     if recorded and int(recorded["replicas"]) != replicas:
         raise UsageError(
             f"--resume {run_dir}: the run trained with strategy {recorded['name']} over "

@@ -12,6 +12,7 @@ import mnist_cli.training.resume as resume
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.data.pipeline import scale_images
 from mnist_cli.data.types import Dataset
+from mnist_cli.runs.rundir import keras_backup_dir
 
 
 def fit_callbacks(cfg: RunConfig) -> list[Any]:
@@ -28,13 +29,6 @@ def fit_callbacks(cfg: RunConfig) -> list[Any]:
     return callbacks
 
 
-def probe_images(cfg: RunConfig, data: Dataset) -> Any:
-    """A few training images to check probability outputs on (None for logits)."""
-    if cfg.model.output != "probabilities":
-        return None
-    return scale_images(data.train.x[:256], cfg.data.scale)
-
-
 def reliable_fit(cfg: RunConfig, data: Dataset, model: Any, engine: Any, global_batch: int,
                  run_dir: Path, callbacks: list[Any], command: list[str] | None,
                  done: int = 0, stopping: list[Any] | None = None
@@ -45,10 +39,15 @@ def reliable_fit(cfg: RunConfig, data: Dataset, model: Any, engine: Any, global_
     recorded in metrics.json."""
     if stopping is None:  # before the backup, which saves and restores its state
         stopping = fit_callbacks(cfg)
-    recorder = resume.history_callback(run_dir)  # saved before each backup write
-    safety = guards.training_callbacks(run_dir, probe_images(cfg, data), stopping,
-                                       every_epoch=engine.fixed_call_steps is not None,
-                                       recorder=recorder)
+    # Probability outputs are checked on a few training images (not logits: any is fine).
+    probe = (scale_images(data.train.x[:256], cfg.data.scale)
+             if cfg.model.output == "probabilities" else None)
+    # The guard first (NaN weights are never backed up), then the history (saved before each
+    # backup write, so it never lags the state), then the backup (every epoch: multi-worker).
+    recorder = resume.history_callback(run_dir)
+    safety = [guards.guard_callback(probe), recorder, backup.epoch_backup(
+        keras_backup_dir(run_dir), stopping, run_dir=Path(run_dir),
+        every_epoch=engine.fixed_call_steps is not None, before_write=recorder.flush)]
     try:
         _, seconds = engine.fit(cfg, data, model, global_batch,
                                 [*stopping, *safety, *callbacks], done)
