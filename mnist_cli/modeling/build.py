@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+import numpy as np
 
 from mnist_cli.backend import import_keras
 from mnist_cli.config.optimizers import OPTIMIZERS
@@ -41,11 +44,12 @@ def check_layers(model_cfg: ModelConfig, source: str = "config") -> None:
 
 
 def build_model(
-    model_cfg: ModelConfig, input_shape: tuple[int, ...], num_classes: int, name: str = "model",
-    precision: str = "float32",
+    model_cfg: ModelConfig, input_shape: tuple[int, ...], num_classes: int | None,
+    name: str = "model", precision: str = "float32",
 ) -> Any:
     """A `keras.Sequential` whose input comes from the data and whose last layer has
-    `num_classes` units (checked, so a 10-unit config on 3-class data fails clearly).
+    `num_classes` units (checked unless None, so a 10-unit config on 3-class data fails
+    clearly).
 
     `precision` is a Keras dtype policy (float32, mixed_float16, mixed_bfloat16), applied
     to this model only; its last layer stays float32."""
@@ -59,12 +63,53 @@ def build_model(
             layers.append(make_layer(keras, spec.class_name, kwargs))
         model = keras.Sequential(layers, name=_safe_name(name))
     out = model.output_shape[-1]
-    if out != num_classes:
+    if num_classes is not None and out != num_classes:
         raise ConfigError(
             [f"model.layers[-1]: outputs {out} values but the data has {num_classes} classes; "
              f"set units: {num_classes} on the last layer"],
         )
     return model
+
+
+def check_shapes(model_cfg: ModelConfig, input_shape: tuple[int, ...], num_classes: int | None,
+                 source: str, precision: str = "float32") -> None:
+    """Build the model for `input_shape` and call it on a batch of zeros (cheap, before any
+    data is read): a layer that does not fit its input, or the wrong number of outputs, is
+    a ConfigError naming the layer. The real model is built later, after the seeding.
+    `num_classes` None (not known yet): the output units are not checked."""
+    from mnist_cli.backend import run_once_programs
+
+    try:
+        with run_once_programs():  # as `build_in_scope` builds
+            model = build_model(model_cfg, input_shape, num_classes, source, precision)
+        model(np.zeros((1, *input_shape), "float32"))
+        if len(model.output_shape) != 2:  # the loss needs one score per class and image
+            raise ConfigError([f"model.layers[-1]: outputs shape {model.output_shape[1:]} per "
+                               "image, not one value per class; add Flatten: {} before it"])
+    except ConfigError as e:
+        raise ConfigError(e.problems, source=source) from None
+    except Exception as exc:
+        raise ConfigError([_misfit(model_cfg, input_shape, exc)], source=source) from None
+
+
+def _misfit(model_cfg: ModelConfig, input_shape: tuple[int, ...], exc: Exception) -> str:
+    """The first layer that fails on zeros of `input_shape`, with Keras's reason and a fix."""
+    keras, x = import_keras(), np.zeros((1, *input_shape), "float32")
+    what = "x".join(map(str, input_shape))
+    for i, spec in enumerate(model_cfg.layers):
+        try:
+            x = make_layer(keras, spec.class_name, spec.kwargs)(x)
+        except Exception as err:
+            exc, where = err, f"model.layers[{i}] ({spec.class_name})"
+            break
+    else:
+        where = "model"
+    text = str(exc)
+    reason = text.split("\x1b[1m")[-1].split("\x1b[0m")[0]
+    reason = re.sub(r"\{\{.*?\}\}|name:\s*$", "", reason).strip(" .") or type(exc).__name__
+    fix = ("give target_shape as many values as its input has" if "Reshape" in where else
+           "use a smaller kernel_size or pool_size, padding: same, or fewer pooling layers")
+    return f"{where}: does not fit the {what} images: {reason.splitlines()[0]}; {fix}"
 
 
 def _safe_name(name: str) -> str:
