@@ -55,9 +55,10 @@ def default_strategy() -> Any:
 def check_config(cfg: RunConfig, peek: bool = False) -> None:
     """What can be refused before any data is read: the backend (a UsageError if Keras
     already runs another in this process, or a strategy it lacks) and every layer; with
-    `peek`, the model too, built for the data's image shape where a cheap look at the data
-    tells it (`data.peek`): a layer that does not fit, or the wrong number of outputs."""
+    `peek` (runs TensorFlow ops: only once a multi-worker strategy is made), the model too,
+    on the data's image shape where a look at the data tells it without loading them."""
     from mnist_cli.backend import select_backend
+    from mnist_cli.data.peek import peek as peek_data
     from mnist_cli.modeling.build import check_layers, check_shapes
 
     if select_backend(cfg.training.backend) == "jax":
@@ -65,12 +66,8 @@ def check_config(cfg: RunConfig, peek: bool = False) -> None:
 
         check_jax(cfg)
     check_layers(cfg.model, source=cfg.name)
-    if peek:  # not before a strategy is made: multi-worker must precede any TensorFlow op
-        from mnist_cli.data.peek import peek as peek_data
-
-        seen = peek_data(cfg.data)
-        if seen is not None:
-            check_shapes(cfg.model, *seen, source=cfg.name, precision=cfg.training.precision)
+    if peek and (seen := peek_data(cfg.data)) is not None:
+        check_shapes(cfg.model, *seen, cfg.name, cfg.training.precision)
 
 
 def check_data(cfg: RunConfig, data: Dataset) -> None:
