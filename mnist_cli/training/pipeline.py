@@ -52,17 +52,22 @@ def default_strategy() -> Any:
     return import_tf().distribute.get_strategy()
 
 
-def check_config(cfg: RunConfig) -> None:
+def check_config(cfg: RunConfig, peek: bool = False) -> None:
     """What can be refused before any data is read: the backend (a UsageError if Keras
-    already runs another in this process, or a strategy it lacks) and every layer."""
+    already runs another in this process, or a strategy it lacks) and every layer; with
+    `peek` (runs TensorFlow ops: only once a multi-worker strategy is made), the model too,
+    on the data's image shape where a look at the data tells it without loading them."""
     from mnist_cli.backend import select_backend
-    from mnist_cli.modeling.build import check_layers
+    from mnist_cli.data.peek import peek as peek_data
+    from mnist_cli.modeling.build import check_layers, check_shapes
 
     if select_backend(cfg.training.backend) == "jax":
         from mnist_cli.distribute.jax_strategies import check_config as check_jax
 
         check_jax(cfg)
     check_layers(cfg.model, source=cfg.name)
+    if peek and (seen := peek_data(cfg.data)) is not None:
+        check_shapes(cfg.model, *seen, cfg.name, cfg.training.precision)
 
 
 def check_data(cfg: RunConfig, data: Dataset) -> None:
@@ -89,7 +94,7 @@ def prepare(cfg: RunConfig, dataset: Dataset | None, ui: Any = None) -> Dataset:
     from mnist_cli.training.seeding import resolve_seed, seed_everything
 
     cfg.training.seed = resolve_seed(cfg.training.seed)
-    check_config(cfg)
+    check_config(cfg, peek=dataset is None)
     if dataset is None:
         from mnist_cli.data.dataset import load_run_dataset
 
