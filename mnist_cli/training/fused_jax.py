@@ -35,7 +35,6 @@ from mnist_cli.training.epochs import epoch_order
 from mnist_cli.training.jax_state import (
     SplitGraph,
     accumulate,
-    check_all_finite,
     mean_loss,
     model_state,
     per_example,
@@ -80,7 +79,9 @@ def train_step(model: Any) -> Any:
         trainable, non_trainable, opt_vars = state
         (_, (loss, out, new_non_trainable)), grads = grad(trainable, non_trainable, opt_vars,
                                                           x, y, mask)
-        grads_ok = check_all_finite(grads) if check_grads else jnp.asarray(True)
+        # Every gradient entry finite (`fused_graph.all_finite`: the loss alone is not enough).
+        flags = [jnp.isfinite(g).all() for g in grads if g is not None] if check_grads else []
+        grads_ok = jnp.stack(flags).all() if flags else jnp.asarray(True)
         finite = jnp.isfinite(loss) & grads_ok
 
         def apply(_: Any) -> Any:
