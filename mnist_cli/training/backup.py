@@ -40,14 +40,6 @@ def saved_epochs(backup_dir: Path) -> int:
     return 0 if state is None else state.epoch
 
 
-def check_run_dir(run_dir: Path | None) -> None:
-    """A run directory removed or moved mid-run must stop the run, not be silently
-    re-created by the next write with half its files."""
-    if run_dir is not None and not (Path(run_dir) / CONFIG).is_file():
-        raise FileNotFoundError(errno.ENOENT, "the run directory lost its config.yaml",
-                                str(Path(run_dir) / CONFIG))
-
-
 def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None,
                  run_dir: Path | None = None, every_epoch: bool = False,
                  before_write: Callable[[], None] | None = None) -> Any:
@@ -77,7 +69,11 @@ def epoch_backup(backup_dir: Path, stopping: list[Any] | None = None,
             self.written_at = time.monotonic()
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            check_run_dir(run_dir)
+            # A run directory removed or moved mid-run stops the run (the next write would
+            # silently re-create it with half its files).
+            if run_dir is not None and not (Path(run_dir) / CONFIG).is_file():
+                raise FileNotFoundError(errno.ENOENT, "the run directory lost its config.yaml",
+                                        str(Path(run_dir) / CONFIG))
             self.snapshot = extra_state.capture(epoch + 1, self.model, stoppers)
             last = epoch + 1 >= self.params.get("epochs", 0)
             waited = time.monotonic() - self.written_at

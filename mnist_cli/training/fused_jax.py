@@ -35,7 +35,6 @@ from mnist_cli.training.epochs import epoch_order
 from mnist_cli.training.jax_state import (
     SplitGraph,
     accumulate,
-    check_all_finite,
     mean_loss,
     model_state,
     per_example,
@@ -51,15 +50,19 @@ CONVOLUTIONS = frozenset({"Conv1D", "Conv2D", "Conv2DTranspose", "SeparableConv2
 placement = contextlib.nullcontext
 
 
-def loss_function(model: Any) -> Any:
-    """(trainable, non_trainable, optimizer vars, x, y, mask) -> (scaled loss, (loss, out,
-    new non_trainable)): Keras's JAX `compute_loss_and_updates`, regularization included."""
+def train_step(model: Any) -> Any:
+    """(state, sums, x, y, mask) -> (state, sums, finite, loss, gradients finite); a
+    non-finite step returns the state and sums it was given (nothing applied)."""
     from keras import StatelessScope
 
-    optimizer = model.optimizer
+    jax = import_jax()
+    jnp, optimizer = jax.numpy, model.optimizer
+    check_grads = not loss_scaling(optimizer)
 
     def loss_fn(trainable: Any, non_trainable: Any, opt_vars: Any, x: Any, y: Any,
                 mask: Any) -> Any:
+        """-> (scaled loss, (loss, out, new non_trainable)): Keras's JAX
+        `compute_loss_and_updates`, regularization included."""
         out, non_trainable, losses = model.stateless_call(
             trainable, non_trainable, x, training=True, return_losses=True)
         loss = mean_loss(model, y, out, mask)
@@ -70,22 +73,15 @@ def loss_function(model: Any) -> Any:
             scaled = optimizer.scale_loss(loss)  # loss scaling (mixed_float16) or as is
         return scaled, (loss, out, non_trainable)
 
-    return loss_fn
-
-
-def train_step(model: Any) -> Any:
-    """(state, sums, x, y, mask) -> (state, sums, finite, loss, gradients finite); a
-    non-finite step returns the state and sums it was given (nothing applied)."""
-    jax = import_jax()
-    jnp, optimizer = jax.numpy, model.optimizer
-    grad = jax.value_and_grad(loss_function(model), has_aux=True)
-    check_grads = not loss_scaling(optimizer)
+    grad = jax.value_and_grad(loss_fn, has_aux=True)
 
     def step(state: Any, sums: Any, x: Any, y: Any, mask: Any) -> Any:
         trainable, non_trainable, opt_vars = state
         (_, (loss, out, new_non_trainable)), grads = grad(trainable, non_trainable, opt_vars,
                                                           x, y, mask)
-        grads_ok = check_all_finite(grads) if check_grads else jnp.asarray(True)
+        # Every gradient entry finite (`fused_graph.all_finite`: the loss alone is not enough).
+        flags = [jnp.isfinite(g).all() for g in grads if g is not None] if check_grads else []
+        grads_ok = jnp.stack(flags).all() if flags else jnp.asarray(True)
         finite = jnp.isfinite(loss) & grads_ok
 
         def apply(_: Any) -> Any:

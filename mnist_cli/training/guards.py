@@ -44,8 +44,7 @@ class Diverged(RunFailed):
 def likely_causes(cfg: RunConfig) -> list[str]:
     """Plain-words reasons a config diverges, each with the fix."""
     causes: list[str] = []
-    last = cfg.model.layers[-1] if cfg.model.layers else None
-    act = last.kwargs.get("activation") if last else None
+    act = cfg.model.layers[-1].kwargs.get("activation") if cfg.model.layers else None
     if cfg.model.output == "probabilities" and act not in (None, "softmax"):
         causes.append(
             f"{act!s} activation on the output layer with model.output: probabilities "

@@ -33,19 +33,6 @@ def per_example(model: Any) -> bool:
                for layer in model.layers)
 
 
-def meshes(model: Any) -> tuple[Any, Any]:
-    """(replicated, batch-split) shardings when the variables are replicated over more than
-    one device (DataParallel), else (None, None): one device, jax's default."""
-    jax = import_jax()
-    sharding = getattr(model.trainable_variables[0].value, "sharding", None)
-    mesh = getattr(sharding, "mesh", None)
-    if mesh is None or mesh.size < 2:
-        return None, None
-    spec = jax.sharding.PartitionSpec
-    return (jax.sharding.NamedSharding(mesh, spec()),
-            jax.sharding.NamedSharding(mesh, spec(mesh.axis_names[0])))
-
-
 def model_state(model: Any, optimizer: bool = True) -> tuple[list[Any], ...]:
     """The Keras variables' current values: trainable, non-trainable (, optimizer)."""
     state = ([v.value for v in model.trainable_variables],
@@ -65,14 +52,6 @@ def write_state(model: Any, state: tuple[list[Any], ...]) -> None:
 def prepare(x: Any, table: Any) -> Any:
     """uint8 images -> float32 through `scale_images`'s own 256-value table (bit-identical)."""
     return x if table is None else table[x.astype("int32")]
-
-
-def check_all_finite(grads: list[Any]) -> Any:
-    """Whether every gradient entry is finite (see `fused_graph.all_finite` for why the loss
-    alone is not enough)."""
-    jnp = import_jax().numpy
-    flags = [jnp.isfinite(g).all() for g in grads if g is not None]
-    return jnp.stack(flags).all() if flags else jnp.asarray(True)
 
 
 def mean_loss(model: Any, y: Any, out: Any, mask: Any) -> Any:
@@ -106,7 +85,15 @@ class SplitGraph:
         self.model, self.n, self.batch, self.padded = model, len(split), int(batch), padded
         self.steps = -(-self.n // self.batch)
         self.full = self.steps if padded else self.n // self.batch  # steps in the loop
-        self.replicated, self.split_batch = meshes(model)
+        # (replicated, batch-split) shardings when the variables are replicated over more
+        # than one device (DataParallel), else None: one device, jax's default.
+        mesh = getattr(getattr(model.trainable_variables[0].value, "sharding", None), "mesh",
+                       None)
+        self.replicated = self.split_batch = None
+        if mesh is not None and mesh.size > 1:
+            named, spec = self.jax.sharding.NamedSharding, self.jax.sharding.PartitionSpec
+            self.replicated = named(mesh, spec())
+            self.split_batch = named(mesh, spec(mesh.axis_names[0]))
         x = scale_images(split.x, scale) if dtype == "float32" else split.x
         self.table = (None if dtype == "float32" else
                       self.put(scale_images(np.arange(256, dtype=np.uint8), scale)))

@@ -14,10 +14,14 @@ from mnist_cli.runs.timings import phase
 def strategy_record(strategy: Any, desc: StrategyDescription | None,
                     batch_per_replica: int) -> dict[str, Any]:
     """metrics.json's `strategy`: the user-facing name and why, class, replicas, batches."""
-    cls = type(strategy).__name__
-    name, why = ((desc.name, desc.why) if desc else
-                 (default_name(strategy), "no strategy flag (library call)"))
-    replicas = int(strategy.num_replicas_in_sync)
+    from mnist_cli.backend import is_jax
+
+    cls, replicas = type(strategy).__name__, int(strategy.num_replicas_in_sync)
+    if desc:
+        name, why = desc.name, desc.why
+    else:  # `default` for TensorFlow's default strategy and JAX's one device
+        one = replicas == 1 if is_jax() else is_tf_default(strategy)
+        name, why = "default" if one else cls, "no strategy flag (library call)"
     return {"name": name, "why": why, "class": cls, "replicas": replicas,
             "devices": replica_devices(strategy),
             "batch_size_per_replica": batch_per_replica,
@@ -43,15 +47,6 @@ def is_tf_default(strategy: Any) -> bool:
     from mnist_cli.backend import import_tf
 
     return strategy is import_tf().distribute.get_strategy()
-
-
-def default_name(strategy: Any) -> str:
-    """`default` for TensorFlow's default strategy and JAX's one device, else the class
-    name."""
-    from mnist_cli.backend import is_jax
-
-    one = int(strategy.num_replicas_in_sync) == 1 if is_jax() else is_tf_default(strategy)
-    return "default" if one else type(strategy).__name__
 
 
 def score_run(cfg: RunConfig, data: Dataset, model: Any, engine: Any, global_batch: int,

@@ -19,14 +19,11 @@ def fit_callbacks(cfg: RunConfig) -> list[Any]:
     """Keras callbacks the config asks for (early stopping restores the best weights)."""
     from mnist_cli.backend import import_keras
 
-    keras = import_keras()
-    callbacks: list[Any] = []
-    if cfg.training.early_stopping_patience > 0:
-        callbacks.append(keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=cfg.training.early_stopping_patience,
-            restore_best_weights=True,
-        ))
-    return callbacks
+    patience = cfg.training.early_stopping_patience
+    if patience <= 0:
+        return []
+    return [import_keras().callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                                   restore_best_weights=True)]
 
 
 def reliable_fit(cfg: RunConfig, data: Dataset, model: Any, engine: Any, global_batch: int,
