@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -84,6 +85,12 @@ def strategy_config(strategy: str = "auto", device: Any = None,
                           connect_timeout=float(connect_timeout), tpu=tpu)
 
 
+def flag_overrides(given: dict[str, Any], *left_out: str) -> Overrides:
+    """The config flags among an API function's keywords (`given`: its locals())."""
+    return Overrides(**{f.name: given[f.name] for f in fields(Overrides)
+                        if f.name in given and f.name not in left_out})
+
+
 def call_text(name: str, config: Any, overrides: Overrides | None = None,
               **more: Any) -> list[str]:
     """What metrics.json records as the command of an API call: its non-default settings
@@ -123,12 +130,7 @@ def train(config: ConfigSource = None, *, activation: str | None = None,
     `mlflow`: a tracking URI (or `env`), logged to live (docs/tracking.md).
     """
     ui = Display.of(progress)
-    ov = Overrides(activation=activation, epochs=epochs, batch_size=batch_size,
-                   optimizer=optimizer, learning_rate=learning_rate, seed=seed, data=data,
-                   test_data=test_data, validation_split=validation_split,
-                   image_shape=image_shape, data_dir=data_dir, sets=sets,
-                   label_column=label_column, pixel_max=pixel_max, class_names=class_names,
-                   precision=precision, backend=backend, no_tensorboard=no_tensorboard)
+    ov = flag_overrides(locals())
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)
     if resume is not None:
@@ -286,12 +288,7 @@ def compare(config: Any = None, *, activation: Any = None, output: Any = None,
     from mnist_cli.comparison.report import sentences
 
     ui = Display.of(progress)
-    ov = Overrides(epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-                   learning_rate=learning_rate, seed=seed, data=data, test_data=test_data,
-                   validation_split=validation_split, image_shape=image_shape,
-                   data_dir=data_dir, sets=sets, label_column=label_column,
-                   pixel_max=pixel_max, class_names=class_names, precision=precision,
-                   backend=backend, no_tensorboard=no_tensorboard)
+    ov = flag_overrides(locals(), "activation", "output")  # those two are variant lists
     scfg = strategy_config(strategy, device, cross_device_ops, worker, task_index,
                            connect_timeout, tpu)
     dims = [as_list(config), as_list(activation), as_list(output)]

@@ -146,7 +146,6 @@ def import_keras() -> Any:
             compat.import_hiding("keras", startup.deferred(name), "keras")
         if name == "jax":
             startup.prefetch()
-        if name == "jax":
             cache_compilations()
     import keras
 

@@ -13,14 +13,14 @@ from mnist_cli.distribute import StrategyConfig
 def compare_into(variants: list[Any], seeds: list[int], target: Path, scfg: StrategyConfig,
                  ui: Display, command: list[str], workers: int = 1) -> Any:
     """Train every variant x seed into `target` on one dataset and one strategy (in
-    `workers` processes); the core's ComparisonRuns (its `summary` is what `--json` prints).
-    Several workers show one line per finished sub-run (epochs run out of sight)."""
+    `workers` processes, a count the API has checked); the core's ComparisonRuns (its
+    `summary` is what `--json` prints). Several workers show one line per finished sub-run
+    (epochs run out of sight)."""
     from mnist_cli.comparison import run_comparison
-    from mnist_cli.comparison.parallel import check_workers, finished_line
+    from mnist_cli.comparison.parallel import finished_line
     from mnist_cli.data import load_dataset
     from mnist_cli.distribute import make_strategy, run_dir_for, summary_line
 
-    check_workers(workers, scfg)
     dist, desc = make_strategy(scfg)
     dataset = load_dataset(variants[0].config.data, seeds[0])  # once, for every variant
     ui.notes(dataset.description.notes)

@@ -31,11 +31,6 @@ def run_values(run: RunOutcome) -> dict[str, float]:
     return {k: float(v) for k, v in values.items() if v is not None}
 
 
-def run_entry(run: RunOutcome) -> dict[str, Any]:
-    return {"seed": run.seed, "status": run.status, "run_dir": str(run.run_dir),
-            "error": run.error, **run_values(run)}
-
-
 def failure_cause(failed: list[RunOutcome], total: int) -> str | None:
     """The first failed seed's cause, and how many seeds failed (details stay per run)."""
     if not failed:
@@ -62,7 +57,8 @@ def variant_entry(comp: ComparisonRuns, v: Variant) -> dict[str, Any]:
         entry[key], entry[f"{key}_std"] = mean, std
         if key in WITH_INTERVAL:
             entry[f"{key}_ci95"] = ci
-    entry["runs"] = [run_entry(r) for r in runs]
+    entry["runs"] = [{"seed": r.seed, "status": r.status, "run_dir": str(r.run_dir),
+                      "error": r.error, **run_values(r)} for r in runs]
     return entry
 
 

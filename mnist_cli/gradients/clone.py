@@ -83,9 +83,8 @@ def float64_clone(model: Any) -> Clone:
     splits = [s for s, c in zip(splits, config["layers"], strict=True)
               if c["class_name"] != "InputLayer"]
     notes: list[str] = []
-    stages = []
-    for layer, cfg, split in zip(clone.layers, layer_cfgs, splits, strict=True):
-        stages.append(_stage(keras, layer, cfg, split, notes))
+    stages = [_stage(keras, layer, cfg, split, notes)
+              for layer, cfg, split in zip(clone.layers, layer_cfgs, splits, strict=True)]
     require_float64(clone)
     return Clone(clone, stages, notes)
 

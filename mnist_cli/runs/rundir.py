@@ -95,10 +95,6 @@ def check_split(run_dir: Path | None, description: Any, names: tuple[str, ...],
 MIN_FREE_BYTES = 256 * 1024  # less cannot hold even the smallest model and its backup
 
 
-def timestamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-
-
 def new_run_dir(name: str, run_dir: Path | None = None, root: Path = DEFAULT_ROOT) -> Path:
     """Pick (but do not create) a fresh run directory; refuse an existing one."""
     if run_dir is not None:
@@ -112,7 +108,7 @@ def new_run_dir(name: str, run_dir: Path | None = None, root: Path = DEFAULT_ROO
                 "choose another --run-dir (runs are never overwritten)"
             )
         return run_dir
-    base = root / f"{name}-{timestamp()}"
+    base = root / f"{name}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     candidate, n = base, 1
     while candidate.exists():
         n += 1

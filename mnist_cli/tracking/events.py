@@ -11,7 +11,6 @@ files without importing TensorFlow, and a TensorFlow run skips the eager proto o
 from __future__ import annotations
 
 import struct
-from typing import BinaryIO
 
 DT_FLOAT, DT_STRING = 1, 7
 DATA_CLASS = {"scalars": 1, "text": 2}  # SummaryMetadata.DataClass: SCALAR, TENSOR
@@ -101,7 +100,3 @@ def event(wall_time: float, step: int = 0, file_version: str | None = None,
     if summary is not None:
         out += field_bytes(5, summary)
     return out
-
-
-def write_record(fh: BinaryIO, data: bytes) -> None:
-    fh.write(record(data))

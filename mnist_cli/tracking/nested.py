@@ -92,11 +92,6 @@ def upload_comparison(tracker: Tracker, compare_dir: Path, run_id: str | None = 
     return parent
 
 
-def read_trials(tune_dir: Path) -> list[dict[str, str]]:
-    with (tune_dir / tune_files.TRIALS_CSV).open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
 def trial_children(tracker: Tracker, parent: str) -> dict[str, str]:
     """Trial number -> run id of the children already under `parent`."""
     found: dict[str, str] = {}
@@ -159,7 +154,9 @@ def upload_study(tracker: Tracker, tune_dir: Path, run_id: str | None = None) ->
         return None
     metric = str(summary.get("metric", "value"))
     known = attempt(tracker, "existing trial runs", lambda: trial_children(tracker, parent))
-    for row in read_trials(tune_dir):
+    with (tune_dir / tune_files.TRIALS_CSV).open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
         upload_trial(tracker, tune_dir, parent, row, known or {}, metric)
     params = {"study": str(summary.get("study")), "metric": metric,
               "direction": str(summary.get("direction")), "seed": text(summary.get("seed"))}

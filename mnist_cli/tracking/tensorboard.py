@@ -59,7 +59,7 @@ class EventWriter:
         self.write(events.event(time.time(), file_version="brain.Event:2"))
 
     def write(self, data: bytes) -> None:
-        events.write_record(self.records, data)
+        self.records.write(events.record(data))
 
     def value(self, tag: str, value: Any, step: int, plugin: str = "scalars") -> None:
         """A float32 scalar (or, for `text`, a string) under `tag` at `step`."""

@@ -62,13 +62,6 @@ def read_history(run_dir: Path) -> list[dict[str, float]]:
                 for row in csv.DictReader(f)]
 
 
-def read_record(run_dir: Path) -> dict[str, Any]:
-    try:
-        return rundir.read_metrics(run_dir)
-    except (OSError, ValueError):
-        return {}
-
-
 def read_config(run_dir: Path) -> dict[str, Any]:
     try:
         raw = yaml.safe_load((Path(run_dir) / rundir.CONFIG).read_text(encoding="utf-8"))
@@ -233,7 +226,10 @@ def upload_run(tracker: Tracker, run_dir: Path, *, run_id: str | None = None,
         tracker.problems.append(f"params, tags, per-epoch metrics (epochs 1-{epochs}), test "
                                 f"metrics, artifacts {', '.join(files)}")
         return None
-    record = read_record(run_dir)
+    try:
+        record = rundir.read_metrics(run_dir)
+    except (OSError, ValueError):
+        record = {}
     params = flatten(redacted(read_config(run_dir)))
     attempt(tracker, "params", lambda: log_params(tracker, run_id, params))
     tags = {**run_tags(run_dir, record), **(extra_tags or {})}

@@ -180,14 +180,11 @@ def run_trials(ctx: TrialContext, worker: int, claim: Any, emit: Any,
     dataset = dataset if dataset is not None else load_study_data(ctx)
     func = objective(ctx, study, dataset, worker)
     done = [lambda _study, frozen: emit(record(frozen, worker))]
-    while not past(ctx.deadline) and not exhausted(sampler, study) and claim():
+    while (ctx.deadline is None or time.time() < ctx.deadline) \
+            and not exhausted(sampler, study) and claim():
         signals.check()
         study.optimize(func, n_trials=1, catch=(TrialFailed,), callbacks=done)
         signals.check()
-
-
-def past(deadline: float | None) -> bool:
-    return deadline is not None and time.time() >= deadline
 
 
 def exhausted(sampler: Any, study: Any) -> bool:

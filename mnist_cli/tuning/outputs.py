@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from mnist_cli.runs.artifacts import write_json, write_text
+from mnist_cli.runs.artifacts import write_text
 from mnist_cli.tuning.objective import STALE_REASON
 
 TRIALS_CSV = "trials.csv"
@@ -47,18 +47,10 @@ def trials_frame(study: Any, keys: list[str]) -> Any:
     return pd.DataFrame(rows, columns=columns)
 
 
-def write_trials(frame: Any, run_dir: Path) -> Path:
-    return write_text(Path(run_dir) / TRIALS_CSV, frame.to_csv(index=False))
-
-
 def write_best_yaml(run_dir: Path, config: dict[str, Any], header: list[str]) -> Path:
     """The best trial's complete config: `mnist-cli train -c best.yaml` trains it as is."""
     text = "".join(f"# {line}\n" for line in header)
     return write_text(Path(run_dir) / BEST_YAML, text + yaml.safe_dump(config, sort_keys=False))
-
-
-def write_summary(run_dir: Path, summary: dict[str, Any]) -> Path:
-    return write_json(Path(run_dir) / SUMMARY, summary)
 
 
 def save_axes(ax: Any, path: Path) -> Path:

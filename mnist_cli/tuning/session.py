@@ -17,6 +17,7 @@ from mnist_cli.config import resolve_config
 from mnist_cli.config.schema import RunConfig
 from mnist_cli.errors import RunFailed
 from mnist_cli.redact import redact, redact_command
+from mnist_cli.runs.artifacts import write_json, write_text
 from mnist_cli.tuning.best import best_header, reproduction_note, test_best
 from mnist_cli.tuning.checks import check_space, check_validation, tune_run_dir
 from mnist_cli.tuning.objective import TrialContext, load_study_data, record
@@ -174,7 +175,7 @@ def finish(ctx: TrialContext, study: Any, settings: TuneSettings, dataset: Any,
     """trials.csv; the best config tested once; best.yaml, plots and tune.json."""
     keys = [p.key for p in ctx.params]
     frame = outputs.trials_frame(study, keys)
-    outputs.write_trials(frame, ctx.run_dir)
+    write_text(ctx.run_dir / outputs.TRIALS_CSV, frame.to_csv(index=False))
     counts = {str(k): int(v) for k, v in frame["state"].value_counts().items()}
     if not counts.get("complete"):
         reasons = frame["fail_reason"].dropna() if "fail_reason" in frame else []
@@ -195,7 +196,7 @@ def finish(ctx: TrialContext, study: Any, settings: TuneSettings, dataset: Any,
                         settings.direction, best.number, float(best.value), dict(best.params),
                         best_dir, metrics, frame, counts, time.perf_counter() - started,
                         ctx.seed, notes, sorted(recovered), tested_by)
-    outputs.write_summary(ctx.run_dir, result.to_dict())
+    write_json(ctx.run_dir / outputs.SUMMARY, result.to_dict())
     return result
 
 

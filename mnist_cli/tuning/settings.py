@@ -78,10 +78,6 @@ class TrialRecord:
     stale: bool = False
     """A trial of a process that died, failed here for want of heartbeats (recovered)."""
 
-    def params_text(self) -> str:
-        return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                        for k, v in self.params.items())
-
 
 class TrialLog:
     """One progress line per finished trial, with the best value so far (this session's
@@ -101,8 +97,9 @@ class TrialLog:
                 "fail": f"failed: {rec.reason or 'no reason recorded'}"}.get(rec.state, rec.state)
         best = (f"  (best {self.best:.4f}, trial {self.best_number})"
                 if self.best is not None else "")
-        return (f"trial {rec.number:>3}  {what}{best}  {rec.seconds:.1f} s  "
-                f"{rec.params_text()}")
+        values = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in rec.params.items())
+        return f"trial {rec.number:>3}  {what}{best}  {rec.seconds:.1f} s  {values}"
 
 
 @dataclass

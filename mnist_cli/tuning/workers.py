@@ -14,6 +14,7 @@ import os
 import queue
 import signal
 import sys
+from functools import partial
 from typing import Any
 
 from mnist_cli.compat import bare_main_module, exit_now
@@ -21,19 +22,6 @@ from mnist_cli.errors import MnistCliError, RunFailed
 from mnist_cli.tuning.objective import TrialContext, run_trials
 
 STOP_GRACE_S = 60
-
-
-class Slots:
-    """The trials left to start in this process."""
-
-    def __init__(self, count: int) -> None:
-        self.left = count
-
-    def __call__(self) -> bool:
-        if self.left <= 0:
-            return False
-        self.left -= 1
-        return True
 
 
 class SharedSlots:
@@ -51,7 +39,8 @@ class SharedSlots:
 
 
 def run_local(ctx: TrialContext, trials: int, dataset: Any, on_trial: Any) -> None:
-    run_trials(ctx, 0, Slots(trials), on_trial, dataset)
+    slots = partial(next, iter([True] * trials), False)  # True `trials` times, then False
+    run_trials(ctx, 0, slots, on_trial, dataset)
 
 
 def usable_cores() -> int:
