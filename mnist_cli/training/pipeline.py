@@ -3,7 +3,8 @@
 One module for every caller (`train`, `compare`, `tune`, the library's `run_training`). It
 resolves the run's settings once, on its own copy of the config (the caller's is never
 modified; the resolved one is `TrainResult.config`), checks the layers (and the model, on
-the data's peeked image shape) before any data is read, and prints nothing: progress reaches the caller through the `Display` or callbacks.
+the data's peeked image shape) before any data is read, and prints nothing: progress
+reaches the caller through the `Display` or callbacks.
 """
 
 from __future__ import annotations
