@@ -159,6 +159,7 @@ def test_evaluate_predict_gradcheck(api_run: Run, tmp_path: Path,
 
 
 @pytest.mark.slow
+@pytest.mark.extended  # a whole example script in its own process (~8 s)
 def test_example_runs_the_seed_experiment(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KERAS_HOME": str(tmp_path / "keras")}
     res = subprocess.run(

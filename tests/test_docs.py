@@ -418,8 +418,15 @@ def run_documented(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return run
 
 
+def slow_outputs() -> list[Any]:
+    """The documented outputs, docs/ci.md's in the extended lane (~15 s of real runs)."""
+    return [pytest.param(b, marks=pytest.mark.extended, id=Block.where(b))
+            if b.where().startswith("docs/ci.md") else pytest.param(b, id=Block.where(b))
+            for b in output_blocks()]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("block", output_blocks(), ids=Block.where)
+@pytest.mark.parametrize("block", slow_outputs())
 def test_documented_output_matches_a_real_run(block: Block, run_documented: Any) -> None:
     same_page = [b for b in blocks(block.path) if b.marker.startswith("output:")]
     command_block = next(b for b in reversed(same_page[:same_page.index(block) + 1])

@@ -107,6 +107,7 @@ def test_only_the_chief_writes_and_the_switch_turns_it_off(tmp_path: Path) -> No
 
 
 @pytest.mark.slow
+@pytest.mark.extended  # a whole compare (~8 s); train's boards stay in make test
 def test_compare_writes_one_board_per_variant_and_seed(tmp_path: Path) -> None:
     variants = build_variants(None, ["relu", "tanh"], None, Overrides(epochs=2))
     run_comparison(variants, [3, 4], tmp_path / "cmp", dataset=make_digits_dataset())
