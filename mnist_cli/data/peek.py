@@ -46,8 +46,8 @@ def peek(cfg: DataConfig) -> tuple[tuple[int, ...], int | None] | None:
 def _kind(spec: str, data_dir: str | None) -> tuple[str, Path]:
     """(source name, path), `auto` settled as its loader settles it."""
     req = request(spec, data_dir=data_dir)
-    if source_for(req).name != "auto":
-        return source_for(req).name, req.path
+    if (name := source_for(req).name) != "auto":
+        return name, req.path
     kind, where = choose(data_dir)
     return {"keras": "npz"}.get(kind, kind), Path(where)
 
