@@ -179,3 +179,20 @@ def poisoned_digits(seed: int, position: int, value: float = np.inf) -> Dataset:
     x = data.train.x.astype(np.float32)
     x[epoch_order(seed, 0, len(data.train))[position]].flat[10] = value
     return replace(data, train=replace(data.train, x=x))
+
+
+def fit_until_divergence(cfg: Any, data: Dataset, strategy: Any, global_batch: int
+                         ) -> tuple[Any, str]:
+    """Prepare `data`, build the model in `strategy`'s scope and train it once through the
+    engine: (model, the divergence message, or "no divergence")."""
+    from mnist_cli.errors import RunFailed
+    from mnist_cli.training import pipeline
+    from mnist_cli.training.fused import Engine
+
+    data = pipeline.prepare(cfg, data)
+    model = pipeline.build_in_scope(cfg, data, strategy)
+    try:
+        Engine.for_strategy(strategy, model).fit(cfg, data, model, global_batch, [])
+    except RunFailed as exc:
+        return model, str(exc)
+    return model, "no divergence"

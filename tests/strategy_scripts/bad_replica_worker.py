@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.helpers import poisoned_digits
+from tests.helpers import fit_until_divergence, poisoned_digits
 
 OUT, STEP = Path(sys.argv[1]), int(sys.argv[2])
 SEED, BATCH = 1, 32  # per replica: global batch 64
@@ -25,19 +25,11 @@ SEED, BATCH = 1, 32  # per replica: global batch 64
 def main() -> None:
     from mnist_cli.config import Overrides, resolve_config
     from mnist_cli.distribute import StrategyConfig, make_strategy
-    from mnist_cli.errors import RunFailed
-    from mnist_cli.training import pipeline
-    from mnist_cli.training.fused import Engine
 
     strategy, desc = make_strategy(StrategyConfig(name="multi-worker", connect_timeout=60))
     cfg = resolve_config("mlp_relu", Overrides(seed=SEED, batch_size=BATCH, epochs=1))
-    data = pipeline.prepare(cfg, poisoned_digits(SEED, (STEP - 1) * 2 * BATCH + BATCH + 3))
-    model = pipeline.build_in_scope(cfg, data, strategy)
-    try:
-        Engine.for_strategy(strategy, model).fit(cfg, data, model, 2 * BATCH, [])
-        message = "no divergence"
-    except RunFailed as exc:
-        message = str(exc)
+    data = poisoned_digits(SEED, (STEP - 1) * 2 * BATCH + BATCH + 3)
+    model, message = fit_until_divergence(cfg, data, strategy, 2 * BATCH)
     index = desc.task.index if desc.task else 0
     (OUT / f"worker{index}.json").write_text(json.dumps({
         "message": message, "iterations": int(np.asarray(model.optimizer.iterations)),

@@ -37,7 +37,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "backend_scripts")]
 
 from recorder import save, scenario  # noqa: E402
 
-from tests.helpers import DROPOUT_LAYERS, digits_yaml, poisoned_digits  # noqa: E402
+from tests.helpers import (  # noqa: E402
+    DROPOUT_LAYERS,
+    digits_yaml,
+    fit_until_divergence,
+    poisoned_digits,
+)
 
 STRATEGY = "mirrored" if BACKEND == "tensorflow" else "data-parallel"
 EPOCHS, SEED, BATCH = 4, 3, 16  # per replica: global batch 32
@@ -179,21 +184,12 @@ def poisoned(seed: int, step: int, replica: int) -> Any:
 def c_one_bad_replica_stops_all() -> dict[str, Any]:
     from mnist_cli.config import Overrides, resolve_config
     from mnist_cli.distribute import StrategyConfig, make_strategy
-    from mnist_cli.errors import RunFailed
-    from mnist_cli.training import pipeline
 
     step = 9
     dist, desc = make_strategy(StrategyConfig(name=STRATEGY))
     cfg = resolve_config(str(CONFIG), Overrides(seed=SEED, batch_size=BATCH))
-    data = pipeline.prepare(cfg, poisoned(SEED, step, replica=1))
-    model = pipeline.build_in_scope(cfg, data, dist)
-    from mnist_cli.training.fused import Engine
-
-    try:
-        Engine.for_strategy(dist, model).fit(cfg, data, model, 2 * BATCH, [])
-        message = "no divergence"
-    except RunFailed as exc:
-        message = str(exc)
+    model, message = fit_until_divergence(cfg, poisoned(SEED, step, replica=1), dist,
+                                          2 * BATCH)
     copies = [[np.asarray(c) for c in getattr(v.value, "values", [v.value])]
               for v in model.trainable_variables] if BACKEND == "tensorflow" else []
     return {"message": message, "step": step,
